@@ -1,0 +1,63 @@
+package dev.grpckeepalive.client;
+
+import java.util.Collections;
+import java.util.Map;
+
+import io.grpc.ManagedChannel;
+
+import dev.grpckeepalive.config.GrpcKeepAliveProperties;
+
+
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.support.AutowireCandidateQualifier;
+import org.springframework.beans.factory.support.BeanDefinitionRegistry;
+import org.springframework.beans.factory.support.RootBeanDefinition;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.context.EnvironmentAware;
+import org.springframework.context.annotation.ImportBeanDefinitionRegistrar;
+import org.springframework.core.env.Environment;
+import org.springframework.core.type.AnnotationMetadata;
+
+/**
+ * Registers one {@link ManagedChannel} bean per {@code grpc.keepalive.client.channels}
+ * entry, qualified by the channel name. Each bean is produced by
+ * {@link GrpcChannels#get(String)}, so bean and lookup share one instance, and its
+ * lifecycle stays with {@link GrpcChannels}.
+ */
+class ChannelBeanRegistrar implements ImportBeanDefinitionRegistrar, EnvironmentAware {
+
+	static final String CHANNELS_PROPERTY = GrpcKeepAliveProperties.PREFIX + ".client.channels";
+
+	private Map<String, ?> channels = Collections.emptyMap();
+
+	@Override
+	public void setEnvironment(Environment environment) {
+		this.channels = Binder.get(environment)
+			.bind(CHANNELS_PROPERTY, Bindable.mapOf(String.class, Object.class))
+			.orElse(Collections.emptyMap());
+	}
+
+	@Override
+	public void registerBeanDefinitions(AnnotationMetadata metadata, BeanDefinitionRegistry registry) {
+		for (String name : this.channels.keySet()) {
+			String beanName = beanName(name);
+			if (registry.containsBeanDefinition(beanName)) {
+				continue;
+			}
+			RootBeanDefinition definition = new RootBeanDefinition(ManagedChannel.class);
+			definition.setFactoryBeanName(GrpcKeepAliveClientAutoConfiguration.GRPC_CHANNELS_BEAN_NAME);
+			definition.setUniqueFactoryMethodName("get");
+			definition.getConstructorArgumentValues().addGenericArgumentValue(name);
+			definition.addQualifier(new AutowireCandidateQualifier(Qualifier.class, name));
+			definition.setDestroyMethodName(null);
+			registry.registerBeanDefinition(beanName, definition);
+		}
+	}
+
+	/** The bean name of a channel: its property prefix, so that bean listings explain themselves. */
+	static String beanName(String channelName) {
+		return CHANNELS_PROPERTY + "." + channelName;
+	}
+
+}

@@ -1,0 +1,32 @@
+package dev.grpckeepalive.client;
+
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+
+import dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration;
+import dev.grpckeepalive.config.KeepAliveSettings;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
+
+/**
+ * Auto-configures one keepalive-managed grpc-java Netty channel per
+ * {@code grpc.keepalive.client.channels} entry: a {@link GrpcChannels} lookup and a
+ * {@link io.grpc.ManagedChannel} bean per channel, qualified by its name.
+ */
+@AutoConfiguration(after = GrpcKeepAliveAutoConfiguration.class)
+@ConditionalOnClass(NettyChannelBuilder.class)
+@Import(ChannelBeanRegistrar.class)
+public final class GrpcKeepAliveClientAutoConfiguration {
+
+	static final String GRPC_CHANNELS_BEAN_NAME = "grpcChannels";
+
+	@Bean(GRPC_CHANNELS_BEAN_NAME)
+	GrpcChannels grpcChannels(KeepAliveSettings settings, ObjectProvider<ChannelBuilderCustomizer> customizers) {
+		return new GrpcChannels(
+				new KeepAliveChannelFactory(customizers.orderedStream().toList()).createChannels(settings));
+	}
+
+}

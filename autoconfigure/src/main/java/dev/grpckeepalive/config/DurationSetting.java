@@ -1,0 +1,53 @@
+package dev.grpckeepalive.config;
+
+import java.time.Duration;
+import java.util.Objects;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A duration option as it was requested and as grpc-java will apply it. grpc-java adjusts
+ * some values silently (raises keepalive time to 10s, treats 1000 days as infinite, ...),
+ * so the two can differ; both are kept so that they can be reported.
+ *
+ * @param property the full property name, such as {@code grpc.keepalive.server.time}
+ * @param requested the configured value, or the gRPC default when none was configured;
+ * {@code null} means disabled or infinite
+ * @param effective the value grpc-java applies; {@code null} means disabled or infinite
+ * @param adjustment why grpc-java changes the requested value, or {@code null} when it does not
+ */
+public record DurationSetting(String property, @Nullable Duration requested, @Nullable Duration effective,
+		@Nullable String adjustment) {
+
+	static DurationSetting unchanged(String property, @Nullable Duration value) {
+		return new DurationSetting(property, value, value, null);
+	}
+
+	/** Whether grpc-java applies a different value from the requested one. */
+	public boolean isAdjusted() {
+		return !Objects.equals(this.requested, this.effective);
+	}
+
+	/** Whether the option is active, that is, not disabled or infinite. */
+	public boolean isEnabled() {
+		return this.effective != null;
+	}
+
+	/**
+	 * The requested value in nanoseconds, for a grpc-java builder method. Saturates at
+	 * {@link Long#MAX_VALUE} (far beyond grpc-java's "infinite") instead of overflowing.
+	 * @throws IllegalStateException if nothing was requested
+	 */
+	public long requestedNanos() {
+		if (this.requested == null) {
+			throw new IllegalStateException(this.property + " is not set");
+		}
+		try {
+			return this.requested.toNanos();
+		}
+		catch (ArithmeticException ex) {
+			return Long.MAX_VALUE;
+		}
+	}
+
+}

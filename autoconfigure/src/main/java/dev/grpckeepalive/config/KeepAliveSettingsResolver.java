@@ -1,0 +1,164 @@
+package dev.grpckeepalive.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.util.StringUtils;
+
+/**
+ * Validates {@link GrpcKeepAliveProperties} as a whole, merges channel defaults, predicts
+ * grpc-java's adjustments and logs one WARN for each value grpc-java will change or ignore.
+ */
+final class KeepAliveSettingsResolver {
+
+	private static final Log logger = LogFactory.getLog(KeepAliveSettings.class);
+
+	private static final String SERVER = GrpcKeepAliveProperties.PREFIX + ".server.";
+
+	private static final String DEFAULTS = GrpcKeepAliveProperties.PREFIX + ".client.defaults.";
+
+	private final GrpcKeepAliveProperties properties;
+
+	private final List<ConfigurationViolation> violations = new ArrayList<>();
+
+	private final List<String> warnings = new ArrayList<>();
+
+	KeepAliveSettingsResolver(GrpcKeepAliveProperties properties) {
+		this.properties = properties;
+	}
+
+	KeepAliveSettings resolve() {
+		ServerKeepAliveSettings server = resolveServer(this.properties.getServer());
+		validateChannelDefaults(this.properties.getClient().getDefaults());
+		Map<String, ChannelKeepAliveSettings> channels = new LinkedHashMap<>();
+		this.properties.getClient()
+			.getChannels()
+			.forEach((name, channel) -> channels.put(name, resolveChannel(name, channel)));
+		if (!this.violations.isEmpty()) {
+			throw new InvalidKeepAliveConfigurationException(this.violations);
+		}
+		this.warnings.forEach(logger::warn);
+		return new KeepAliveSettings(server, channels);
+	}
+
+	private ServerKeepAliveSettings resolveServer(GrpcKeepAliveProperties.Server server) {
+		if (server.getPort() < 0 || server.getPort() > 65535) {
+			reject(SERVER + "port", String.valueOf(server.getPort()), "is not a TCP port",
+					"Use a port between 1 and 65535, or 0 to pick a free port.");
+		}
+		requirePositive(SERVER + "time", server.getTime(), "the gRPC default of 2h");
+		requirePositive(SERVER + "timeout", server.getTimeout(), "the gRPC default of 20s");
+		requireNotNegative(SERVER + "permit-time", server.getPermitTime(),
+				"Use 0 to accept pings at any rate, or a duration such as 5m (the gRPC default).");
+		requirePositive(SERVER + "max-connection-idle", server.getMaxConnectionIdle(), "no idle limit");
+		requirePositive(SERVER + "max-connection-age", server.getMaxConnectionAge(), "no age limit");
+		requireNotNegative(SERVER + "max-connection-age-grace", server.getMaxConnectionAgeGrace(),
+				"Use 0 to cancel calls as soon as max-connection-age is reached, or a duration such as 30s.");
+		requireNotNegative(SERVER + "shutdown-grace", server.getShutdownGrace(),
+				"Use 0 to cancel in-flight calls at once on shutdown, or a duration such as 30s.");
+		if (server.getMaxConnectionAgeGrace() != null && server.getMaxConnectionAge() == null) {
+			reject(SERVER + "max-connection-age-grace", format(server.getMaxConnectionAgeGrace()),
+					"has no effect without " + SERVER + "max-connection-age: the grace starts when a connection"
+							+ " reaches its maximum age",
+					"Set " + SERVER + "max-connection-age as well, or remove " + SERVER
+							+ "max-connection-age-grace.");
+		}
+		if (!this.violations.isEmpty()) {
+			return null;
+		}
+		return new ServerKeepAliveSettings(adjusted(GrpcJavaLimits.keepAliveTime(SERVER + "time", server.getTime())),
+				adjusted(GrpcJavaLimits.keepAliveTimeout(SERVER + "timeout", server.getTimeout())),
+				adjusted(GrpcJavaLimits.permitTime(SERVER + "permit-time", server.getPermitTime())),
+				server.isPermitWithoutCalls(),
+				adjusted(GrpcJavaLimits.maxConnectionIdleOrAge(SERVER + "max-connection-idle",
+						server.getMaxConnectionIdle())),
+				adjusted(GrpcJavaLimits.maxConnectionIdleOrAge(SERVER + "max-connection-age",
+						server.getMaxConnectionAge())),
+				adjusted(GrpcJavaLimits.maxConnectionAgeGrace(SERVER + "max-connection-age-grace",
+						server.getMaxConnectionAgeGrace())));
+	}
+
+	private void validateChannelDefaults(GrpcKeepAliveProperties.ChannelDefaults defaults) {
+		requirePositive(DEFAULTS + "time", defaults.getTime(), "keepalive disabled");
+		requirePositive(DEFAULTS + "timeout", defaults.getTimeout(), "the gRPC default of 20s");
+	}
+
+	private @Nullable ChannelKeepAliveSettings resolveChannel(String name, GrpcKeepAliveProperties.Channel channel) {
+		String prefix = KeepAliveSettings.channelPrefix(name) + ".";
+		GrpcKeepAliveProperties.ChannelDefaults defaults = this.properties.getClient().getDefaults();
+		if (!StringUtils.hasText(channel.getTarget())) {
+			reject(prefix + "target", String.valueOf(channel.getTarget()), "is required: a channel needs a target",
+					"Set " + prefix + "target to a gRPC target such as 'localhost:9090' or 'dns:///orders:443',"
+							+ " or remove the channel.");
+		}
+		else if (containsWhitespace(channel.getTarget())) {
+			reject(prefix + "target", channel.getTarget(), "contains white space, which no gRPC target can",
+					"Remove the white space, for example 'localhost:9090'.");
+		}
+		requirePositive(prefix + "time", channel.getTime(), "client.defaults.time");
+		requirePositive(prefix + "timeout", channel.getTimeout(), "client.defaults.timeout");
+		if (!this.violations.isEmpty()) {
+			return null;
+		}
+		Duration time = (channel.getTime() != null) ? channel.getTime() : defaults.getTime();
+		Duration timeout = (channel.getTimeout() != null) ? channel.getTimeout() : defaults.getTimeout();
+		boolean withoutCalls = (channel.getWithoutCalls() != null) ? channel.getWithoutCalls()
+				: defaults.isWithoutCalls();
+		String timeProperty = (channel.getTime() != null) ? prefix + "time" : DEFAULTS + "time";
+		String timeoutProperty = (channel.getTimeout() != null) ? prefix + "timeout" : DEFAULTS + "timeout";
+		DurationSetting timeSetting = adjusted(GrpcJavaLimits.keepAliveTime(timeProperty, time));
+		if (withoutCalls && !timeSetting.isEnabled()) {
+			this.warnings.add("Channel '" + name + "' sets without-calls=true but has no keepalive time, so it sends"
+					+ " no keepalive pings at all; set " + prefix + "time or " + DEFAULTS + "time");
+		}
+		return new ChannelKeepAliveSettings(name, channel.getTarget(), timeSetting,
+				adjusted(GrpcJavaLimits.keepAliveTimeout(timeoutProperty, timeout)), withoutCalls);
+	}
+
+	private DurationSetting adjusted(DurationSetting setting) {
+		if (setting.isAdjusted()) {
+			String warning = setting.property() + "=" + format(setting.requested()) + " takes effect as "
+					+ format(setting.effective()) + ": " + setting.adjustment();
+			if (!this.warnings.contains(warning)) {
+				this.warnings.add(warning);
+			}
+		}
+		return setting;
+	}
+
+	private void requirePositive(String property, @Nullable Duration value, String whenRemoved) {
+		if (value != null && (value.isZero() || value.isNegative())) {
+			reject(property, format(value), "must be a positive duration; grpc-java rejects zero and negative values",
+					"Use a positive duration such as 30s, or remove the property for " + whenRemoved + ".");
+		}
+	}
+
+	private void requireNotNegative(String property, @Nullable Duration value, String fix) {
+		if (value != null && value.isNegative()) {
+			reject(property, format(value), "must not be negative", fix);
+		}
+	}
+
+	private void reject(String property, String value, String problem, String fix) {
+		this.violations.add(new ConfigurationViolation(property, value, problem, fix));
+	}
+
+	private static boolean containsWhitespace(String value) {
+		return value.chars().anyMatch(Character::isWhitespace);
+	}
+
+	static String format(@Nullable Duration duration) {
+		if (duration == null) {
+			return "infinite (off)";
+		}
+		return DurationFormat.format(duration);
+	}
+
+}

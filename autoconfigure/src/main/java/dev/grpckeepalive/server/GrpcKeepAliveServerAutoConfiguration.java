@@ -1,0 +1,48 @@
+package dev.grpckeepalive.server;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+
+import dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration;
+import dev.grpckeepalive.config.GrpcKeepAliveProperties;
+import dev.grpckeepalive.config.KeepAliveSettings;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.Environment;
+
+/**
+ * Auto-configures a keepalive-managed grpc-java Netty server that serves every
+ * {@link BindableService} and {@link ServerServiceDefinition} bean. Backs off when
+ * {@code grpc.keepalive.server.enabled=false}, when there is no service to serve, and when
+ * the application defines its own {@link KeepAliveGrpcServer}.
+ */
+@AutoConfiguration(after = GrpcKeepAliveAutoConfiguration.class)
+@ConditionalOnClass(NettyServerBuilder.class)
+@ConditionalOnBooleanProperty(name = "grpc.keepalive.server.enabled", matchIfMissing = true)
+@Conditional(OnGrpcServicesCondition.class)
+public final class GrpcKeepAliveServerAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	KeepAliveGrpcServer grpcKeepAliveServer(GrpcKeepAliveProperties properties, KeepAliveSettings settings,
+			ObjectProvider<BindableService> services, ObjectProvider<ServerServiceDefinition> definitions,
+			ObjectProvider<ServerBuilderCustomizer> customizers, Environment environment) {
+		GrpcKeepAliveProperties.Server serverProperties = properties.getServer();
+		Server server = new KeepAliveServerBuilderFactory(serverProperties, settings.server())
+			.newBuilder(services.orderedStream().toList(), definitions.orderedStream().toList(),
+					customizers.orderedStream().toList())
+			.build();
+		return new KeepAliveGrpcServer(server, serverProperties.getPort(), serverProperties.getShutdownGrace(),
+				(environment instanceof ConfigurableEnvironment configurable) ? configurable : null);
+	}
+
+}

@@ -1,0 +1,157 @@
+package dev.grpckeepalive.server;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import io.grpc.Server;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import org.springframework.context.SmartLifecycle;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.MapPropertySource;
+import org.springframework.core.env.MutablePropertySources;
+import org.springframework.core.env.PropertySource;
+
+/**
+ * The auto-configured gRPC server, started and stopped with the application context.
+ *
+ * <p>Starts late and stops early ({@link #PHASE}), so that the beans services depend on are
+ * up while calls arrive. Stopping is graceful: new calls are refused, in-flight calls get
+ * {@code grpc.keepalive.server.shutdown-grace} to finish, and whatever is still running
+ * after that is cancelled. Once started, the bound port is published in the environment as
+ * {@value #LOCAL_PORT_PROPERTY}.
+ */
+public class KeepAliveGrpcServer implements SmartLifecycle {
+
+	/** The environment property that holds the port the server is listening on. */
+	public static final String LOCAL_PORT_PROPERTY = "local.grpc.port";
+
+	/** Start after and stop before ordinary lifecycle beans, like Spring Boot's web server. */
+	public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 2048;
+
+	private static final String PORTS_PROPERTY_SOURCE = "grpcKeepAliveServerPorts";
+
+	/** How long to wait for cancelled calls to wind down after shutdownNow. */
+	private static final Duration TERMINATION_WAIT = Duration.ofSeconds(5);
+
+	private static final Log logger = LogFactory.getLog(KeepAliveGrpcServer.class);
+
+	private final Server server;
+
+	private final int configuredPort;
+
+	private final Duration shutdownGrace;
+
+	private final @Nullable ConfigurableEnvironment environment;
+
+	private volatile boolean running;
+
+	KeepAliveGrpcServer(Server server, int configuredPort, Duration shutdownGrace,
+			@Nullable ConfigurableEnvironment environment) {
+		this.server = server;
+		this.configuredPort = configuredPort;
+		this.shutdownGrace = shutdownGrace;
+		this.environment = environment;
+	}
+
+	@Override
+	public void start() {
+		if (this.running) {
+			return;
+		}
+		try {
+			this.server.start();
+		}
+		catch (IOException ex) {
+			if (isPortInUse(ex)) {
+				throw new GrpcServerPortInUseException(this.configuredPort, ex);
+			}
+			throw new IllegalStateException("gRPC server failed to start on port " + this.configuredPort, ex);
+		}
+		this.running = true;
+		publishPort(getPort());
+		logger.info("gRPC server started on port " + getPort() + " with "
+				+ this.server.getServices().size() + " service(s)");
+	}
+
+	private static boolean isPortInUse(Throwable failure) {
+		for (Throwable candidate = failure; candidate != null; candidate = candidate.getCause()) {
+			// Netty's epoll transport reports EADDRINUSE as a NativeIoException, not a BindException.
+			if (candidate instanceof BindException || String.valueOf(candidate.getMessage()).contains("Address already in use")) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	@Override
+	public void stop() {
+		if (!this.running) {
+			return;
+		}
+		this.running = false;
+		shutDownGracefully();
+	}
+
+	private void shutDownGracefully() {
+		this.server.shutdown();
+		try {
+			if (!this.server.awaitTermination(this.shutdownGrace.toNanos(), TimeUnit.NANOSECONDS)) {
+				logger.warn("gRPC calls still running after grpc.keepalive.server.shutdown-grace="
+						+ this.shutdownGrace.toMillis() + "ms; cancelling them");
+				this.server.shutdownNow();
+				this.server.awaitTermination(TERMINATION_WAIT.toNanos(), TimeUnit.NANOSECONDS);
+			}
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			this.server.shutdownNow();
+		}
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	@Override
+	public int getPhase() {
+		return PHASE;
+	}
+
+	/**
+	 * The port the server listens on: the bound port once started, else the configured one.
+	 * @return the port
+	 */
+	public int getPort() {
+		return this.running ? this.server.getPort() : this.configuredPort;
+	}
+
+	/** The underlying grpc-java server. */
+	public Server getServer() {
+		return this.server;
+	}
+
+	private void publishPort(int port) {
+		if (this.environment == null) {
+			return;
+		}
+		MutablePropertySources sources = this.environment.getPropertySources();
+		PropertySource<?> existing = sources.get(PORTS_PROPERTY_SOURCE);
+		if (existing instanceof MapPropertySource mapSource) {
+			@SuppressWarnings("unchecked")
+			Map<String, Object> ports = (Map<String, Object>) mapSource.getSource();
+			ports.put(LOCAL_PORT_PROPERTY, port);
+			return;
+		}
+		sources.addFirst(new MapPropertySource(PORTS_PROPERTY_SOURCE,
+				new HashMap<>(Map.of(LOCAL_PORT_PROPERTY, port))));
+	}
+
+}

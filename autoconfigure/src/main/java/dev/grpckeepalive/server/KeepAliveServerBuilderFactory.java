@@ -1,0 +1,66 @@
+package dev.grpckeepalive.server;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+
+import dev.grpckeepalive.config.DurationSetting;
+import dev.grpckeepalive.config.GrpcKeepAliveProperties;
+import dev.grpckeepalive.config.ServerKeepAliveSettings;
+
+/**
+ * Creates the {@link NettyServerBuilder}: address, services, the seven keepalive and
+ * connection-management options, then the customizers. grpc-java receives the requested
+ * values and enforces them itself.
+ */
+final class KeepAliveServerBuilderFactory {
+
+	private final GrpcKeepAliveProperties.Server properties;
+
+	private final ServerKeepAliveSettings settings;
+
+	KeepAliveServerBuilderFactory(GrpcKeepAliveProperties.Server properties, ServerKeepAliveSettings settings) {
+		this.properties = properties;
+		this.settings = settings;
+	}
+
+	NettyServerBuilder newBuilder(List<BindableService> services, List<ServerServiceDefinition> definitions,
+			List<ServerBuilderCustomizer> customizers) {
+		NettyServerBuilder builder = NettyServerBuilder.forAddress(socketAddress());
+		services.forEach(builder::addService);
+		definitions.forEach(builder::addService);
+		applyKeepAlive(builder);
+		customizers.forEach((customizer) -> customizer.customize(builder));
+		return builder;
+	}
+
+	private InetSocketAddress socketAddress() {
+		if (this.properties.getAddress() != null) {
+			return new InetSocketAddress(this.properties.getAddress(), this.properties.getPort());
+		}
+		return new InetSocketAddress(this.properties.getPort());
+	}
+
+	private void applyKeepAlive(NettyServerBuilder builder) {
+		builder.keepAliveTime(this.settings.time().requestedNanos(), TimeUnit.NANOSECONDS);
+		builder.keepAliveTimeout(this.settings.timeout().requestedNanos(), TimeUnit.NANOSECONDS);
+		builder.permitKeepAliveTime(this.settings.permitTime().requestedNanos(), TimeUnit.NANOSECONDS);
+		builder.permitKeepAliveWithoutCalls(this.settings.permitWithoutCalls());
+		ifRequested(this.settings.maxConnectionIdle(),
+				(nanos) -> builder.maxConnectionIdle(nanos, TimeUnit.NANOSECONDS));
+		ifRequested(this.settings.maxConnectionAge(), (nanos) -> builder.maxConnectionAge(nanos, TimeUnit.NANOSECONDS));
+		ifRequested(this.settings.maxConnectionAgeGrace(),
+				(nanos) -> builder.maxConnectionAgeGrace(nanos, TimeUnit.NANOSECONDS));
+	}
+
+	private static void ifRequested(DurationSetting setting, java.util.function.LongConsumer apply) {
+		if (setting.requested() != null) {
+			apply.accept(setting.requestedNanos());
+		}
+	}
+
+}
