@@ -52,7 +52,14 @@ public class KeepAliveGrpcServer implements SmartLifecycle {
 
 	private volatile boolean running;
 
-	KeepAliveGrpcServer(Server server, int configuredPort, Duration shutdownGrace,
+	/**
+	 * Wraps a built, not yet started, grpc-java server.
+	 * @param server the server to manage
+	 * @param configuredPort the port it was configured with, reported until it is bound
+	 * @param shutdownGrace how long in-flight calls get to finish when the server stops
+	 * @param environment where to publish {@value #LOCAL_PORT_PROPERTY}, if any
+	 */
+	public KeepAliveGrpcServer(Server server, int configuredPort, Duration shutdownGrace,
 			@Nullable ConfigurableEnvironment environment) {
 		this.server = server;
 		this.configuredPort = configuredPort;

@@ -1,0 +1,206 @@
+package dev.grpckeepalive.server;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import org.junit.jupiter.api.Test;
+
+import dev.grpckeepalive.client.GrpcKeepAliveClientAutoConfiguration;
+import dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration;
+import dev.grpckeepalive.test.Http2FrameLog.Direction;
+import dev.grpckeepalive.test.RecordingObserver;
+import dev.grpckeepalive.test.SniffingTcpProxy;
+import dev.grpckeepalive.test.TestService;
+import dev.grpckeepalive.test.proto.EchoReply;
+import dev.grpckeepalive.test.proto.EchoRequest;
+import dev.grpckeepalive.test.proto.StreamReply;
+import dev.grpckeepalive.test.proto.StreamRequest;
+import dev.grpckeepalive.test.proto.TestServiceGrpc;
+
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.test.context.assertj.AssertableApplicationContext;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.core.annotation.Order;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** When the server is configured and how it starts, customizes and stops. */
+class GrpcKeepAliveServerAutoConfigurationTests {
+
+	private final ApplicationContextRunner runner = new ApplicationContextRunner()
+		.withConfiguration(AutoConfigurations.of(GrpcKeepAliveAutoConfiguration.class,
+				GrpcKeepAliveServerAutoConfiguration.class, GrpcKeepAliveClientAutoConfiguration.class))
+		.withPropertyValues("grpc.keepalive.server.port=0");
+
+	@Test
+	void backsOffWithoutServices() {
+		this.runner.run((context) -> assertThat(context).hasNotFailed().doesNotHaveBean(KeepAliveGrpcServer.class));
+	}
+
+	@Test
+	void servesBindableServiceAndPublishesLocalPort() {
+		this.runner.withBean(TestService.class).run((context) -> {
+			KeepAliveGrpcServer server = context.getBean(KeepAliveGrpcServer.class);
+			assertThat(server.isRunning()).isTrue();
+			assertThat(server.getPort()).isPositive();
+			assertThat(context.getEnvironment().getProperty(KeepAliveGrpcServer.LOCAL_PORT_PROPERTY, Integer.class))
+				.isEqualTo(server.getPort());
+			assertThat(echo(server.getPort(), "ping")).isEqualTo("ping");
+		});
+	}
+
+	@Test
+	void servesServerServiceDefinitionBeans() {
+		this.runner.withBean(ServerServiceDefinition.class, () -> new TestService().bindService()).run((context) -> {
+			KeepAliveGrpcServer server = context.getBean(KeepAliveGrpcServer.class);
+			assertThat(server.getServer().getServices()).hasSize(1);
+			assertThat(echo(server.getPort(), "definition")).isEqualTo("definition");
+		});
+	}
+
+	@Test
+	void backsOffWhenDisabled() {
+		this.runner.withBean(TestService.class)
+			.withPropertyValues("grpc.keepalive.server.enabled=false")
+			.run((context) -> assertThat(context).doesNotHaveBean(KeepAliveGrpcServer.class));
+	}
+
+	@Test
+	void backsOffForApplicationDefinedServer() {
+		Server own = ServerBuilder.forPort(0).build();
+		this.runner.withBean(TestService.class)
+			.withBean("ownServer", KeepAliveGrpcServer.class, () -> new KeepAliveGrpcServer(own, 0, Duration.ZERO, null))
+			.run((context) -> {
+				assertThat(context).hasSingleBean(KeepAliveGrpcServer.class);
+				assertThat(context.getBean(KeepAliveGrpcServer.class).getServer()).isSameAs(own);
+			});
+	}
+
+	@Test
+	void customizersRunInOrder() {
+		List<String> calls = new CopyOnWriteArrayList<>();
+		this.runner.withBean(TestService.class)
+			.withBean("second", ServerBuilderCustomizer.class, () -> new RecordingCustomizer2(calls))
+			.withBean("first", ServerBuilderCustomizer.class, () -> new RecordingCustomizer1(calls))
+			.run((context) -> assertThat(calls).containsExactly("first", "second"));
+	}
+
+	@Test
+	void customizersRunAfterPropertiesAndOverrideThem() throws Exception {
+		// max-connection-idle=1s from properties, 1h from the customizer: the customizer wins.
+		ServerBuilderCustomizer relaxIdle = (builder) -> builder.maxConnectionIdle(1, TimeUnit.HOURS);
+		this.runner.withBean(TestService.class)
+			.withBean(ServerBuilderCustomizer.class, () -> relaxIdle)
+			.withPropertyValues("grpc.keepalive.server.max-connection-idle=1s")
+			.run((context) -> {
+				try (SniffingTcpProxy proxy = new SniffingTcpProxy(context.getBean(KeepAliveGrpcServer.class).getPort())) {
+					ManagedChannel channel = NettyChannelBuilder.forTarget(proxy.target()).usePlaintext().build();
+					try {
+						TestServiceGrpc.newBlockingStub(channel).echo(EchoRequest.newBuilder().build());
+						Thread.sleep(2500);
+						assertThat(proxy.frames().goAways(Direction.SERVER_TO_CLIENT)).isEmpty();
+					}
+					finally {
+						channel.shutdownNow();
+					}
+				}
+			});
+	}
+
+	@Test
+	void portInUseFailsStartupWithAnalysis() throws IOException {
+		try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+			this.runner.withBean(TestService.class)
+				.withPropertyValues("grpc.keepalive.server.port=" + taken.getLocalPort(),
+						"grpc.keepalive.server.address=127.0.0.1")
+				.run((context) -> {
+					assertThat(context).hasFailed();
+					FailureAnalysis analysis = new GrpcServerPortInUseFailureAnalyzer()
+						.analyze(context.getStartupFailure());
+					assertThat(analysis.getDescription()).contains("port " + taken.getLocalPort() + " is already in use");
+					assertThat(analysis.getAction()).contains("grpc.keepalive.server.port");
+				});
+		}
+	}
+
+	@Test
+	void shutdownLetsCallsFinishWithinGraceThenCancelsTheRest() throws Exception {
+		ApplicationContextRunner graceful = this.runner.withBean(TestService.class)
+			.withPropertyValues("grpc.keepalive.server.shutdown-grace=2s");
+		RecordingObserver<EchoReply> shortCall = new RecordingObserver<>();
+		RecordingObserver<StreamReply> longStream = new RecordingObserver<>();
+		long[] closeStartedAndEnded = new long[2];
+		ManagedChannel[] channel = new ManagedChannel[1];
+		graceful.run((context) -> {
+			channel[0] = NettyChannelBuilder.forAddress("127.0.0.1", context.getBean(KeepAliveGrpcServer.class).getPort())
+				.usePlaintext()
+				.build();
+			TestServiceGrpc.TestServiceStub stub = TestServiceGrpc.newStub(channel[0]);
+			stub.echo(EchoRequest.newBuilder().setDelayMillis(1000).build(), shortCall);
+			stub.stream(StreamRequest.newBuilder().setHoldMillis(30_000).build(), longStream);
+			TestService service = context.getBean(TestService.class);
+			await().atMost(Duration.ofSeconds(5)).until(() -> service.callsStarted.get() == 2);
+			closeStartedAndEnded[0] = System.nanoTime();
+			closeNow(context);
+			closeStartedAndEnded[1] = System.nanoTime();
+		});
+		try {
+			assertThat(shortCall.awaitStatus(Duration.ofSeconds(5)).getCode()).isEqualTo(Status.Code.OK);
+			// grpc-java's shutdownNow resets the stream: the client sees RST_STREAM CANCEL
+			Status cancelled = longStream.awaitStatus(Duration.ofSeconds(5));
+			assertThat(cancelled.getCode()).as(cancelled.toString()).isEqualTo(Status.Code.CANCELLED);
+			assertThat(Duration.ofNanos(closeStartedAndEnded[1] - closeStartedAndEnded[0]))
+				.isBetween(Duration.ofMillis(1900), Duration.ofSeconds(4));
+		}
+		finally {
+			channel[0].shutdownNow();
+		}
+	}
+
+	private static void closeNow(AssertableApplicationContext context) {
+		context.close();
+	}
+
+	private static String echo(int port, String text) {
+		ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+		try {
+			return TestServiceGrpc.newBlockingStub(channel)
+				.withDeadlineAfter(5, TimeUnit.SECONDS)
+				.echo(EchoRequest.newBuilder().setText(text).build())
+				.getText();
+		}
+		finally {
+			channel.shutdownNow();
+		}
+	}
+
+	@Order(1)
+	record RecordingCustomizer1(List<String> calls) implements ServerBuilderCustomizer {
+		@Override
+		public void customize(io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder builder) {
+			this.calls.add("first");
+		}
+	}
+
+	@Order(2)
+	record RecordingCustomizer2(List<String> calls) implements ServerBuilderCustomizer {
+		@Override
+		public void customize(io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder builder) {
+			this.calls.add("second");
+		}
+	}
+
+}

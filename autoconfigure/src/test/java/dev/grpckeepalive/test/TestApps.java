@@ -1,0 +1,107 @@
+package dev.grpckeepalive.test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import io.grpc.ManagedChannel;
+
+import dev.grpckeepalive.client.GrpcChannels;
+import dev.grpckeepalive.client.GrpcKeepAliveClientAutoConfiguration;
+import dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration;
+import dev.grpckeepalive.server.GrpcKeepAliveServerAutoConfiguration;
+import dev.grpckeepalive.server.KeepAliveGrpcServer;
+import dev.grpckeepalive.test.proto.TestServiceGrpc;
+
+import org.springframework.boot.Banner;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Starts real applications with this starter: a server application serving
+ * {@link TestService} on a free port, and client applications with one channel named
+ * {@value #CHANNEL}.
+ */
+public final class TestApps {
+
+	/** The name of the channel every client application configures. */
+	public static final String CHANNEL = "test";
+
+	private TestApps() {
+	}
+
+	/** Starts a server application; {@code grpc.keepalive.server.*} keys may omit their prefix. */
+	public static ConfigurableApplicationContext server(String... serverProperties) {
+		List<String> properties = new ArrayList<>();
+		properties.add("grpc.keepalive.server.port=0");
+		for (String property : serverProperties) {
+			properties.add(isQualified(property) ? property : "grpc.keepalive.server." + property);
+		}
+		return run(ServerApp.class, properties);
+	}
+
+	/** Starts a client application whose channel {@value #CHANNEL} targets {@code target}; its keys may omit their prefix. */
+	public static ConfigurableApplicationContext client(String target, String... channelProperties) {
+		List<String> properties = new ArrayList<>();
+		properties.add("grpc.keepalive.client.channels." + CHANNEL + ".target=" + target);
+		for (String property : channelProperties) {
+			properties.add(isQualified(property) ? property : "grpc.keepalive.client.channels." + CHANNEL + "." + property);
+		}
+		return run(ClientApp.class, properties);
+	}
+
+	private static boolean isQualified(String property) {
+		return property.startsWith("grpc.") || property.startsWith("spring.");
+	}
+
+	public static int port(ConfigurableApplicationContext server) {
+		return server.getBean(KeepAliveGrpcServer.class).getPort();
+	}
+
+	public static TestService service(ConfigurableApplicationContext server) {
+		return server.getBean(TestService.class);
+	}
+
+	public static ManagedChannel channel(ConfigurableApplicationContext client) {
+		return client.getBean(GrpcChannels.class).get(CHANNEL);
+	}
+
+	public static TestServiceGrpc.TestServiceBlockingStub blockingStub(ConfigurableApplicationContext client) {
+		return TestServiceGrpc.newBlockingStub(channel(client));
+	}
+
+	public static TestServiceGrpc.TestServiceStub asyncStub(ConfigurableApplicationContext client) {
+		return TestServiceGrpc.newStub(channel(client));
+	}
+
+	private static ConfigurableApplicationContext run(Class<?> source, List<String> properties) {
+		return new SpringApplicationBuilder(source).web(WebApplicationType.NONE)
+			.bannerMode(Banner.Mode.OFF)
+			.logStartupInfo(false)
+			.properties(properties.toArray(String[]::new))
+			.run();
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ImportAutoConfiguration({ GrpcKeepAliveAutoConfiguration.class, GrpcKeepAliveServerAutoConfiguration.class,
+			GrpcKeepAliveClientAutoConfiguration.class })
+	static class ServerApp {
+
+		@Bean(destroyMethod = "close")
+		TestService testService() {
+			return new TestService();
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@ImportAutoConfiguration({ GrpcKeepAliveAutoConfiguration.class, GrpcKeepAliveServerAutoConfiguration.class,
+			GrpcKeepAliveClientAutoConfiguration.class })
+	static class ClientApp {
+
+	}
+
+}

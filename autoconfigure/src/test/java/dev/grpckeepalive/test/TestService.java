@@ -1,0 +1,85 @@
+package dev.grpckeepalive.test;
+
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+
+import dev.grpckeepalive.test.proto.EchoReply;
+import dev.grpckeepalive.test.proto.EchoRequest;
+import dev.grpckeepalive.test.proto.StreamReply;
+import dev.grpckeepalive.test.proto.StreamRequest;
+import dev.grpckeepalive.test.proto.TestServiceGrpc;
+
+/**
+ * Test service whose calls last as long as the request says, and which records when the
+ * server saw a call cancelled (for instance because grpc-java closed its connection).
+ */
+public class TestService extends TestServiceGrpc.TestServiceImplBase implements AutoCloseable {
+
+	private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, (task) -> {
+		Thread thread = new Thread(task, "test-service");
+		thread.setDaemon(true);
+		return thread;
+	});
+
+	/** How many calls the service has started handling. */
+	public final AtomicInteger callsStarted = new AtomicInteger();
+
+	/** {@link System#nanoTime()} of each cancellation the server observed. */
+	public final CopyOnWriteArrayList<Long> cancellations = new CopyOnWriteArrayList<>();
+
+	@Override
+	public void echo(EchoRequest request, StreamObserver<EchoReply> responseObserver) {
+		this.callsStarted.incrementAndGet();
+		EchoReply reply = EchoReply.newBuilder().setText(request.getText()).build();
+		if (request.getDelayMillis() <= 0) {
+			responseObserver.onNext(reply);
+			responseObserver.onCompleted();
+			return;
+		}
+		ServerCallStreamObserver<EchoReply> observer = (ServerCallStreamObserver<EchoReply>) responseObserver;
+		observer.setOnCancelHandler(() -> this.cancellations.add(System.nanoTime()));
+		this.scheduler.schedule(() -> {
+			if (!observer.isCancelled()) {
+				observer.onNext(reply);
+				observer.onCompleted();
+			}
+		}, request.getDelayMillis(), TimeUnit.MILLISECONDS);
+	}
+
+	@Override
+	public void stream(StreamRequest request, StreamObserver<StreamReply> responseObserver) {
+		this.callsStarted.incrementAndGet();
+		ServerCallStreamObserver<StreamReply> observer = (ServerCallStreamObserver<StreamReply>) responseObserver;
+		observer.setOnCancelHandler(() -> this.cancellations.add(System.nanoTime()));
+		send(observer, request, 0);
+	}
+
+	private void send(ServerCallStreamObserver<StreamReply> observer, StreamRequest request, int sequence) {
+		if (observer.isCancelled()) {
+			return;
+		}
+		if (sequence < request.getCount()) {
+			observer.onNext(StreamReply.newBuilder().setSequence(sequence).build());
+			this.scheduler.schedule(() -> send(observer, request, sequence + 1), request.getIntervalMillis(),
+					TimeUnit.MILLISECONDS);
+			return;
+		}
+		this.scheduler.schedule(() -> {
+			if (!observer.isCancelled()) {
+				observer.onCompleted();
+			}
+		}, request.getHoldMillis(), TimeUnit.MILLISECONDS);
+	}
+
+	@Override
+	public void close() {
+		this.scheduler.shutdownNow();
+	}
+
+}
