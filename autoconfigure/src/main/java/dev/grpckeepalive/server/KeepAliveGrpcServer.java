@@ -24,7 +24,7 @@ import org.springframework.core.env.PropertySource;
  * <p>Starts late and stops early ({@link #PHASE}), so that the beans services depend on are
  * up while calls arrive. Stopping is graceful: new calls are refused, in-flight calls get
  * {@code grpc.keepalive.server.shutdown-grace} to finish, and whatever is still running
- * after that is cancelled. Once started, the bound port is published in the environment as
+ * after that is cancelled. While it runs, a non-daemon thread keeps the JVM alive. Once started, the bound port is published in the environment as
  * {@value #LOCAL_PORT_PROPERTY}.
  */
 public class KeepAliveGrpcServer implements SmartLifecycle {
@@ -82,9 +82,27 @@ public class KeepAliveGrpcServer implements SmartLifecycle {
 			throw new IllegalStateException("gRPC server failed to start on port " + this.configuredPort, ex);
 		}
 		this.running = true;
+		keepJvmAlive();
 		publishPort(getPort());
 		logger.info("gRPC server started on port " + getPort() + " with "
 				+ this.server.getServices().size() + " service(s)");
+	}
+
+	/**
+	 * grpc-java's Netty threads are daemon threads: without one non-daemon thread a
+	 * server-only application would exit as soon as its main method returns.
+	 */
+	private void keepJvmAlive() {
+		Thread awaiter = new Thread(() -> {
+			try {
+				this.server.awaitTermination();
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}, "grpc-server-await-" + this.server.getPort());
+		awaiter.setDaemon(false);
+		awaiter.start();
 	}
 
 	private static boolean isPortInUse(Throwable failure) {

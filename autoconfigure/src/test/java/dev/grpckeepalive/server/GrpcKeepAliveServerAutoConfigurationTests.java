@@ -63,6 +63,22 @@ class GrpcKeepAliveServerAutoConfigurationTests {
 	}
 
 	@Test
+	void keepsJvmAliveWhileRunning() {
+		Thread[] awaiter = new Thread[1];
+		this.runner.withBean(TestService.class).run((context) -> {
+			int port = context.getBean(KeepAliveGrpcServer.class).getPort();
+			awaiter[0] = Thread.getAllStackTraces()
+				.keySet()
+				.stream()
+				.filter((thread) -> thread.getName().equals("grpc-server-await-" + port))
+				.findFirst()
+				.orElseThrow();
+			assertThat(awaiter[0].isDaemon()).isFalse();
+		});
+		await().atMost(Duration.ofSeconds(5)).until(() -> !awaiter[0].isAlive());
+	}
+
+	@Test
 	void servesServerServiceDefinitionBeans() {
 		this.runner.withBean(ServerServiceDefinition.class, () -> new TestService().bindService()).run((context) -> {
 			KeepAliveGrpcServer server = context.getBean(KeepAliveGrpcServer.class);
