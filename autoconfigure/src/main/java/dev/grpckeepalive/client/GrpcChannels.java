@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import io.grpc.ManagedChannel;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.DisposableBean;
 
@@ -26,10 +27,18 @@ public class GrpcChannels implements DisposableBean {
 
 	private static final Log logger = LogFactory.getLog(GrpcChannels.class);
 
+	private final Map<String, TrackedChannel> tracked;
+
 	private final Map<String, ManagedChannel> channels;
 
-	GrpcChannels(Map<String, ManagedChannel> channels) {
-		this.channels = Collections.unmodifiableMap(new LinkedHashMap<>(channels));
+	private final @Nullable AutoCloseable transport;
+
+	GrpcChannels(Map<String, TrackedChannel> tracked, @Nullable AutoCloseable transport) {
+		this.tracked = Collections.unmodifiableMap(new LinkedHashMap<>(tracked));
+		Map<String, ManagedChannel> channels = new LinkedHashMap<>();
+		tracked.forEach((name, channel) -> channels.put(name, channel.channel()));
+		this.channels = Collections.unmodifiableMap(channels);
+		this.transport = transport;
 	}
 
 	/**
@@ -56,8 +65,14 @@ public class GrpcChannels implements DisposableBean {
 		return this.channels;
 	}
 
+	/** The channels with their settings and connection trackers, by name, in configuration order. */
+	public Map<String, TrackedChannel> tracked() {
+		return this.tracked;
+	}
+
 	@Override
-	public void destroy() throws InterruptedException {
+	public void destroy() throws Exception {
+		this.tracked.values().forEach((channel) -> channel.connections().shutdownStarted());
 		this.channels.values().forEach(ManagedChannel::shutdown);
 		long deadline = System.nanoTime() + SHUTDOWN_GRACE.toNanos();
 		for (Map.Entry<String, ManagedChannel> entry : this.channels.entrySet()) {
@@ -67,6 +82,9 @@ public class GrpcChannels implements DisposableBean {
 						+ "s after shutdown; cancelling them");
 				channel.shutdownNow();
 			}
+		}
+		if (this.transport != null) {
+			this.transport.close();
 		}
 	}
 

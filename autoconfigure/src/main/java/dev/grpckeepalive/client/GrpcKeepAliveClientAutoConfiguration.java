@@ -3,7 +3,9 @@ package dev.grpckeepalive.client;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 
 import dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration;
+import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.KeepAliveSettings;
+import dev.grpckeepalive.frame.FrameObservingTransport;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -24,9 +26,20 @@ public final class GrpcKeepAliveClientAutoConfiguration {
 	static final String GRPC_CHANNELS_BEAN_NAME = "grpcChannels";
 
 	@Bean(GRPC_CHANNELS_BEAN_NAME)
-	GrpcChannels grpcChannels(KeepAliveSettings settings, ObjectProvider<ChannelBuilderCustomizer> customizers) {
-		return new GrpcChannels(
-				new KeepAliveChannelFactory(customizers.orderedStream().toList()).createChannels(settings));
+	GrpcChannels grpcChannels(GrpcKeepAliveProperties properties, KeepAliveSettings settings,
+			ObjectProvider<ChannelBuilderCustomizer> customizers) {
+		boolean observeFrames = properties.getFrames().isEnabled() && !settings.channels().isEmpty();
+		FrameObservingTransport transport = observeFrames ? FrameObservingTransport.forChannels() : null;
+		try {
+			return new GrpcChannels(new KeepAliveChannelFactory(customizers.orderedStream().toList(), transport)
+				.createChannels(settings), transport);
+		}
+		catch (RuntimeException ex) {
+			if (transport != null) {
+				transport.close();
+			}
+			throw ex;
+		}
 	}
 
 }

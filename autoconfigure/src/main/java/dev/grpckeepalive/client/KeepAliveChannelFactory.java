@@ -7,47 +7,63 @@ import java.util.concurrent.TimeUnit;
 
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import org.jspecify.annotations.Nullable;
 
 import dev.grpckeepalive.config.ChannelKeepAliveSettings;
 import dev.grpckeepalive.config.ConfigurationViolation;
 import dev.grpckeepalive.config.InvalidKeepAliveConfigurationException;
 import dev.grpckeepalive.config.KeepAliveSettings;
+import dev.grpckeepalive.connection.ClientCallCounter;
+import dev.grpckeepalive.connection.ClientConnectionFilter;
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.frame.FrameObservingTransport;
 
 /**
  * Builds one plaintext {@link NettyChannelBuilder} per configured channel: target, the
- * three client keepalive options, then the customizers. grpc-java receives the requested
+ * three client keepalive options, connection tracking and the frame observer, then the
+ * customizers. grpc-java receives the requested
  * values and enforces them itself.
  */
 final class KeepAliveChannelFactory {
 
 	private final List<ChannelBuilderCustomizer> customizers;
 
-	KeepAliveChannelFactory(List<ChannelBuilderCustomizer> customizers) {
+	private final @Nullable FrameObservingTransport transport;
+
+	KeepAliveChannelFactory(List<ChannelBuilderCustomizer> customizers, @Nullable FrameObservingTransport transport) {
 		this.customizers = customizers;
+		this.transport = transport;
 	}
 
-	Map<String, ManagedChannel> createChannels(KeepAliveSettings settings) {
-		Map<String, ManagedChannel> channels = new LinkedHashMap<>();
+	/** Creates every configured channel, each with its connection tracker. */
+	Map<String, TrackedChannel> createChannels(KeepAliveSettings settings) {
+		Map<String, TrackedChannel> channels = new LinkedHashMap<>();
 		try {
 			settings.channels().values().forEach((channel) -> channels.put(channel.name(), createChannel(channel)));
 		}
 		catch (RuntimeException ex) {
-			channels.values().forEach(ManagedChannel::shutdownNow);
+			channels.values().forEach((channel) -> channel.channel().shutdownNow());
 			throw ex;
 		}
 		return channels;
 	}
 
-	ManagedChannel createChannel(ChannelKeepAliveSettings settings) {
+	TrackedChannel createChannel(ChannelKeepAliveSettings settings) {
 		NettyChannelBuilder builder = NettyChannelBuilder.forTarget(settings.target()).usePlaintext();
 		if (settings.time().requested() != null) {
 			builder.keepAliveTime(settings.time().requestedNanos(), TimeUnit.NANOSECONDS);
 		}
 		builder.keepAliveTimeout(settings.timeout().requestedNanos(), TimeUnit.NANOSECONDS);
 		builder.keepAliveWithoutCalls(settings.withoutCalls());
+		ConnectionTracker tracker = ConnectionTracker.create(ConnectionTracker.Side.CLIENT, settings.name(), null, null);
+		builder.addTransportFilter(new ClientConnectionFilter(tracker));
+		builder.intercept(new ClientCallCounter(tracker));
+		if (this.transport != null) {
+			this.transport.applyTo(builder, tracker, settings.timeout().effective());
+		}
 		this.customizers.forEach((customizer) -> customizer.customize(settings.name(), builder));
 		try {
-			return builder.build();
+			return new TrackedChannel(settings, builder.build(), tracker);
 		}
 		catch (IllegalArgumentException ex) {
 			// grpc-java checks the target's scheme against its name resolvers only here.

@@ -29,12 +29,93 @@ public class GrpcKeepAliveProperties {
 
 	private final Client client = new Client();
 
+	private final Frames frames = new Frames();
+
+	private final Actuator actuator = new Actuator();
+
+	private final Health health = new Health();
+
 	public Server getServer() {
 		return this.server;
 	}
 
 	public Client getClient() {
 		return this.client;
+	}
+
+	public Frames getFrames() {
+		return this.frames;
+	}
+
+	public Actuator getActuator() {
+		return this.actuator;
+	}
+
+	public Health getHealth() {
+		return this.health;
+	}
+
+	/** The passive HTTP/2 frame observer. */
+	public static class Frames {
+
+		/** Whether to observe PING and GOAWAY frames on every connection, for ping counts, round-trip times and close reasons. */
+		private boolean enabled = true;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+	}
+
+	/** The 'grpckeepalive' Actuator endpoint. */
+	public static class Actuator {
+
+		/** When to show the remote addresses of connections; masked otherwise. */
+		private PeerVisibility showPeers = PeerVisibility.NEVER;
+
+		public PeerVisibility getShowPeers() {
+			return this.showPeers;
+		}
+
+		public void setShowPeers(PeerVisibility showPeers) {
+			this.showPeers = showPeers;
+		}
+
+	}
+
+	/** When remote addresses appear in the endpoint. */
+	public enum PeerVisibility {
+
+		/** Never show them. */
+		NEVER,
+
+		/** Show them to authenticated users. */
+		WHEN_AUTHORIZED,
+
+		/** Always show them. */
+		ALWAYS
+
+	}
+
+	/** The 'grpcKeepalive' health contributor. */
+	public static class Health {
+
+		/** How long a keepalive timeout or a too_many_pings GOAWAY keeps a channel DOWN. */
+		@DurationUnit(ChronoUnit.MILLIS)
+		private Duration window = Duration.ofMinutes(5);
+
+		public Duration getWindow() {
+			return this.window;
+		}
+
+		public void setWindow(Duration window) {
+			this.window = window;
+		}
+
 	}
 
 	/** The gRPC server: where it listens, its keepalive PINGs and the limits it enforces. */

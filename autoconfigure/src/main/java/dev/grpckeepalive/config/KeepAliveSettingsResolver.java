@@ -37,6 +37,8 @@ final class KeepAliveSettingsResolver {
 	KeepAliveSettings resolve() {
 		ServerKeepAliveSettings server = resolveServer(this.properties.getServer());
 		validateChannelDefaults(this.properties.getClient().getDefaults());
+		requirePositive(GrpcKeepAliveProperties.PREFIX + ".health.window", this.properties.getHealth().getWindow(),
+				"the default of 5m");
 		Map<String, ChannelKeepAliveSettings> channels = new LinkedHashMap<>();
 		this.properties.getClient()
 			.getChannels()

@@ -8,6 +8,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.KeepAliveSettings;
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.frame.FrameObservingTransport;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -37,12 +39,17 @@ public final class GrpcKeepAliveServerAutoConfiguration {
 			ObjectProvider<BindableService> services, ObjectProvider<ServerServiceDefinition> definitions,
 			ObjectProvider<ServerBuilderCustomizer> customizers, Environment environment) {
 		GrpcKeepAliveProperties.Server serverProperties = properties.getServer();
+		ConnectionTracker tracker = ConnectionTracker.create(ConnectionTracker.Side.SERVER, "server",
+				settings.server().maxConnectionIdle().effective(), settings.server().maxConnectionAge().effective());
+		FrameObservingTransport transport = properties.getFrames().isEnabled() ? FrameObservingTransport.forServer()
+				: null;
 		Server server = new KeepAliveServerBuilderFactory(serverProperties, settings.server())
 			.newBuilder(services.orderedStream().toList(), definitions.orderedStream().toList(),
-					customizers.orderedStream().toList())
+					customizers.orderedStream().toList(), tracker, transport)
 			.build();
 		return new KeepAliveGrpcServer(server, serverProperties.getPort(), serverProperties.getShutdownGrace(),
-				(environment instanceof ConfigurableEnvironment configurable) ? configurable : null);
+				(environment instanceof ConfigurableEnvironment configurable) ? configurable : null, tracker,
+				transport);
 	}
 
 }

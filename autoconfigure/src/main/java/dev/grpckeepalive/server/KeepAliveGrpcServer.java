@@ -12,6 +12,9 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import dev.grpckeepalive.connection.ConnectionTracker;
+
+import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.core.env.ConfigurableEnvironment;
 import org.springframework.core.env.MapPropertySource;
@@ -27,7 +30,7 @@ import org.springframework.core.env.PropertySource;
  * after that is cancelled. While it runs, a non-daemon thread keeps the JVM alive. Once started, the bound port is published in the environment as
  * {@value #LOCAL_PORT_PROPERTY}.
  */
-public class KeepAliveGrpcServer implements SmartLifecycle {
+public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean {
 
 	/** The environment property that holds the port the server is listening on. */
 	public static final String LOCAL_PORT_PROPERTY = "local.grpc.port";
@@ -50,6 +53,10 @@ public class KeepAliveGrpcServer implements SmartLifecycle {
 
 	private final @Nullable ConfigurableEnvironment environment;
 
+	private final ConnectionTracker connections;
+
+	private final @Nullable AutoCloseable transport;
+
 	private volatile boolean running;
 
 	/**
@@ -58,13 +65,18 @@ public class KeepAliveGrpcServer implements SmartLifecycle {
 	 * @param configuredPort the port it was configured with, reported until it is bound
 	 * @param shutdownGrace how long in-flight calls get to finish when the server stops
 	 * @param environment where to publish {@value #LOCAL_PORT_PROPERTY}, if any
+	 * @param connections the tracker the server's transport filter and interceptor feed
+	 * @param transport event loops to close once the server has terminated, if the server owns them
 	 */
 	public KeepAliveGrpcServer(Server server, int configuredPort, Duration shutdownGrace,
-			@Nullable ConfigurableEnvironment environment) {
+			@Nullable ConfigurableEnvironment environment, ConnectionTracker connections,
+			@Nullable AutoCloseable transport) {
 		this.server = server;
 		this.configuredPort = configuredPort;
 		this.shutdownGrace = shutdownGrace;
 		this.environment = environment;
+		this.connections = connections;
+		this.transport = transport;
 	}
 
 	@Override
@@ -76,6 +88,7 @@ public class KeepAliveGrpcServer implements SmartLifecycle {
 			this.server.start();
 		}
 		catch (IOException ex) {
+			closeTransport();
 			if (isPortInUse(ex)) {
 				throw new GrpcServerPortInUseException(this.configuredPort, ex);
 			}
@@ -121,7 +134,27 @@ public class KeepAliveGrpcServer implements SmartLifecycle {
 			return;
 		}
 		this.running = false;
+		this.connections.shutdownStarted();
 		shutDownGracefully();
+		closeTransport();
+	}
+
+	/** Releases the event loops also when the context closes without the server having started. */
+	@Override
+	public void destroy() {
+		stop();
+		closeTransport();
+	}
+
+	private void closeTransport() {
+		if (this.transport != null) {
+			try {
+				this.transport.close();
+			}
+			catch (Exception ex) {
+				logger.warn("Failed to close the gRPC server's event loops", ex);
+			}
+		}
 	}
 
 	private void shutDownGracefully() {
@@ -156,6 +189,11 @@ public class KeepAliveGrpcServer implements SmartLifecycle {
 	 */
 	public int getPort() {
 		return this.running ? this.server.getPort() : this.configuredPort;
+	}
+
+	/** The server's connections: open, recently closed, and totals. */
+	public ConnectionTracker getConnections() {
+		return this.connections;
 	}
 
 	/** The underlying grpc-java server. */

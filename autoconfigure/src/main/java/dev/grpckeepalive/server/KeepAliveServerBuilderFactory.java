@@ -8,14 +8,20 @@ import io.grpc.BindableService;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 
+import org.jspecify.annotations.Nullable;
+
 import dev.grpckeepalive.config.DurationSetting;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ServerCallCounter;
+import dev.grpckeepalive.connection.ServerConnectionFilter;
+import dev.grpckeepalive.frame.FrameObservingTransport;
 
 /**
  * Creates the {@link NettyServerBuilder}: address, services, the seven keepalive and
- * connection-management options, then the customizers. grpc-java receives the requested
- * values and enforces them itself.
+ * connection-management options, connection tracking and the frame observer, then the
+ * customizers. grpc-java receives the requested values and enforces them itself.
  */
 final class KeepAliveServerBuilderFactory {
 
@@ -29,11 +35,17 @@ final class KeepAliveServerBuilderFactory {
 	}
 
 	NettyServerBuilder newBuilder(List<BindableService> services, List<ServerServiceDefinition> definitions,
-			List<ServerBuilderCustomizer> customizers) {
+			List<ServerBuilderCustomizer> customizers, ConnectionTracker tracker,
+			@Nullable FrameObservingTransport transport) {
 		NettyServerBuilder builder = NettyServerBuilder.forAddress(socketAddress());
 		services.forEach(builder::addService);
 		definitions.forEach(builder::addService);
 		applyKeepAlive(builder);
+		builder.addTransportFilter(new ServerConnectionFilter(tracker));
+		builder.intercept(new ServerCallCounter());
+		if (transport != null) {
+			transport.applyTo(builder, tracker, this.settings.timeout().effective());
+		}
 		customizers.forEach((customizer) -> customizer.customize(builder));
 		return builder;
 	}

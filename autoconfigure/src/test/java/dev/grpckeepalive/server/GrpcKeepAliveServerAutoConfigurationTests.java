@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.grpckeepalive.client.GrpcKeepAliveClientAutoConfiguration;
 import dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration;
+import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.test.Http2FrameLog.Direction;
 import dev.grpckeepalive.test.RecordingObserver;
 import dev.grpckeepalive.test.SniffingTcpProxy;
@@ -98,7 +99,8 @@ class GrpcKeepAliveServerAutoConfigurationTests {
 	void backsOffForApplicationDefinedServer() {
 		Server own = ServerBuilder.forPort(0).build();
 		this.runner.withBean(TestService.class)
-			.withBean("ownServer", KeepAliveGrpcServer.class, () -> new KeepAliveGrpcServer(own, 0, Duration.ZERO, null))
+			.withBean("ownServer", KeepAliveGrpcServer.class, () -> new KeepAliveGrpcServer(own, 0, Duration.ZERO, null,
+					ConnectionTracker.create(ConnectionTracker.Side.SERVER, "server", null, null), null))
 			.run((context) -> {
 				assertThat(context).hasSingleBean(KeepAliveGrpcServer.class);
 				assertThat(context.getBean(KeepAliveGrpcServer.class).getServer()).isSameAs(own);

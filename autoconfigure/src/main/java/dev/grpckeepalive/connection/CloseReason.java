@@ -1,0 +1,47 @@
+package dev.grpckeepalive.connection;
+
+import java.util.Locale;
+
+/** Why a connection closed. Lower snake case in JSON and as the metric tag {@code reason}. */
+public enum CloseReason {
+
+	/** The server closed it after max-connection-idle without calls (GOAWAY max_idle). */
+	MAX_IDLE,
+
+	/** The server closed it at max-connection-age (GOAWAY max_age). */
+	MAX_AGE,
+
+	/** The server closed it because the client pinged more often than permitted (GOAWAY too_many_pings). */
+	TOO_MANY_PINGS,
+
+	/** A keepalive ping went unanswered for keepalive timeout: the peer or the path is gone. */
+	KEEPALIVE_TIMEOUT,
+
+	/** This application closed it: server or channel shutdown. */
+	APP_REQUESTED,
+
+	/** The peer sent a GOAWAY for another reason. */
+	PEER_GOAWAY,
+
+	/** The peer closed the TCP connection without a GOAWAY. */
+	PEER_CLOSED,
+
+	/** A protocol or I/O error: bytes that are not HTTP/2, a GOAWAY with an error code, a reset. */
+	ERROR;
+
+	/** The lower snake case name, such as {@code too_many_pings}. */
+	public String tag() {
+		return name().toLowerCase(Locale.ROOT);
+	}
+
+	/** The reason a GOAWAY's debug data names, if it is one of grpc-java's. */
+	static CloseReason fromDebugData(String debugData) {
+		return switch (debugData) {
+			case "max_idle" -> MAX_IDLE;
+			case "max_age" -> MAX_AGE;
+			case "too_many_pings" -> TOO_MANY_PINGS;
+			default -> null;
+		};
+	}
+
+}

@@ -1,0 +1,277 @@
+package dev.grpckeepalive.connection;
+
+import java.net.SocketAddress;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+
+import io.grpc.Attributes;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One connection, from open to close: addresses, age, calls, idle time, PINGs and GOAWAYs,
+ * and why it closed. Written by the frame observer on the connection's event loop and by
+ * the call interceptor on call threads; read by the endpoint, health and meters.
+ */
+public final class ConnectionRecord {
+
+	/** Where the server's transport attributes, and so every call's attributes, carry the record. */
+	public static final Attributes.Key<ConnectionRecord> ATTRIBUTE = Attributes.Key
+		.create("dev.grpckeepalive.connection");
+
+	private final long id;
+
+	private final ConnectionTracker tracker;
+
+	private final @Nullable SocketAddress remote;
+
+	private final @Nullable SocketAddress local;
+
+	private final long openedAtMillis;
+
+	private final long openedNanos;
+
+	private final AtomicInteger activeCalls = new AtomicInteger();
+
+	private final LongAdder totalCalls = new LongAdder();
+
+	private final PingStatistics pings = new PingStatistics();
+
+	private final AtomicReference<@Nullable CloseReason> reasonHint = new AtomicReference<>();
+
+	private final AtomicBoolean closed = new AtomicBoolean();
+
+	private volatile long lastActivityNanos;
+
+	private volatile boolean observed;
+
+	private volatile @Nullable String observerOffReason;
+
+	private volatile boolean draining;
+
+	private volatile @Nullable GoAway lastGoAwaySent;
+
+	private volatile @Nullable GoAway lastGoAwayReceived;
+
+	private volatile @Nullable CloseReason closeReason;
+
+	private volatile long closedNanos;
+
+	ConnectionRecord(long id, ConnectionTracker tracker, @Nullable SocketAddress remote, @Nullable SocketAddress local,
+			long openedAtMillis, long openedNanos) {
+		this.id = id;
+		this.tracker = tracker;
+		this.remote = remote;
+		this.local = local;
+		this.openedAtMillis = openedAtMillis;
+		this.openedNanos = openedNanos;
+		this.lastActivityNanos = openedNanos;
+	}
+
+	/** Marks the record as fed by a frame observer, so that PING figures are meaningful. */
+	public void observed() {
+		this.observed = true;
+	}
+
+	/** The frame observer gave up on this connection (bytes that are not HTTP/2). */
+	public void observerOff(String reason) {
+		this.observerOffReason = reason;
+		hint(CloseReason.ERROR);
+	}
+
+	public void callStarted() {
+		this.activeCalls.incrementAndGet();
+		this.totalCalls.increment();
+		this.lastActivityNanos = this.tracker.nanoTime();
+		this.tracker.callStarted();
+	}
+
+	public void callEnded() {
+		this.activeCalls.decrementAndGet();
+		this.lastActivityNanos = this.tracker.nanoTime();
+		this.tracker.callEnded();
+	}
+
+	public void pingSent(PingKind kind) {
+		this.pings.recordSent(kind);
+		this.tracker.pings().recordSent(kind);
+	}
+
+	public void pingAcked(PingKind kind, long roundTripNanos) {
+		this.pings.recordAck(roundTripNanos);
+		this.tracker.pingAcked(kind, roundTripNanos);
+	}
+
+	public void pingReceived() {
+		this.pings.recordReceived();
+		this.tracker.pings().recordReceived();
+	}
+
+	/** A keepalive PING this side sent was not acknowledged within the keepalive timeout. */
+	public void keepAliveTimedOut() {
+		this.pings.recordTimeout();
+		this.tracker.keepAliveTimedOut();
+		hint(CloseReason.KEEPALIVE_TIMEOUT);
+	}
+
+	/**
+	 * This side sent a GOAWAY.
+	 * @param errorCode the HTTP/2 error code
+	 * @param debugData the debug data
+	 * @param keepAliveOverdue whether a keepalive PING was overdue when it was sent
+	 */
+	public void goAwaySent(long errorCode, String debugData, boolean keepAliveOverdue) {
+		CloseReason reason = CloseReason.fromDebugData(debugData);
+		if (reason == null) {
+			if (errorCode != 0) {
+				reason = CloseReason.ERROR;
+			}
+			else if (keepAliveOverdue) {
+				reason = CloseReason.KEEPALIVE_TIMEOUT;
+			}
+			else if (this.tracker.isShuttingDown()) {
+				reason = CloseReason.APP_REQUESTED;
+			}
+		}
+		this.lastGoAwaySent = goAway(GoAway.SENT, errorCode, debugData, reason);
+		this.draining = true;
+		hint(reason);
+	}
+
+	/** The peer sent a GOAWAY. */
+	public void goAwayReceived(long errorCode, String debugData) {
+		CloseReason reason = CloseReason.fromDebugData(debugData);
+		if (reason == null) {
+			reason = (errorCode != 0) ? CloseReason.ERROR : CloseReason.PEER_GOAWAY;
+		}
+		this.lastGoAwayReceived = goAway(GoAway.RECEIVED, errorCode, debugData, reason);
+		this.draining = true;
+		hint((reason == CloseReason.ERROR) ? CloseReason.PEER_GOAWAY : reason);
+	}
+
+	private GoAway goAway(String direction, long errorCode, String debugData, @Nullable CloseReason reason) {
+		String tag = (reason != null) ? reason.tag() : GoAway.OTHER;
+		GoAway goAway = new GoAway(direction, errorCode, debugData, tag, this.tracker.currentTimeMillis());
+		this.tracker.goAway(goAway);
+		return goAway;
+	}
+
+	/** Notes an error on the connection, for the close reason. */
+	public void errorSeen() {
+		hint(CloseReason.ERROR);
+	}
+
+	private void hint(@Nullable CloseReason reason) {
+		if (reason != null) {
+			this.reasonHint.compareAndSet(null, reason);
+		}
+	}
+
+	/** Closes the record; only the first call counts. */
+	public void close() {
+		if (!this.closed.compareAndSet(false, true)) {
+			return;
+		}
+		this.closedNanos = this.tracker.nanoTime();
+		CloseReason hinted = this.reasonHint.get();
+		this.closeReason = (hinted != null) ? hinted : this.tracker.inferCloseReason(this);
+		this.tracker.closed(this);
+	}
+
+	public long id() {
+		return this.id;
+	}
+
+	public ConnectionTracker tracker() {
+		return this.tracker;
+	}
+
+	public @Nullable SocketAddress remote() {
+		return this.remote;
+	}
+
+	public @Nullable SocketAddress local() {
+		return this.local;
+	}
+
+	public long openedAtMillis() {
+		return this.openedAtMillis;
+	}
+
+	long openedNanos() {
+		return this.openedNanos;
+	}
+
+	/** Age in nanoseconds: up to now while open, up to the close once closed. */
+	public long ageNanos() {
+		long end = this.closed.get() ? this.closedNanos : this.tracker.nanoTime();
+		return end - this.openedNanos;
+	}
+
+	/** How long the connection has been without calls, 0 while calls are in flight. */
+	public long idleNanos() {
+		if (this.activeCalls.get() > 0) {
+			return 0;
+		}
+		long end = this.closed.get() ? this.closedNanos : this.tracker.nanoTime();
+		return end - this.lastActivityNanos;
+	}
+
+	public int activeCalls() {
+		return this.activeCalls.get();
+	}
+
+	public long totalCalls() {
+		return this.totalCalls.sum();
+	}
+
+	public ConnectionState state() {
+		if (this.closed.get()) {
+			return ConnectionState.CLOSED;
+		}
+		if (this.draining) {
+			return ConnectionState.DRAINING;
+		}
+		// A channel does not know which of its connections a call uses: it counts calls per channel.
+		int calls = (this.tracker.side() == ConnectionTracker.Side.CLIENT) ? this.tracker.activeCalls()
+				: this.activeCalls.get();
+		return (calls > 0) ? ConnectionState.ACTIVE : ConnectionState.IDLE;
+	}
+
+	/** Whether a frame observer watched this connection and still does. */
+	public boolean isObserved() {
+		return this.observed && this.observerOffReason == null;
+	}
+
+	public @Nullable String observerOffReason() {
+		return this.observerOffReason;
+	}
+
+	public PingStatistics pings() {
+		return this.pings;
+	}
+
+	public @Nullable GoAway lastGoAwaySent() {
+		return this.lastGoAwaySent;
+	}
+
+	public @Nullable GoAway lastGoAwayReceived() {
+		return this.lastGoAwayReceived;
+	}
+
+	public boolean isClosed() {
+		return this.closed.get();
+	}
+
+	/** Why the connection closed, or {@code null} while it is open. */
+	public @Nullable CloseReason closeReason() {
+		return this.closeReason;
+	}
+
+	/** The id as it appears in the endpoint: {@code s-42} for the server, {@code <channel>-42} for a channel. */
+	public String displayId() {
+		return this.tracker.idPrefix() + this.id;
+	}
+
+}

@@ -1,0 +1,337 @@
+package dev.grpckeepalive.connection;
+
+import java.net.SocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The connections of the server, or of one channel: the open ones, a bounded history of
+ * recently closed ones, and totals (opened, closed by reason, PINGs, GOAWAYs). A record is
+ * opened by whichever sees the connection first, the frame observer (socket active) or
+ * grpc-java's transport filter (transport ready), and found by its address pair by the
+ * other.
+ *
+ * <p>Time comes from an injected ticker and clock, so that timing logic can be tested
+ * without waiting.
+ */
+public final class ConnectionTracker {
+
+	/** Which end of the connections this tracker sees. */
+	public enum Side {
+
+		SERVER, CLIENT;
+
+		public String tag() {
+			return name().toLowerCase(java.util.Locale.ROOT);
+		}
+
+	}
+
+	/** How many closed connections the history keeps. */
+	public static final int DEFAULT_HISTORY_SIZE = 100;
+
+	private static final AtomicLong ids = new AtomicLong();
+
+	private final Side side;
+
+	private final String name;
+
+	private final @Nullable Duration maxConnectionIdle;
+
+	private final @Nullable Duration maxConnectionAge;
+
+	private final LongSupplier ticker;
+
+	private final Clock clock;
+
+	private final int historySize;
+
+	private final Map<Long, ConnectionRecord> open = new ConcurrentHashMap<>();
+
+	private final Map<AddressPair, ConnectionRecord> byAddress = new ConcurrentHashMap<>();
+
+	private final ArrayDeque<ConnectionRecord> history = new ArrayDeque<>();
+
+	private final LongAdder opened = new LongAdder();
+
+	private final Map<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
+
+	private final PingStatistics pings = new PingStatistics();
+
+	private final Map<String, LongAdder> goAwaysSent = new ConcurrentHashMap<>();
+
+	private final Map<String, LongAdder> goAwaysReceived = new ConcurrentHashMap<>();
+
+	private final AtomicInteger activeCalls = new AtomicInteger();
+
+	private final List<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
+
+	private volatile boolean framesObserved;
+
+	private volatile boolean shuttingDown;
+
+	private volatile long lastKeepAliveTimeoutNanos = Long.MIN_VALUE;
+
+	private volatile long lastTooManyPingsNanos = Long.MIN_VALUE;
+
+	public ConnectionTracker(Side side, String name, @Nullable Duration maxConnectionIdle,
+			@Nullable Duration maxConnectionAge, LongSupplier ticker, Clock clock, int historySize) {
+		this.side = side;
+		this.name = name;
+		this.maxConnectionIdle = maxConnectionIdle;
+		this.maxConnectionAge = maxConnectionAge;
+		this.ticker = ticker;
+		this.clock = clock;
+		this.historySize = historySize;
+		for (CloseReason reason : CloseReason.values()) {
+			this.closed.put(reason, new LongAdder());
+		}
+	}
+
+	/** A tracker on the system ticker and clock. */
+	public static ConnectionTracker create(Side side, String name, @Nullable Duration maxConnectionIdle,
+			@Nullable Duration maxConnectionAge) {
+		return new ConnectionTracker(side, name, maxConnectionIdle, maxConnectionAge, System::nanoTime,
+				Clock.systemUTC(), DEFAULT_HISTORY_SIZE);
+	}
+
+	/**
+	 * The record of the connection between these addresses, opened now if nobody has yet.
+	 * @param remote the peer's address
+	 * @param local this side's address
+	 * @return the record
+	 */
+	public ConnectionRecord connectionOpened(@Nullable SocketAddress remote, @Nullable SocketAddress local) {
+		AddressPair key = new AddressPair(remote, local);
+		if (remote == null && local == null) {
+			return register(newRecord(remote, local));
+		}
+		ConnectionRecord existing = this.byAddress.get(key);
+		if (existing != null && !existing.isClosed()) {
+			return existing;
+		}
+		ConnectionRecord record = newRecord(remote, local);
+		ConnectionRecord raced = this.byAddress.putIfAbsent(key, record);
+		if (raced != null && !raced.isClosed()) {
+			return raced;
+		}
+		if (raced != null) {
+			this.byAddress.put(key, record);
+		}
+		return register(record);
+	}
+
+	private ConnectionRecord newRecord(@Nullable SocketAddress remote, @Nullable SocketAddress local) {
+		return new ConnectionRecord(ids.incrementAndGet(), this, remote, local, currentTimeMillis(), nanoTime());
+	}
+
+	private ConnectionRecord register(ConnectionRecord record) {
+		this.open.put(record.id(), record);
+		this.opened.increment();
+		return record;
+	}
+
+	void closed(ConnectionRecord record) {
+		this.open.remove(record.id());
+		this.byAddress.remove(new AddressPair(record.remote(), record.local()), record);
+		CloseReason reason = Objects.requireNonNull(record.closeReason());
+		this.closed.get(reason).increment();
+		if (reason == CloseReason.TOO_MANY_PINGS) {
+			this.lastTooManyPingsNanos = nanoTime();
+		}
+		synchronized (this.history) {
+			if (this.history.size() == this.historySize) {
+				this.history.removeFirst();
+			}
+			this.history.addLast(record);
+		}
+		this.listeners.forEach((listener) -> listener.connectionClosed(this, record));
+	}
+
+	/** The reason for a close that no frame or event explained, from what the settings make likely. */
+	CloseReason inferCloseReason(ConnectionRecord record) {
+		if (this.shuttingDown) {
+			return CloseReason.APP_REQUESTED;
+		}
+		if (this.maxConnectionIdle != null && record.activeCalls() == 0
+				&& record.idleNanos() >= this.maxConnectionIdle.toNanos() * 9 / 10) {
+			return CloseReason.MAX_IDLE;
+		}
+		if (this.maxConnectionAge != null && record.ageNanos() >= this.maxConnectionAge.toNanos() * 9 / 10) {
+			return CloseReason.MAX_AGE;
+		}
+		return CloseReason.PEER_CLOSED;
+	}
+
+	/** A call started; on the client side calls are counted per channel only. */
+	public void callStarted() {
+		this.activeCalls.incrementAndGet();
+	}
+
+	public void callEnded() {
+		this.activeCalls.decrementAndGet();
+	}
+
+	void pingAcked(PingKind kind, long roundTripNanos) {
+		this.pings.recordAck(roundTripNanos);
+		this.listeners.forEach((listener) -> listener.pingAcknowledged(this, kind, roundTripNanos));
+	}
+
+	void keepAliveTimedOut() {
+		this.pings.recordTimeout();
+		this.lastKeepAliveTimeoutNanos = nanoTime();
+	}
+
+	void goAway(GoAway goAway) {
+		Map<String, LongAdder> counts = GoAway.SENT.equals(goAway.direction()) ? this.goAwaysSent
+				: this.goAwaysReceived;
+		counts.computeIfAbsent(goAway.reason(), (reason) -> new LongAdder()).increment();
+		if (CloseReason.TOO_MANY_PINGS.tag().equals(goAway.reason())) {
+			this.lastTooManyPingsNanos = nanoTime();
+		}
+	}
+
+	/** Marks the start of an orderly shutdown by this application: closes from now on are {@code app_requested}. */
+	public void shutdownStarted() {
+		this.shuttingDown = true;
+	}
+
+	public boolean isShuttingDown() {
+		return this.shuttingDown;
+	}
+
+	/** Records that a frame observer watches this tracker's connections. */
+	public void framesObserved() {
+		this.framesObserved = true;
+	}
+
+	/** Whether PING and GOAWAY figures are collected (the frame observer is on). */
+	public boolean isFramesObserved() {
+		return this.framesObserved;
+	}
+
+	public void addListener(ConnectionListener listener) {
+		this.listeners.add(listener);
+	}
+
+	public Side side() {
+		return this.side;
+	}
+
+	/** The channel name, or {@code server}. */
+	public String name() {
+		return this.name;
+	}
+
+	String idPrefix() {
+		return (this.side == Side.SERVER) ? "s-" : this.name + "-";
+	}
+
+	public Collection<ConnectionRecord> openConnections() {
+		List<ConnectionRecord> records = new ArrayList<>(this.open.values());
+		records.sort((a, b) -> Long.compare(a.id(), b.id()));
+		return records;
+	}
+
+	public List<ConnectionRecord> recentlyClosed() {
+		synchronized (this.history) {
+			return List.copyOf(this.history);
+		}
+	}
+
+	/** An open or recently closed connection by its display id. */
+	public @Nullable ConnectionRecord find(String displayId) {
+		for (ConnectionRecord record : this.open.values()) {
+			if (record.displayId().equals(displayId)) {
+				return record;
+			}
+		}
+		for (ConnectionRecord record : recentlyClosed()) {
+			if (record.displayId().equals(displayId)) {
+				return record;
+			}
+		}
+		return null;
+	}
+
+	public int activeConnections() {
+		return this.open.size();
+	}
+
+	public long openedConnections() {
+		return this.opened.sum();
+	}
+
+	public long closedConnections(CloseReason reason) {
+		return this.closed.get(reason).sum();
+	}
+
+	public int activeCalls() {
+		return this.activeCalls.get();
+	}
+
+	public PingStatistics pings() {
+		return this.pings;
+	}
+
+	/** GOAWAY counts by reason tag, for one direction ({@code sent} or {@code received}). */
+	public Map<String, Long> goAways(String direction) {
+		Map<String, LongAdder> counts = GoAway.SENT.equals(direction) ? this.goAwaysSent : this.goAwaysReceived;
+		Map<String, Long> result = new java.util.TreeMap<>();
+		counts.forEach((reason, count) -> result.put(reason, count.sum()));
+		return Collections.unmodifiableMap(result);
+	}
+
+	/** Whether a keepalive timeout happened within {@code window} of now. */
+	public boolean keepAliveTimeoutWithin(Duration window) {
+		return within(this.lastKeepAliveTimeoutNanos, window);
+	}
+
+	/** Whether a {@code too_many_pings} GOAWAY was seen within {@code window} of now. */
+	public boolean tooManyPingsWithin(Duration window) {
+		return within(this.lastTooManyPingsNanos, window);
+	}
+
+	private boolean within(long eventNanos, Duration window) {
+		return eventNanos != Long.MIN_VALUE && nanoTime() - eventNanos <= window.toNanos();
+	}
+
+	long nanoTime() {
+		return this.ticker.getAsLong();
+	}
+
+	long currentTimeMillis() {
+		return this.clock.millis();
+	}
+
+	private record AddressPair(@Nullable SocketAddress remote, @Nullable SocketAddress local) {
+	}
+
+	/** Callbacks for meters that need every sample, not only totals. */
+	public interface ConnectionListener {
+
+		default void pingAcknowledged(ConnectionTracker tracker, PingKind kind, long roundTripNanos) {
+		}
+
+		default void connectionClosed(ConnectionTracker tracker, ConnectionRecord record) {
+		}
+
+	}
+
+}

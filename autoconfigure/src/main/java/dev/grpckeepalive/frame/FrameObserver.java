@@ -1,0 +1,272 @@
+package dev.grpckeepalive.frame;
+
+import java.time.Duration;
+import java.util.function.LongSupplier;
+
+import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+import io.grpc.netty.shaded.io.netty.channel.ChannelDuplexHandler;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
+import io.grpc.netty.shaded.io.netty.channel.ChannelPipeline;
+import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.jspecify.annotations.Nullable;
+
+import dev.grpckeepalive.connection.ConnectionRecord;
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.PingKind;
+
+/**
+ * Watches the HTTP/2 frames of one connection as they pass, in both directions, and feeds
+ * PINGs and GOAWAYs into the connection's {@link ConnectionRecord}: PING counts by kind,
+ * round-trip times from PING to matching ACK, keepalive timeouts, GOAWAYs with error code
+ * and debug data.
+ *
+ * <p>Passive: it never changes, holds or delays a byte, and never throws into the pipeline.
+ * It sits at the head of the pipeline; on a TLS connection it moves itself to just after the
+ * {@link SslHandler} before any HTTP/2 byte flows. If the bytes are not HTTP/2 it switches
+ * itself off for that connection, with one WARN, and leaves the connection to grpc-java.
+ */
+public final class FrameObserver extends ChannelDuplexHandler {
+
+	static final String NAME = "grpcKeepaliveFrameObserver";
+
+	private static final Log logger = LogFactory.getLog(FrameObserver.class);
+
+	private static final byte TLS_HANDSHAKE_RECORD = 0x16;
+
+	private static final long NONE = Long.MIN_VALUE;
+
+	private final ConnectionTracker tracker;
+
+	private final boolean serverSide;
+
+	private final long keepAliveTimeoutNanos;
+
+	private final LongSupplier ticker;
+
+	private final Http2FrameDecoder inbound;
+
+	private final Http2FrameDecoder outbound;
+
+	/** When the outstanding PING of each kind was sent, or {@link #NONE}. Event loop only. */
+	private final long[] outstandingSince = new long[PingKind.values().length];
+
+	private @Nullable ConnectionRecord record;
+
+	private boolean firstBytesChecked;
+
+	private boolean off;
+
+	FrameObserver(ConnectionTracker tracker, boolean serverSide, Duration keepAliveTimeout, LongSupplier ticker) {
+		this(tracker, serverSide, keepAliveTimeout.toNanos(), ticker, null, false);
+	}
+
+	private FrameObserver(ConnectionTracker tracker, boolean serverSide, long keepAliveTimeoutNanos,
+			LongSupplier ticker, @Nullable ConnectionRecord record, boolean afterTls) {
+		this.tracker = tracker;
+		this.serverSide = serverSide;
+		this.keepAliveTimeoutNanos = keepAliveTimeoutNanos;
+		this.ticker = ticker;
+		this.record = record;
+		this.firstBytesChecked = afterTls;
+		this.inbound = new Http2FrameDecoder(new Inbound(), serverSide);
+		this.outbound = new Http2FrameDecoder(new Outbound(), !serverSide);
+		java.util.Arrays.fill(this.outstandingSince, NONE);
+	}
+
+	@Override
+	public void handlerAdded(ChannelHandlerContext ctx) {
+		if (this.record == null && ctx.channel().isActive()) {
+			open(ctx);
+		}
+	}
+
+	@Override
+	public void channelActive(ChannelHandlerContext ctx) throws Exception {
+		if (this.record == null) {
+			open(ctx);
+		}
+		super.channelActive(ctx);
+	}
+
+	private void open(ChannelHandlerContext ctx) {
+		this.record = this.tracker.connectionOpened(ctx.channel().remoteAddress(), ctx.channel().localAddress());
+		this.record.observed();
+	}
+
+	@Override
+	public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+		if (!this.off && msg instanceof ByteBuf buffer) {
+			observe(ctx, buffer, this.inbound, this.serverSide);
+		}
+		ctx.fireChannelRead(msg);
+	}
+
+	@Override
+	public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+		if (!this.off && msg instanceof ByteBuf buffer) {
+			observe(ctx, buffer, this.outbound, !this.serverSide);
+		}
+		ctx.write(msg, promise);
+	}
+
+	private void observe(ChannelHandlerContext ctx, ByteBuf buffer, Http2FrameDecoder decoder, boolean clientBytes) {
+		try {
+			if (!this.firstBytesChecked && clientBytes && buffer.isReadable()) {
+				this.firstBytesChecked = true;
+				if (buffer.getByte(buffer.readerIndex()) == TLS_HANDSHAKE_RECORD && moveAfterTls(ctx)) {
+					return;
+				}
+			}
+			decoder.decode(buffer);
+		}
+		catch (MalformedBytes ex) {
+			switchOff(ctx, ex.getMessage());
+		}
+		catch (RuntimeException ex) {
+			switchOff(ctx, "observer failure: " + ex);
+		}
+	}
+
+	/** Moves the observer behind the SslHandler, where the bytes are plain HTTP/2. */
+	private boolean moveAfterTls(ChannelHandlerContext ctx) {
+		ChannelPipeline pipeline = ctx.pipeline();
+		ChannelHandlerContext tls = pipeline.context(SslHandler.class);
+		if (tls == null) {
+			return false;
+		}
+		this.off = true;
+		pipeline.addAfter(tls.name(), NAME + "Tls", new FrameObserver(this.tracker, this.serverSide,
+				this.keepAliveTimeoutNanos, this.ticker, this.record, true));
+		pipeline.remove(this);
+		return true;
+	}
+
+	@Override
+	public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+		ConnectionRecord current = this.record;
+		if (current != null) {
+			if (!this.off && keepAliveOverdue()) {
+				current.keepAliveTimedOut();
+			}
+			current.close();
+		}
+		super.channelInactive(ctx);
+	}
+
+	@Override
+	public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+		if (this.record != null) {
+			this.record.errorSeen();
+		}
+		super.exceptionCaught(ctx, cause);
+	}
+
+	private boolean keepAliveOverdue() {
+		long since = this.outstandingSince[PingKind.KEEPALIVE.ordinal()];
+		return since != NONE && this.ticker.getAsLong() - since >= this.keepAliveTimeoutNanos;
+	}
+
+	private void switchOff(ChannelHandlerContext ctx, String reason) {
+		if (this.off) {
+			return;
+		}
+		this.off = true;
+		ConnectionRecord current = this.record;
+		String id = (current != null) ? current.displayId() : "?";
+		logger.warn("HTTP/2 frame observer off for connection " + id + " (" + ctx.channel().remoteAddress() + "): "
+				+ reason + "; the connection is left to grpc-java");
+		if (current != null) {
+			current.observerOff(reason);
+		}
+	}
+
+	/** Frames this side received. */
+	private final class Inbound implements Http2FrameDecoder.Listener {
+
+		@Override
+		public void onPing(boolean ack, long payload) {
+			ConnectionRecord current = FrameObserver.this.record;
+			if (current == null) {
+				return;
+			}
+			if (!ack) {
+				current.pingReceived();
+				return;
+			}
+			PingKind kind = PingKind.of(payload);
+			long since = FrameObserver.this.outstandingSince[kind.ordinal()];
+			if (since != NONE) {
+				FrameObserver.this.outstandingSince[kind.ordinal()] = NONE;
+				current.pingAcked(kind, FrameObserver.this.ticker.getAsLong() - since);
+			}
+		}
+
+		@Override
+		public void onGoAway(long errorCode, String debugData) {
+			if (FrameObserver.this.record != null) {
+				FrameObserver.this.record.goAwayReceived(errorCode, debugData);
+			}
+		}
+
+		@Override
+		public void onMalformed(String reason) {
+			throw new MalformedBytes(reason);
+		}
+
+	}
+
+	/** Frames this side sent. */
+	private final class Outbound implements Http2FrameDecoder.Listener {
+
+		@Override
+		public void onPing(boolean ack, long payload) {
+			ConnectionRecord current = FrameObserver.this.record;
+			if (ack || current == null) {
+				return;
+			}
+			PingKind kind = PingKind.of(payload);
+			FrameObserver.this.outstandingSince[kind.ordinal()] = FrameObserver.this.ticker.getAsLong();
+			current.pingSent(kind);
+		}
+
+		@Override
+		public void onGoAway(long errorCode, String debugData) {
+			ConnectionRecord current = FrameObserver.this.record;
+			if (current == null) {
+				return;
+			}
+			boolean overdue = keepAliveOverdue();
+			if (overdue) {
+				FrameObserver.this.outstandingSince[PingKind.KEEPALIVE.ordinal()] = NONE;
+				current.keepAliveTimedOut();
+			}
+			current.goAwaySent(errorCode, debugData, overdue);
+		}
+
+		@Override
+		public void onMalformed(String reason) {
+			throw new MalformedBytes(reason);
+		}
+
+	}
+
+	/** Unwinds the decoder to {@link #observe}, which switches the observer off. */
+	private static final class MalformedBytes extends RuntimeException {
+
+		private static final long serialVersionUID = 1L;
+
+		MalformedBytes(String reason) {
+			super(reason, null, false, false);
+		}
+
+		@Override
+		public String toString() {
+			return getMessage();
+		}
+
+	}
+
+}

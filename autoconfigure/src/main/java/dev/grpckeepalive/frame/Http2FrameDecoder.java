@@ -1,0 +1,191 @@
+package dev.grpckeepalive.frame;
+
+import java.nio.charset.StandardCharsets;
+
+import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+
+/**
+ * Decodes the frame headers of one direction of an HTTP/2 connection as the bytes go by,
+ * without copying them, changing their indexes or allocating per frame. Only PING and
+ * GOAWAY payloads are read; every other payload is skipped by length.
+ *
+ * <p>The client-to-server direction starts with the 24-byte connection preface; both
+ * directions must then start with a SETTINGS frame. Bytes that break these rules, or
+ * frames whose length cannot be right for their type, make the decoder report
+ * {@link Listener#onMalformed} once and ignore everything after.
+ */
+final class Http2FrameDecoder {
+
+	/** Receives the frames this decoder cares about. Called on the connection's event loop. */
+	interface Listener {
+
+		void onPing(boolean ack, long payload);
+
+		void onGoAway(long errorCode, String debugData);
+
+		void onMalformed(String reason);
+
+	}
+
+	static final int FRAME_HEADER_LENGTH = 9;
+
+	static final int TYPE_SETTINGS = 0x4;
+
+	static final int TYPE_PING = 0x6;
+
+	static final int TYPE_GOAWAY = 0x7;
+
+	static final int TYPE_WINDOW_UPDATE = 0x8;
+
+	static final int FLAG_ACK = 0x1;
+
+	/** GOAWAY debug data longer than this is cut: it only has to name a reason. */
+	static final int MAX_DEBUG_DATA = 128;
+
+	private static final byte[] CLIENT_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+		.getBytes(StandardCharsets.US_ASCII);
+
+	private final Listener listener;
+
+	/** Index of the next preface byte to match; equals the preface length once it matched. */
+	private int prefaceIndex;
+
+	private boolean firstFrame = true;
+
+	private boolean malformed;
+
+	private int headerIndex;
+
+	private int length;
+
+	private int type;
+
+	private int flags;
+
+	private int payloadIndex;
+
+	/** The first 8 payload bytes of a PING or GOAWAY frame. */
+	private long leadingPayload;
+
+	private byte[] debugData;
+
+	private int debugLength;
+
+	Http2FrameDecoder(Listener listener, boolean expectClientPreface) {
+		this.listener = listener;
+		this.prefaceIndex = expectClientPreface ? 0 : CLIENT_PREFACE.length;
+	}
+
+	boolean isMalformed() {
+		return this.malformed;
+	}
+
+	/** Decodes the readable bytes of {@code buffer}, leaving its indexes untouched. */
+	void decode(ByteBuf buffer) {
+		int index = buffer.readerIndex();
+		int end = buffer.writerIndex();
+		while (index < end && !this.malformed) {
+			if (this.prefaceIndex < CLIENT_PREFACE.length) {
+				if (buffer.getByte(index++) != CLIENT_PREFACE[this.prefaceIndex++]) {
+					malformed("the connection does not start with the HTTP/2 client preface");
+				}
+			}
+			else if (this.headerIndex < FRAME_HEADER_LENGTH) {
+				readHeaderByte(buffer.getByte(index++) & 0xFF);
+			}
+			else {
+				index = readPayload(buffer, index, end);
+			}
+		}
+	}
+
+	private void readHeaderByte(int value) {
+		switch (this.headerIndex++) {
+			case 0, 1, 2 -> this.length = (this.length << 8) | value;
+			case 3 -> this.type = value;
+			case 4 -> this.flags = value;
+			default -> {
+				// stream identifier: not needed
+			}
+		}
+		if (this.headerIndex == FRAME_HEADER_LENGTH) {
+			frameHeaderComplete();
+		}
+	}
+
+	private void frameHeaderComplete() {
+		if (this.firstFrame && this.type != TYPE_SETTINGS) {
+			malformed("the first frame is not SETTINGS but type " + this.type);
+			return;
+		}
+		this.firstFrame = false;
+		String invalid = invalidLength();
+		if (invalid != null) {
+			malformed(invalid);
+			return;
+		}
+		this.payloadIndex = 0;
+		this.leadingPayload = 0;
+		this.debugLength = 0;
+		if (this.length == 0) {
+			frameComplete();
+		}
+	}
+
+	private String invalidLength() {
+		return switch (this.type) {
+			case TYPE_PING -> (this.length != 8) ? "PING frame of " + this.length + " bytes" : null;
+			case TYPE_GOAWAY -> (this.length < 8) ? "GOAWAY frame of " + this.length + " bytes" : null;
+			case TYPE_SETTINGS -> (this.length % 6 != 0) ? "SETTINGS frame of " + this.length + " bytes" : null;
+			case TYPE_WINDOW_UPDATE -> (this.length != 4) ? "WINDOW_UPDATE frame of " + this.length + " bytes" : null;
+			default -> null;
+		};
+	}
+
+	private int readPayload(ByteBuf buffer, int index, int end) {
+		if (this.type == TYPE_PING || this.type == TYPE_GOAWAY) {
+			while (index < end && this.payloadIndex < this.length) {
+				byte value = buffer.getByte(index++);
+				if (this.payloadIndex < 8) {
+					this.leadingPayload = (this.leadingPayload << 8) | (value & 0xFF);
+				}
+				else if (this.debugLength < MAX_DEBUG_DATA) {
+					if (this.debugData == null) {
+						this.debugData = new byte[MAX_DEBUG_DATA];
+					}
+					this.debugData[this.debugLength++] = value;
+				}
+				this.payloadIndex++;
+			}
+		}
+		else {
+			int skip = Math.min(end - index, this.length - this.payloadIndex);
+			index += skip;
+			this.payloadIndex += skip;
+		}
+		if (this.payloadIndex == this.length) {
+			frameComplete();
+		}
+		return index;
+	}
+
+	private void frameComplete() {
+		if (this.type == TYPE_PING) {
+			this.listener.onPing((this.flags & FLAG_ACK) != 0, this.leadingPayload);
+		}
+		else if (this.type == TYPE_GOAWAY) {
+			long errorCode = this.leadingPayload & 0xFFFFFFFFL;
+			String debug = (this.debugLength == 0) ? ""
+					: new String(this.debugData, 0, this.debugLength, StandardCharsets.UTF_8);
+			this.listener.onGoAway(errorCode, debug);
+		}
+		this.headerIndex = 0;
+		this.length = 0;
+	}
+
+	private void malformed(String reason) {
+		this.malformed = true;
+		this.listener.onMalformed(reason);
+	}
+
+}
