@@ -6,7 +6,7 @@ import java.time.Duration;
  * Formats durations the way users write them in {@code application.yml}: {@code 10s},
  * {@code 1m30s}, {@code 500ms}, {@code -5s}.
  */
-final class DurationFormat {
+public final class DurationFormat {
 
 	private static final long[] UNIT_MILLIS = { 86_400_000L, 3_600_000L, 60_000L, 1_000L, 1L };
 
@@ -15,7 +15,7 @@ final class DurationFormat {
 	private DurationFormat() {
 	}
 
-	static String format(Duration duration) {
+	public static String format(Duration duration) {
 		if (duration.isZero()) {
 			return "0s";
 		}

@@ -298,6 +298,13 @@ public final class ConnectionTracker {
 		return Collections.unmodifiableMap(result);
 	}
 
+	/** How many GOAWAYs of one direction ({@code sent} or {@code received}) had this reason tag. */
+	public long goAwayCount(String direction, String reason) {
+		Map<String, LongAdder> counts = GoAway.SENT.equals(direction) ? this.goAwaysSent : this.goAwaysReceived;
+		LongAdder count = counts.get(reason);
+		return (count != null) ? count.sum() : 0;
+	}
+
 	/** Whether a keepalive timeout happened within {@code window} of now. */
 	public boolean keepAliveTimeoutWithin(Duration window) {
 		return within(this.lastKeepAliveTimeoutNanos, window);

@@ -12,12 +12,14 @@ package dev.grpckeepalive.connection;
  */
 public record GoAway(String direction, long errorCode, String debugData, String reason, long atMillis) {
 
-	static final String SENT = "sent";
+	/** Direction of a GOAWAY this application sent. */
+	public static final String SENT = "sent";
 
-	static final String RECEIVED = "received";
+	/** Direction of a GOAWAY the peer sent. */
+	public static final String RECEIVED = "received";
 
-	/** Tag for a NO_ERROR GOAWAY whose reason is not known. */
-	static final String OTHER = "other";
+	/** Reason tag of a NO_ERROR GOAWAY whose reason is not known. */
+	public static final String OTHER = "other";
 
 	/** The HTTP/2 name of the error code, such as {@code ENHANCE_YOUR_CALM}. */
 	public String errorName() {

@@ -1,0 +1,156 @@
+package dev.grpckeepalive.actuate;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.grpckeepalive.config.DurationFormat;
+import dev.grpckeepalive.config.DurationSetting;
+import dev.grpckeepalive.connection.CloseReason;
+import dev.grpckeepalive.connection.ConnectionRecord;
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.GoAway;
+import dev.grpckeepalive.connection.PingStatistics;
+
+/**
+ * Turns trackers and records into the JSON shapes of the endpoint. Plain maps keep the
+ * shape explicit and independent of the JSON library.
+ */
+final class ConnectionViews {
+
+	static final String MASK = "******";
+
+	/** The summary lists this many recently closed connections; all of them stay reachable by id. */
+	static final int RECENTLY_CLOSED_SHOWN = 20;
+
+	private ConnectionViews() {
+	}
+
+	static Map<String, Object> setting(DurationSetting setting) {
+		Map<String, Object> view = new LinkedHashMap<>();
+		view.put("requested", text(setting.requested()));
+		view.put("effective", text(setting.effective()));
+		if (setting.adjustment() != null) {
+			view.put("adjustment", setting.adjustment());
+		}
+		return view;
+	}
+
+	private static String text(@Nullable Duration duration) {
+		return (duration != null) ? DurationFormat.format(duration) : "infinite";
+	}
+
+	static Map<String, Object> connections(ConnectionTracker tracker) {
+		Map<String, Object> view = new LinkedHashMap<>();
+		view.put("active", tracker.activeConnections());
+		view.put("opened", tracker.openedConnections());
+		Map<String, Long> closed = new LinkedHashMap<>();
+		for (CloseReason reason : CloseReason.values()) {
+			closed.put(reason.tag(), tracker.closedConnections(reason));
+		}
+		view.put("closed", closed);
+		return view;
+	}
+
+	static List<Map<String, Object>> recentlyClosed(ConnectionTracker tracker, boolean showPeers) {
+		List<ConnectionRecord> newestFirst = new ArrayList<>(tracker.recentlyClosed());
+		Collections.reverse(newestFirst);
+		return newestFirst.stream().limit(RECENTLY_CLOSED_SHOWN).map((record) -> {
+			Map<String, Object> view = new LinkedHashMap<>();
+			view.put("id", record.displayId());
+			view.put("remote", peer(record, showPeers));
+			view.put("closeReason", tag(record.closeReason()));
+			view.put("lifetimeMillis", Duration.ofNanos(record.ageNanos()).toMillis());
+			return view;
+		}).toList();
+	}
+
+	static Map<String, Object> pings(PingStatistics pings, boolean available) {
+		Map<String, Object> view = new LinkedHashMap<>();
+		if (!available) {
+			view.put("available", false);
+			return view;
+		}
+		PingStatistics.Snapshot snapshot = pings.snapshot();
+		view.put("sent", snapshot.sent());
+		Map<String, Long> byKind = new LinkedHashMap<>();
+		snapshot.sentByKind().forEach((kind, count) -> byKind.put(kind.tag(), count));
+		view.put("sentByKind", byKind);
+		view.put("acked", snapshot.acked());
+		view.put("received", snapshot.received());
+		view.put("timeouts", snapshot.timeouts());
+		PingStatistics.RoundTrip rtt = snapshot.rttMillis();
+		view.put("rttMillis", (rtt != null) ? Map.of("last", rtt.last(), "min", rtt.min(), "mean", rtt.mean(), "max",
+				rtt.max()) : null);
+		return view;
+	}
+
+	static Map<String, Object> goAways(ConnectionTracker tracker) {
+		Map<String, Object> view = new LinkedHashMap<>();
+		if (!tracker.isFramesObserved()) {
+			view.put("available", false);
+			return view;
+		}
+		view.put(GoAway.SENT, tracker.goAways(GoAway.SENT));
+		view.put(GoAway.RECEIVED, tracker.goAways(GoAway.RECEIVED));
+		return view;
+	}
+
+	static Map<String, Object> connection(ConnectionRecord record, boolean showPeers) {
+		Map<String, Object> view = new LinkedHashMap<>();
+		boolean server = record.tracker().side() == ConnectionTracker.Side.SERVER;
+		view.put("id", record.displayId());
+		view.put("side", record.tracker().side().tag());
+		view.put("channel", record.tracker().name());
+		view.put("remote", peer(record, showPeers));
+		view.put("local", String.valueOf(record.local()));
+		view.put("openedAt", Instant.ofEpochMilli(record.openedAtMillis()).toString());
+		view.put("ageMillis", Duration.ofNanos(record.ageNanos()).toMillis());
+		view.put("idleMillis", Duration.ofNanos(record.idleNanos()).toMillis());
+		view.put("activeCalls", server ? record.activeCalls() : null);
+		view.put("totalCalls", server ? record.totalCalls() : null);
+		view.put("state", record.state().tag());
+		view.put("closeReason", tag(record.closeReason()));
+		view.put("pings", pings(record.pings(), record.isObserved()));
+		Map<String, Object> goAways = new LinkedHashMap<>();
+		goAways.put("lastSent", goAway(record.lastGoAwaySent()));
+		goAways.put("lastReceived", goAway(record.lastGoAwayReceived()));
+		view.put("goaways", goAways);
+		view.put("observer", observer(record));
+		return view;
+	}
+
+	private static String observer(ConnectionRecord record) {
+		if (record.observerOffReason() != null) {
+			return "off: " + record.observerOffReason();
+		}
+		return record.isObserved() ? "on" : "unavailable";
+	}
+
+	private static @Nullable Map<String, Object> goAway(@Nullable GoAway goAway) {
+		if (goAway == null) {
+			return null;
+		}
+		Map<String, Object> view = new LinkedHashMap<>();
+		view.put("errorCode", goAway.errorName());
+		view.put("debugData", goAway.debugData());
+		view.put("reason", goAway.reason());
+		view.put("at", Instant.ofEpochMilli(goAway.atMillis()).toString());
+		return view;
+	}
+
+	private static String peer(ConnectionRecord record, boolean showPeers) {
+		return showPeers ? String.valueOf(record.remote()) : MASK;
+	}
+
+	private static @Nullable String tag(@Nullable CloseReason reason) {
+		return (reason != null) ? reason.tag() : null;
+	}
+
+}

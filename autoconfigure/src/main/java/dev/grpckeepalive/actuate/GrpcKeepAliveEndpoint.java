@@ -1,0 +1,164 @@
+package dev.grpckeepalive.actuate;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.grpckeepalive.client.GrpcChannels;
+import dev.grpckeepalive.client.TrackedChannel;
+import dev.grpckeepalive.config.ChannelKeepAliveSettings;
+import dev.grpckeepalive.config.GrpcKeepAliveProperties.PeerVisibility;
+import dev.grpckeepalive.config.KeepAliveSettings;
+import dev.grpckeepalive.config.ServerKeepAliveSettings;
+import dev.grpckeepalive.connection.ConnectionRecord;
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.server.KeepAliveGrpcServer;
+
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.actuate.endpoint.Show;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+
+/**
+ * The {@code grpckeepalive} endpoint: requested and effective settings, connections, PINGs
+ * and GOAWAYs of the server and of every channel, and each open server connection.
+ * Read-only. Remote addresses are masked unless {@code grpc.keepalive.actuator.show-peers}
+ * allows them.
+ */
+@Endpoint(id = "grpckeepalive")
+public class GrpcKeepAliveEndpoint {
+
+	private static final String CONNECTIONS = "connections";
+
+	private final @Nullable KeepAliveGrpcServer server;
+
+	private final @Nullable GrpcChannels channels;
+
+	private final KeepAliveSettings settings;
+
+	private final Show showPeers;
+
+	public GrpcKeepAliveEndpoint(@Nullable KeepAliveGrpcServer server, @Nullable GrpcChannels channels,
+			KeepAliveSettings settings, PeerVisibility showPeers) {
+		this.server = server;
+		this.channels = channels;
+		this.settings = settings;
+		this.showPeers = Show.valueOf(showPeers.name());
+	}
+
+	/** {@code GET /actuator/grpckeepalive}: the summary of the server and every channel. */
+	@ReadOperation
+	public Map<String, Object> summary(SecurityContext securityContext) {
+		boolean peers = showPeers(securityContext);
+		Map<String, Object> view = new LinkedHashMap<>();
+		view.put("server", (this.server != null) ? server(this.server, peers) : null);
+		Map<String, Object> channelViews = new LinkedHashMap<>();
+		if (this.channels != null) {
+			this.channels.tracked().forEach((name, channel) -> channelViews.put(name, channel(channel, peers)));
+		}
+		view.put("channels", channelViews);
+		return view;
+	}
+
+	/** {@code GET /actuator/grpckeepalive/connections}: every open server connection. */
+	@ReadOperation
+	public @Nullable List<Map<String, Object>> connections(@Selector String section, SecurityContext securityContext) {
+		if (!CONNECTIONS.equals(section)) {
+			return null;
+		}
+		if (this.server == null) {
+			return List.of();
+		}
+		boolean peers = showPeers(securityContext);
+		return this.server.getConnections()
+			.openConnections()
+			.stream()
+			.map((record) -> ConnectionViews.connection(record, peers))
+			.toList();
+	}
+
+	/** {@code GET /actuator/grpckeepalive/connections/{id}}: one open or recently closed connection; 404 otherwise. */
+	@ReadOperation
+	public @Nullable Map<String, Object> connection(@Selector String section, @Selector String id,
+			SecurityContext securityContext) {
+		if (!CONNECTIONS.equals(section)) {
+			return null;
+		}
+		for (ConnectionTracker tracker : trackers()) {
+			ConnectionRecord record = tracker.find(id);
+			if (record != null) {
+				return ConnectionViews.connection(record, showPeers(securityContext));
+			}
+		}
+		return null;
+	}
+
+	private List<ConnectionTracker> trackers() {
+		List<ConnectionTracker> trackers = new ArrayList<>();
+		if (this.server != null) {
+			trackers.add(this.server.getConnections());
+		}
+		if (this.channels != null) {
+			this.channels.tracked().values().forEach((channel) -> trackers.add(channel.connections()));
+		}
+		return trackers;
+	}
+
+	private boolean showPeers(SecurityContext securityContext) {
+		return this.showPeers.isShown(securityContext, Set.of());
+	}
+
+	private Map<String, Object> server(KeepAliveGrpcServer server, boolean peers) {
+		ConnectionTracker tracker = server.getConnections();
+		ServerKeepAliveSettings settings = this.settings.server();
+		Map<String, Object> view = new LinkedHashMap<>();
+		view.put("port", server.getPort());
+		view.put("running", server.isRunning());
+		Map<String, Object> settingViews = new LinkedHashMap<>();
+		settingViews.put("time", ConnectionViews.setting(settings.time()));
+		settingViews.put("timeout", ConnectionViews.setting(settings.timeout()));
+		settingViews.put("permitTime", ConnectionViews.setting(settings.permitTime()));
+		settingViews.put("permitWithoutCalls", settings.permitWithoutCalls());
+		settingViews.put("maxConnectionIdle", ConnectionViews.setting(settings.maxConnectionIdle()));
+		settingViews.put("maxConnectionAge", ConnectionViews.setting(settings.maxConnectionAge()));
+		settingViews.put("maxConnectionAgeGrace", ConnectionViews.setting(settings.maxConnectionAgeGrace()));
+		view.put("settings", settingViews);
+		Map<String, Object> connections = ConnectionViews.connections(tracker);
+		connections.put("recentlyClosed", ConnectionViews.recentlyClosed(tracker, peers));
+		view.put("connections", connections);
+		view.put("activeCalls", tracker.activeCalls());
+		view.put("pings", ConnectionViews.pings(tracker.pings(), tracker.isFramesObserved()));
+		view.put("goaways", ConnectionViews.goAways(tracker));
+		return view;
+	}
+
+	private Map<String, Object> channel(TrackedChannel channel, boolean peers) {
+		ChannelKeepAliveSettings settings = channel.settings();
+		ConnectionTracker tracker = channel.connections();
+		Map<String, Object> view = new LinkedHashMap<>();
+		view.put("target", settings.target());
+		view.put("state", channel.channel().getState(false).name());
+		Map<String, Object> settingViews = new LinkedHashMap<>();
+		settingViews.put("time", ConnectionViews.setting(settings.time()));
+		settingViews.put("timeout", ConnectionViews.setting(settings.timeout()));
+		settingViews.put("withoutCalls", settings.withoutCalls());
+		view.put("settings", settingViews);
+		view.put("activeCalls", tracker.activeCalls());
+		view.put("pings", ConnectionViews.pings(tracker.pings(), tracker.isFramesObserved()));
+		view.put("goaways", ConnectionViews.goAways(tracker));
+		Map<String, Object> connections = ConnectionViews.connections(tracker);
+		connections.put("open", tracker.openConnections()
+			.stream()
+			.map((record) -> ConnectionViews.connection(record, peers))
+			.toList());
+		connections.put("recentlyClosed", ConnectionViews.recentlyClosed(tracker, peers));
+		view.put("connections", connections);
+		return view;
+	}
+
+}

@@ -1,0 +1,32 @@
+package dev.grpckeepalive.actuate;
+
+import dev.grpckeepalive.client.GrpcChannels;
+import dev.grpckeepalive.client.GrpcKeepAliveClientAutoConfiguration;
+import dev.grpckeepalive.config.GrpcKeepAliveProperties;
+import dev.grpckeepalive.config.KeepAliveSettings;
+import dev.grpckeepalive.server.GrpcKeepAliveServerAutoConfiguration;
+import dev.grpckeepalive.server.KeepAliveGrpcServer;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/** Auto-configures the {@code grpckeepalive} Actuator endpoint when Actuator is present and the endpoint exposed. */
+@AutoConfiguration(after = { GrpcKeepAliveServerAutoConfiguration.class, GrpcKeepAliveClientAutoConfiguration.class })
+@ConditionalOnClass(Endpoint.class)
+@ConditionalOnAvailableEndpoint(GrpcKeepAliveEndpoint.class)
+public final class GrpcKeepAliveEndpointAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	GrpcKeepAliveEndpoint grpcKeepAliveEndpoint(ObjectProvider<KeepAliveGrpcServer> server,
+			ObjectProvider<GrpcChannels> channels, KeepAliveSettings settings, GrpcKeepAliveProperties properties) {
+		return new GrpcKeepAliveEndpoint(server.getIfAvailable(), channels.getIfAvailable(), settings,
+				properties.getActuator().getShowPeers());
+	}
+
+}

@@ -1,0 +1,29 @@
+package dev.grpckeepalive.actuate;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import dev.grpckeepalive.client.GrpcChannels;
+import dev.grpckeepalive.client.GrpcKeepAliveClientAutoConfiguration;
+import dev.grpckeepalive.server.GrpcKeepAliveServerAutoConfiguration;
+import dev.grpckeepalive.server.KeepAliveGrpcServer;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/** Auto-configures the {@code grpc.keepalive.*} Micrometer meters; Spring Boot binds them to its registries. */
+@AutoConfiguration(after = { GrpcKeepAliveServerAutoConfiguration.class, GrpcKeepAliveClientAutoConfiguration.class })
+@ConditionalOnClass({ MeterRegistry.class, MeterBinder.class })
+public final class GrpcKeepAliveMetricsAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	GrpcKeepAliveMeterBinder grpcKeepAliveMeterBinder(ObjectProvider<KeepAliveGrpcServer> server,
+			ObjectProvider<GrpcChannels> channels) {
+		return new GrpcKeepAliveMeterBinder(server.getIfAvailable(), channels.getIfAvailable());
+	}
+
+}
