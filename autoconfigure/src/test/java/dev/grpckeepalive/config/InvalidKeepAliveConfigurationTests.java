@@ -4,6 +4,8 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.parallel.Resources;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -34,6 +36,7 @@ import static org.junit.jupiter.params.provider.Arguments.arguments;
  */
 @ExtendWith(OutputCaptureExtension.class)
 @ResourceLock(Resources.SYSTEM_OUT)
+@Execution(ExecutionMode.SAME_THREAD)
 class InvalidKeepAliveConfigurationTests {
 
 	private final ApplicationContextRunner runner = new ApplicationContextRunner()

@@ -4,6 +4,8 @@ import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.api.parallel.Resources;
 
@@ -15,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** Merging of channel defaults, gRPC defaults, and the values grpc-java adjusts. */
 @ExtendWith(OutputCaptureExtension.class)
 @ResourceLock(Resources.SYSTEM_OUT)
+@Execution(ExecutionMode.SAME_THREAD)
 class KeepAliveSettingsTests {
 
 	@Test

@@ -14,6 +14,7 @@ import dev.grpckeepalive.test.proto.TestServiceGrpc;
 
 import org.springframework.boot.Banner;
 import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -53,6 +54,28 @@ public final class TestApps {
 		return run(ClientApp.class, properties);
 	}
 
+	/**
+	 * Starts a web application with Actuator, every auto-configuration on the class path and
+	 * {@link TestService}: its gRPC server on a free port, and whatever channels the
+	 * properties (full names) configure. All endpoints are exposed, with health details.
+	 */
+	public static ConfigurableApplicationContext observed(String... properties) {
+		List<String> all = new ArrayList<>(List.of("server.port=0", "grpc.keepalive.server.port=0",
+				"management.endpoints.web.exposure.include=*", "management.endpoint.health.show-details=always",
+				"management.endpoint.health.show-components=always"));
+		all.addAll(List.of(properties));
+		return new SpringApplicationBuilder(ObservedApp.class).web(WebApplicationType.SERVLET)
+			.bannerMode(Banner.Mode.OFF)
+			.logStartupInfo(false)
+			.properties(all.toArray(String[]::new))
+			.run();
+	}
+
+	/** The HTTP port of a web application started by {@link #observed}. */
+	public static int httpPort(ConfigurableApplicationContext context) {
+		return context.getEnvironment().getRequiredProperty("local.server.port", Integer.class);
+	}
+
 	private static boolean isQualified(String property) {
 		return property.startsWith("grpc.") || property.startsWith("spring.");
 	}
@@ -89,6 +112,17 @@ public final class TestApps {
 	@ImportAutoConfiguration({ GrpcKeepAliveAutoConfiguration.class, GrpcKeepAliveServerAutoConfiguration.class,
 			GrpcKeepAliveClientAutoConfiguration.class })
 	static class ServerApp {
+
+		@Bean(destroyMethod = "close")
+		TestService testService() {
+			return new TestService();
+		}
+
+	}
+
+	@Configuration(proxyBeanMethods = false)
+	@EnableAutoConfiguration
+	static class ObservedApp {
 
 		@Bean(destroyMethod = "close")
 		TestService testService() {
