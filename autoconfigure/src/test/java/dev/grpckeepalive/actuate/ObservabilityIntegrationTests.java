@@ -21,6 +21,7 @@ import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
 import dev.grpckeepalive.test.Http;
 import dev.grpckeepalive.test.RecordingObserver;
+import dev.grpckeepalive.test.SelfSignedTls;
 import dev.grpckeepalive.test.SniffingTcpProxy;
 import dev.grpckeepalive.test.TestApps;
 import dev.grpckeepalive.test.proto.EchoRequest;
@@ -267,6 +268,35 @@ class ObservabilityIntegrationTests {
 			assertThat(registry.get("grpc.keepalive.pings.sent").tags("side", "server", "kind", "keepalive")
 				.functionCounter()
 				.count()).isEqualTo(channelzKeepAlives);
+		}
+	}
+
+	@Test
+	void sameFiguresOverTls() throws Exception {
+		SelfSignedTls tls = SelfSignedTls.generate();
+		try (ConfigurableApplicationContext app = TestApps.observed(new Object[] { tls.serverCustomizer() },
+				"grpc.keepalive.server.time=10s");
+				ConfigurableApplicationContext client = TestApps.client(new Object[] { tls.channelCustomizer() },
+						"localhost:" + grpcPort(app))) {
+			RecordingObserver<StreamReply> stream = new RecordingObserver<>();
+			TestApps.asyncStub(client).stream(StreamRequest.newBuilder().setHoldMillis(60_000).build(), stream);
+			ConnectionTracker server = serverTracker(app);
+			ConnectionTracker channel = channelTracker(client);
+
+			await().atMost(Duration.ofSeconds(15))
+				.until(() -> server.pings().sent(dev.grpckeepalive.connection.PingKind.KEEPALIVE) >= 1
+						&& server.pings().acked() >= 1);
+
+			assertThat(server.pings().sent(dev.grpckeepalive.connection.PingKind.KEEPALIVE))
+				.isEqualTo(ChannelzProbe.keepAlivesSent(grpcPort(app)));
+			// the client saw the server's keepalive PING and the server saw the client's ACK, through TLS
+			await().atMost(Duration.ofSeconds(2)).until(() -> channel.pings().received() >= 1);
+			assertThat(server.pings().snapshot().rttMillis().last()).isGreaterThan(0).isLessThan(1000);
+			assertThat(server.openConnections()).singleElement()
+				.satisfies((record) -> assertThat(record.isObserved()).isTrue());
+			assertThat(channel.openConnections()).singleElement()
+				.satisfies((record) -> assertThat(record.isObserved()).isTrue());
+			assertThat(stream.isDone()).isFalse();
 		}
 	}
 

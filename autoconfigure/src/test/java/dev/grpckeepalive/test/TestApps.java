@@ -44,6 +44,27 @@ public final class TestApps {
 		return run(ServerApp.class, properties);
 	}
 
+	/** Starts a client application with extra beans, whose channel {@value #CHANNEL} targets {@code target}. */
+	public static ConfigurableApplicationContext client(Object[] beans, String target, String... channelProperties) {
+		List<String> properties = new ArrayList<>();
+		properties.add("grpc.keepalive.client.channels." + CHANNEL + ".target=" + target);
+		for (String property : channelProperties) {
+			properties.add(isQualified(property) ? property : "grpc.keepalive.client.channels." + CHANNEL + "." + property);
+		}
+		return new SpringApplicationBuilder(ClientApp.class).web(WebApplicationType.NONE)
+			.initializers((context) -> registerBeans(context, beans))
+			.bannerMode(Banner.Mode.OFF)
+			.logStartupInfo(false)
+			.properties(properties.toArray(String[]::new))
+			.run();
+	}
+
+	private static void registerBeans(ConfigurableApplicationContext context, Object[] beans) {
+		for (int i = 0; i < beans.length; i++) {
+			context.getBeanFactory().registerSingleton("testBean" + i, beans[i]);
+		}
+	}
+
 	/** Starts a client application whose channel {@value #CHANNEL} targets {@code target}; its keys may omit their prefix. */
 	public static ConfigurableApplicationContext client(String target, String... channelProperties) {
 		List<String> properties = new ArrayList<>();
@@ -60,11 +81,17 @@ public final class TestApps {
 	 * properties (full names) configure. All endpoints are exposed, with health details.
 	 */
 	public static ConfigurableApplicationContext observed(String... properties) {
+		return observed(new Object[0], properties);
+	}
+
+	/** Like {@link #observed(String...)}, with extra beans (such as customizers) registered first. */
+	public static ConfigurableApplicationContext observed(Object[] beans, String... properties) {
 		List<String> all = new ArrayList<>(List.of("server.port=0", "grpc.keepalive.server.port=0",
 				"management.endpoints.web.exposure.include=*", "management.endpoint.health.show-details=always",
 				"management.endpoint.health.show-components=always"));
 		all.addAll(List.of(properties));
 		return new SpringApplicationBuilder(ObservedApp.class).web(WebApplicationType.SERVLET)
+			.initializers((context) -> registerBeans(context, beans))
 			.bannerMode(Banner.Mode.OFF)
 			.logStartupInfo(false)
 			.properties(all.toArray(String[]::new))
