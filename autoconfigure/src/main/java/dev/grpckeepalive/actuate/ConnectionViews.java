@@ -86,8 +86,16 @@ final class ConnectionViews {
 		view.put("received", snapshot.received());
 		view.put("timeouts", snapshot.timeouts());
 		PingStatistics.RoundTrip rtt = snapshot.rttMillis();
-		view.put("rttMillis", (rtt != null) ? Map.of("last", rtt.last(), "min", rtt.min(), "mean", rtt.mean(), "max",
-				rtt.max()) : null);
+		view.put("rttMillis", (rtt != null) ? roundTrip(rtt) : null);
+		return view;
+	}
+
+	private static Map<String, Object> roundTrip(PingStatistics.RoundTrip rtt) {
+		Map<String, Object> view = new LinkedHashMap<>();
+		view.put("last", rtt.last());
+		view.put("min", rtt.min());
+		view.put("mean", rtt.mean());
+		view.put("max", rtt.max());
 		return view;
 	}
 

@@ -46,7 +46,7 @@ public final class ConnectionTracker {
 	/** How many closed connections the history keeps. */
 	public static final int DEFAULT_HISTORY_SIZE = 100;
 
-	private static final AtomicLong ids = new AtomicLong();
+	private final AtomicLong ids = new AtomicLong();
 
 	private final Side side;
 
@@ -138,7 +138,7 @@ public final class ConnectionTracker {
 	}
 
 	private ConnectionRecord newRecord(@Nullable SocketAddress remote, @Nullable SocketAddress local) {
-		return new ConnectionRecord(ids.incrementAndGet(), this, remote, local, currentTimeMillis(), nanoTime());
+		return new ConnectionRecord(this.ids.incrementAndGet(), this, remote, local, currentTimeMillis(), nanoTime());
 	}
 
 	private ConnectionRecord register(ConnectionRecord record) {

@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
 
 /** The sample as shipped, on a free port: quotes, errors, and its own subscription to the feed. */
-@SpringBootTest(properties = "sample.tick-interval=50ms")
+@SpringBootTest(properties = { "sample.tick-interval=50ms", "server.port=0" })
 class SampleApplicationTests {
 
 	@DynamicPropertySource
