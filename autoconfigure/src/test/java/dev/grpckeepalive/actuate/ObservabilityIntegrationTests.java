@@ -28,6 +28,7 @@ import dev.grpckeepalive.test.proto.EchoRequest;
 import dev.grpckeepalive.test.proto.StreamReply;
 import dev.grpckeepalive.test.proto.StreamRequest;
 
+import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -114,6 +115,8 @@ class ObservabilityIntegrationTests {
 			assertThat(timerCount(app, "grpc.keepalive.connection.lifetime", "reason", "max_idle")).isEqualTo(1);
 			ConnectionTracker channel = channelTracker(client);
 			await().atMost(Duration.ofSeconds(5)).until(() -> channel.closedConnections(CloseReason.MAX_IDLE) == 1);
+			assertClosedReported(app, "server", CloseReason.MAX_IDLE);
+			assertClosedReported(client, TestApps.CHANNEL, CloseReason.MAX_IDLE);
 			List<Map<String, Object>> recent = Http.json(app, "/actuator/grpckeepalive")
 				.read("$.server.connections.recentlyClosed");
 			assertThat(recent).singleElement().satisfies((closed) -> assertThat(closed).containsEntry("closeReason", "max_idle"));
@@ -135,6 +138,8 @@ class ObservabilityIntegrationTests {
 			assertThat(counter(app, "grpc.keepalive.connections.closed", "server", "reason", "max_age")).isPositive();
 			await().atMost(Duration.ofSeconds(5))
 				.until(() -> channelTracker(client).closedConnections(CloseReason.MAX_AGE) >= 1);
+			assertClosedReported(app, "server", CloseReason.MAX_AGE);
+			assertClosedReported(client, TestApps.CHANNEL, CloseReason.MAX_AGE);
 		}
 	}
 
@@ -142,6 +147,8 @@ class ObservabilityIntegrationTests {
 	void serverShutdownIsAppRequestedHereAndPeerGoAwayThere() throws Exception {
 		ConfigurableApplicationContext app = TestApps.observed();
 		ConnectionTracker server = serverTracker(app);
+		GrpcKeepAliveEndpoint endpoint = app.getBean(GrpcKeepAliveEndpoint.class);
+		MeterRegistry registry = app.getBean(MeterRegistry.class);
 		try (ConfigurableApplicationContext client = TestApps.client("127.0.0.1:" + grpcPort(app))) {
 			TestApps.blockingStub(client).echo(HELLO);
 			app.close();
@@ -149,6 +156,8 @@ class ObservabilityIntegrationTests {
 			assertThat(server.closedConnections(CloseReason.APP_REQUESTED)).isEqualTo(1);
 			await().atMost(Duration.ofSeconds(5))
 				.until(() -> channelTracker(client).closedConnections(CloseReason.PEER_GOAWAY) == 1);
+			assertClosedReported(endpoint, registry, "server", CloseReason.APP_REQUESTED);
+			assertClosedReported(client, TestApps.CHANNEL, CloseReason.PEER_GOAWAY);
 		}
 	}
 
@@ -172,6 +181,8 @@ class ObservabilityIntegrationTests {
 				.allSatisfy((record) -> assertThat(record.observerOffReason()).isNotNull());
 			assertThat(TestApps.blockingStub(client).echo(HELLO).getText()).isEqualTo("hello");
 			assertThat(counter(app, "grpc.keepalive.connections.closed", "server", "reason", "error")).isEqualTo(2);
+			assertClosedReported(app, "server", CloseReason.PEER_CLOSED);
+			assertClosedReported(app, "server", CloseReason.ERROR);
 		}
 	}
 
@@ -201,6 +212,7 @@ class ObservabilityIntegrationTests {
 			assertThat(summary.read("$.channels.upstream.connections.closed.keepalive_timeout", Integer.class))
 				.isEqualTo(1);
 			assertThat(counter(app, "grpc.keepalive.ping.timeouts", "upstream")).isEqualTo(1);
+			assertClosedReported(app, "upstream", CloseReason.KEEPALIVE_TIMEOUT);
 			DocumentContext health = health(app);
 			assertThat(health.read("$.components.grpcKeepalive.components.upstream.status", String.class))
 				.isEqualTo("DOWN");
@@ -235,6 +247,8 @@ class ObservabilityIntegrationTests {
 			assertThat(Http.json(upstream, "/actuator/grpckeepalive")
 				.read("$.server.connections.closed.too_many_pings", Integer.class)).isEqualTo(1);
 			assertThat(channelTrackerOf(app).closedConnections(CloseReason.TOO_MANY_PINGS)).isEqualTo(1);
+			assertClosedReported(upstream, "server", CloseReason.TOO_MANY_PINGS);
+			assertClosedReported(app, "upstream", CloseReason.TOO_MANY_PINGS);
 			assertThat(Http.json(app, "/actuator/grpckeepalive").read("$.channels.upstream.pings.sentByKind.keepalive",
 					Integer.class)).isEqualTo(3);
 
@@ -318,8 +332,31 @@ class ObservabilityIntegrationTests {
 
 			await().atMost(Duration.ofSeconds(5))
 				.until(() -> serverTracker(app).closedConnections(CloseReason.MAX_IDLE) == 1);
+			assertClosedReported(app, "server", CloseReason.MAX_IDLE);
 			assertThat(TestApps.blockingStub(client).echo(HELLO).getText()).isEqualTo("hello");
 		}
+	}
+
+	/** The close shows in the endpoint's counts and in {@code grpc.keepalive.connections.closed}. */
+	private static void assertClosedReported(ConfigurableApplicationContext context, String channel,
+			CloseReason reason) {
+		assertClosedReported(context.getBean(GrpcKeepAliveEndpoint.class), context.getBean(MeterRegistry.class), channel,
+				reason);
+	}
+
+	@SuppressWarnings("unchecked")
+	private static void assertClosedReported(GrpcKeepAliveEndpoint endpoint, MeterRegistry registry, String channel,
+			CloseReason reason) {
+		Map<String, Object> summary = endpoint.summary(SecurityContext.NONE);
+		Map<String, Object> section = "server".equals(channel) ? (Map<String, Object>) summary.get("server")
+				: ((Map<String, Map<String, Object>>) summary.get("channels")).get(channel);
+		Map<String, Object> connections = (Map<String, Object>) section.get("connections");
+		assertThat(((Map<String, Long>) connections.get("closed")).get(reason.tag())).as(channel + " " + reason)
+			.isPositive();
+		assertThat(registry.get("grpc.keepalive.connections.closed")
+			.tags("channel", channel, "reason", reason.tag())
+			.functionCounter()
+			.count()).as(channel + " " + reason).isPositive();
 	}
 
 	private static int grpcPort(ConfigurableApplicationContext app) {

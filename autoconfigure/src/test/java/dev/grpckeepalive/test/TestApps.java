@@ -46,11 +46,7 @@ public final class TestApps {
 
 	/** Starts a client application with extra beans, whose channel {@value #CHANNEL} targets {@code target}. */
 	public static ConfigurableApplicationContext client(Object[] beans, String target, String... channelProperties) {
-		List<String> properties = new ArrayList<>();
-		properties.add("grpc.keepalive.client.channels." + CHANNEL + ".target=" + target);
-		for (String property : channelProperties) {
-			properties.add(isQualified(property) ? property : "grpc.keepalive.client.channels." + CHANNEL + "." + property);
-		}
+		List<String> properties = clientProperties(target, channelProperties);
 		return new SpringApplicationBuilder(ClientApp.class).web(WebApplicationType.NONE)
 			.initializers((context) -> registerBeans(context, beans))
 			.bannerMode(Banner.Mode.OFF)
@@ -67,12 +63,17 @@ public final class TestApps {
 
 	/** Starts a client application whose channel {@value #CHANNEL} targets {@code target}; its keys may omit their prefix. */
 	public static ConfigurableApplicationContext client(String target, String... channelProperties) {
+		return run(ClientApp.class, clientProperties(target, channelProperties));
+	}
+
+	private static List<String> clientProperties(String target, String... channelProperties) {
 		List<String> properties = new ArrayList<>();
 		properties.add("grpc.keepalive.client.channels." + CHANNEL + ".target=" + target);
+		properties.add("management.endpoints.web.exposure.include=*");
 		for (String property : channelProperties) {
 			properties.add(isQualified(property) ? property : "grpc.keepalive.client.channels." + CHANNEL + "." + property);
 		}
-		return run(ClientApp.class, properties);
+		return properties;
 	}
 
 	/**
@@ -158,9 +159,9 @@ public final class TestApps {
 
 	}
 
+	/** A client with every auto-configuration on the class path: endpoint, health and meters included. */
 	@Configuration(proxyBeanMethods = false)
-	@ImportAutoConfiguration({ GrpcKeepAliveAutoConfiguration.class, GrpcKeepAliveServerAutoConfiguration.class,
-			GrpcKeepAliveClientAutoConfiguration.class })
+	@EnableAutoConfiguration
 	static class ClientApp {
 
 	}
