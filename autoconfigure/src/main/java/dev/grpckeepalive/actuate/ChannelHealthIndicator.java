@@ -5,6 +5,7 @@ import java.time.Duration;
 import io.grpc.ConnectivityState;
 
 import dev.grpckeepalive.client.TrackedChannel;
+import dev.grpckeepalive.config.DurationFormat;
 import dev.grpckeepalive.connection.ConnectionTracker;
 
 import org.springframework.boot.health.contributor.Health;
@@ -36,11 +37,11 @@ final class ChannelHealthIndicator implements HealthIndicator {
 			health = Health.down().withDetail("reason", "channel in TRANSIENT_FAILURE");
 		}
 		else if (tracker.keepAliveTimeoutWithin(this.window)) {
-			health = Health.down().withDetail("reason", "keepalive timeout within the last " + this.window);
+			health = Health.down().withDetail("reason", "keepalive timeout within the last " + DurationFormat.format(this.window));
 		}
 		else if (tracker.tooManyPingsWithin(this.window)) {
 			health = Health.down()
-				.withDetail("reason", "GOAWAY too_many_pings within the last " + this.window
+				.withDetail("reason", "GOAWAY too_many_pings within the last " + DurationFormat.format(this.window)
 						+ ": this channel pings more often than the server permits");
 		}
 		else if (state == ConnectivityState.SHUTDOWN) {
@@ -49,7 +50,7 @@ final class ChannelHealthIndicator implements HealthIndicator {
 		return health.withDetail("target", this.channel.settings().target())
 			.withDetail("state", state.name())
 			.withDetail("activeConnections", tracker.activeConnections())
-			.withDetail("keepaliveTimeouts", tracker.pings().timeouts())
+			.withDetail("keepaliveTimeoutsTotal", tracker.pings().timeouts())
 			.build();
 	}
 

@@ -120,7 +120,8 @@ final class ConnectionViews {
 		view.put("local", String.valueOf(record.local()));
 		view.put("openedAt", Instant.ofEpochMilli(record.openedAtMillis()).toString());
 		view.put("ageMillis", Duration.ofNanos(record.ageNanos()).toMillis());
-		view.put("idleMillis", Duration.ofNanos(record.idleNanos()).toMillis());
+		// a channel counts calls per channel, not per connection: no per-connection calls or idle time
+		view.put("idleMillis", server ? Duration.ofNanos(record.idleNanos()).toMillis() : null);
 		view.put("activeCalls", server ? record.activeCalls() : null);
 		view.put("totalCalls", server ? record.totalCalls() : null);
 		view.put("state", record.state().tag());

@@ -20,13 +20,13 @@ public enum CloseReason {
 	/** This application closed it: server or channel shutdown. */
 	APP_REQUESTED,
 
-	/** The peer sent a GOAWAY for another reason. */
+	/** The peer sent a GOAWAY for another reason, with or without an error code. */
 	PEER_GOAWAY,
 
 	/** The peer closed the TCP connection without a GOAWAY. */
 	PEER_CLOSED,
 
-	/** A protocol or I/O error: bytes that are not HTTP/2, a GOAWAY with an error code, a reset. */
+	/** A protocol or I/O error: bytes that are not HTTP/2, a GOAWAY this side sent with an error code, an exception. */
 	ERROR;
 
 	/** The lower snake case name, such as {@code too_many_pings}. */

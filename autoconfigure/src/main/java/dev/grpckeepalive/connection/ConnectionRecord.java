@@ -269,7 +269,7 @@ public final class ConnectionRecord {
 		return this.closeReason;
 	}
 
-	/** The id as it appears in the endpoint: {@code s-42} for the server, {@code <channel>-42} for a channel. */
+	/** The id as it appears in the endpoint: {@code s-42} for the server, {@code c-<channel>-42} for a channel. */
 	public String displayId() {
 		return this.tracker.idPrefix() + this.id;
 	}

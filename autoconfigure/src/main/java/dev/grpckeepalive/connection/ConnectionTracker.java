@@ -240,7 +240,7 @@ public final class ConnectionTracker {
 	}
 
 	String idPrefix() {
-		return (this.side == Side.SERVER) ? "s-" : this.name + "-";
+		return (this.side == Side.SERVER) ? "s-" : "c-" + this.name + "-";
 	}
 
 	public Collection<ConnectionRecord> openConnections() {

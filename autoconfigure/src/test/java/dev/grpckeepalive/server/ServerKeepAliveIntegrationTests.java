@@ -10,6 +10,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.Test;
 
+import dev.grpckeepalive.connection.ConnectionState;
+import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.test.Http2FrameLog;
 import dev.grpckeepalive.test.Http2FrameLog.Direction;
 import dev.grpckeepalive.test.RecordingObserver;
@@ -196,6 +198,12 @@ class ServerKeepAliveIntegrationTests {
 					.isBetween(Duration.ofMillis(900), Duration.ofSeconds(3)));
 			// grpc-java 1.84 cancels the calls and sends GOAWAY here, but leaves the socket open
 			// (measured: still open 60s later); releasing it is the reliability work's job.
+			// Meanwhile the tracker shows the connection draining, with the timeout counted.
+			ConnectionTracker tracker = server.getBean(KeepAliveGrpcServer.class).getConnections();
+			assertThat(tracker.pings().timeouts()).isEqualTo(1);
+			assertThat(tracker.keepAliveTimeoutWithin(Duration.ofMinutes(1))).isTrue();
+			assertThat(tracker.openConnections()).singleElement()
+				.satisfies((record) -> assertThat(record.state()).isEqualTo(ConnectionState.DRAINING));
 			assertThat(stream.isDone()).as("a client without keepalive of its own never notices").isFalse();
 		}
 	}
