@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
+import io.grpc.Attributes;
+import io.grpc.Grpc;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -135,6 +137,24 @@ public final class ConnectionTracker {
 			this.byAddress.put(key, record);
 		}
 		return register(record);
+	}
+
+	/**
+	 * A transport became ready: opens (or finds) its record and returns the transport
+	 * attributes with the record added, for the server's and the channels' transport filters.
+	 */
+	Attributes transportReady(Attributes transportAttrs) {
+		ConnectionRecord record = connectionOpened(transportAttrs.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR),
+				transportAttrs.get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR));
+		return transportAttrs.toBuilder().set(ConnectionRecord.ATTRIBUTE, record).build();
+	}
+
+	/** A transport terminated: closes its record, if it ever became ready. */
+	static void transportTerminated(@Nullable Attributes transportAttrs) {
+		ConnectionRecord record = (transportAttrs != null) ? transportAttrs.get(ConnectionRecord.ATTRIBUTE) : null;
+		if (record != null) {
+			record.close();
+		}
 	}
 
 	private ConnectionRecord newRecord(@Nullable SocketAddress remote, @Nullable SocketAddress local) {

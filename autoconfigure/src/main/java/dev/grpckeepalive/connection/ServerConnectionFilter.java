@@ -1,7 +1,6 @@
 package dev.grpckeepalive.connection;
 
 import io.grpc.Attributes;
-import io.grpc.Grpc;
 import io.grpc.ServerTransportFilter;
 
 /**
@@ -18,18 +17,13 @@ public final class ServerConnectionFilter extends ServerTransportFilter {
 
 	@Override
 	public Attributes transportReady(Attributes transportAttrs) {
-		ConnectionRecord record = this.tracker.connectionOpened(transportAttrs.get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR),
-				transportAttrs.get(Grpc.TRANSPORT_ATTR_LOCAL_ADDR));
-		return transportAttrs.toBuilder().set(ConnectionRecord.ATTRIBUTE, record).build();
+		return this.tracker.transportReady(transportAttrs);
 	}
 
 	@Override
 	public void transportTerminated(Attributes transportAttrs) {
-		// null when the transport never became ready, for instance when the bytes were not HTTP/2
-		ConnectionRecord record = (transportAttrs != null) ? transportAttrs.get(ConnectionRecord.ATTRIBUTE) : null;
-		if (record != null) {
-			record.close();
-		}
+		// attributes without a record: the transport never became ready (bytes that were not HTTP/2)
+		ConnectionTracker.transportTerminated(transportAttrs);
 	}
 
 }

@@ -46,13 +46,7 @@ public final class TestApps {
 
 	/** Starts a client application with extra beans, whose channel {@value #CHANNEL} targets {@code target}. */
 	public static ConfigurableApplicationContext client(Object[] beans, String target, String... channelProperties) {
-		List<String> properties = clientProperties(target, channelProperties);
-		return new SpringApplicationBuilder(ClientApp.class).web(WebApplicationType.NONE)
-			.initializers((context) -> registerBeans(context, beans))
-			.bannerMode(Banner.Mode.OFF)
-			.logStartupInfo(false)
-			.properties(properties.toArray(String[]::new))
-			.run();
+		return run(ClientApp.class, WebApplicationType.NONE, clientProperties(target, channelProperties), beans);
 	}
 
 	private static void registerBeans(ConfigurableApplicationContext context, Object[] beans) {
@@ -91,12 +85,7 @@ public final class TestApps {
 				"management.endpoints.web.exposure.include=*", "management.endpoint.health.show-details=always",
 				"management.endpoint.health.show-components=always"));
 		all.addAll(List.of(properties));
-		return new SpringApplicationBuilder(ObservedApp.class).web(WebApplicationType.SERVLET)
-			.initializers((context) -> registerBeans(context, beans))
-			.bannerMode(Banner.Mode.OFF)
-			.logStartupInfo(false)
-			.properties(all.toArray(String[]::new))
-			.run();
+		return run(ObservedApp.class, WebApplicationType.SERVLET, all, beans);
 	}
 
 	/** The HTTP port of a web application started by {@link #observed}. */
@@ -129,7 +118,13 @@ public final class TestApps {
 	}
 
 	private static ConfigurableApplicationContext run(Class<?> source, List<String> properties) {
-		return new SpringApplicationBuilder(source).web(WebApplicationType.NONE)
+		return run(source, WebApplicationType.NONE, properties, new Object[0]);
+	}
+
+	private static ConfigurableApplicationContext run(Class<?> source, WebApplicationType type, List<String> properties,
+			Object[] beans) {
+		return new SpringApplicationBuilder(source).web(type)
+			.initializers((context) -> registerBeans(context, beans))
 			.bannerMode(Banner.Mode.OFF)
 			.logStartupInfo(false)
 			.properties(properties.toArray(String[]::new))
