@@ -6,10 +6,12 @@ import dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.frame.FrameObservingTransport;
+import dev.grpckeepalive.tls.SslBundleContexts;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 
@@ -18,7 +20,8 @@ import org.springframework.context.annotation.Import;
  * {@code grpc.keepalive.client.channels} entry: a {@link GrpcChannels} lookup and a
  * {@link io.grpc.ManagedChannel} bean per channel, qualified by its name.
  */
-@AutoConfiguration(after = GrpcKeepAliveAutoConfiguration.class)
+@AutoConfiguration(after = GrpcKeepAliveAutoConfiguration.class,
+		afterName = "org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration")
 @ConditionalOnClass(NettyChannelBuilder.class)
 @Import(ChannelBeanRegistrar.class)
 public final class GrpcKeepAliveClientAutoConfiguration {
@@ -27,11 +30,12 @@ public final class GrpcKeepAliveClientAutoConfiguration {
 
 	@Bean(GRPC_CHANNELS_BEAN_NAME)
 	GrpcChannels grpcChannels(GrpcKeepAliveProperties properties, KeepAliveSettings settings,
-			ObjectProvider<ChannelBuilderCustomizer> customizers) {
+			ObjectProvider<ChannelBuilderCustomizer> customizers, ObjectProvider<SslBundles> sslBundles) {
 		boolean observeFrames = properties.getFrames().isEnabled() && !settings.channels().isEmpty();
 		FrameObservingTransport transport = observeFrames ? FrameObservingTransport.forChannels() : null;
 		try {
-			return new GrpcChannels(new KeepAliveChannelFactory(customizers.orderedStream().toList(), transport)
+			return new GrpcChannels(new KeepAliveChannelFactory(customizers.orderedStream().toList(), transport,
+					new SslBundleContexts(sslBundles.getIfAvailable()))
 				.createChannels(settings), transport);
 		}
 		catch (RuntimeException ex) {

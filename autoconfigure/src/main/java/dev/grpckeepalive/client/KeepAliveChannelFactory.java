@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import org.jspecify.annotations.Nullable;
 
@@ -17,9 +18,10 @@ import dev.grpckeepalive.connection.ClientCallCounter;
 import dev.grpckeepalive.connection.ClientConnectionFilter;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.frame.FrameObservingTransport;
+import dev.grpckeepalive.tls.SslBundleContexts;
 
 /**
- * Builds one plaintext {@link NettyChannelBuilder} per configured channel: target, the
+ * Builds one {@link NettyChannelBuilder} per configured channel: target, TLS from an SSL bundle or plaintext, the
  * three client keepalive options, connection tracking and the frame observer, then the
  * customizers. grpc-java receives the requested
  * values and enforces them itself.
@@ -30,9 +32,13 @@ final class KeepAliveChannelFactory {
 
 	private final @Nullable FrameObservingTransport transport;
 
-	KeepAliveChannelFactory(List<ChannelBuilderCustomizer> customizers, @Nullable FrameObservingTransport transport) {
+	private final SslBundleContexts tls;
+
+	KeepAliveChannelFactory(List<ChannelBuilderCustomizer> customizers, @Nullable FrameObservingTransport transport,
+			SslBundleContexts tls) {
 		this.customizers = customizers;
 		this.transport = transport;
+		this.tls = tls;
 	}
 
 	/** Creates every configured channel, each with its connection tracker. */
@@ -49,7 +55,14 @@ final class KeepAliveChannelFactory {
 	}
 
 	TrackedChannel createChannel(ChannelKeepAliveSettings settings) {
-		NettyChannelBuilder builder = NettyChannelBuilder.forTarget(settings.target()).usePlaintext();
+		NettyChannelBuilder builder = NettyChannelBuilder.forTarget(settings.target());
+		if (settings.sslBundle() != null) {
+			builder.negotiationType(NegotiationType.TLS)
+				.sslContext(this.tls.forClient(settings.propertyPrefix() + ".ssl.bundle", settings.sslBundle()));
+		}
+		else {
+			builder.usePlaintext();
+		}
 		if (settings.time().requested() != null) {
 			builder.keepAliveTime(settings.time().requestedNanos(), TimeUnit.NANOSECONDS);
 		}

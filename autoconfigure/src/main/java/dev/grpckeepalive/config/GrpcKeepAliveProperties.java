@@ -161,6 +161,13 @@ public class GrpcKeepAliveProperties {
 		@DurationUnit(ChronoUnit.MILLIS)
 		private Duration shutdownGrace = Duration.ofSeconds(30);
 
+		/** TLS for the server. Plaintext when no bundle is set. */
+		private final ServerSsl ssl = new ServerSsl();
+
+		public ServerSsl getSsl() {
+			return this.ssl;
+		}
+
 		public boolean isEnabled() {
 			return this.enabled;
 		}
@@ -251,6 +258,63 @@ public class GrpcKeepAliveProperties {
 
 	}
 
+	/** TLS of the server, from a Spring Boot SSL bundle. */
+	public static class ServerSsl {
+
+		/** Name of the SSL bundle (spring.ssl.bundle.*) with the server's key and certificate. Plaintext when not set. */
+		private @Nullable String bundle;
+
+		/** Whether clients must present a certificate the bundle's trust store trusts (mutual TLS). */
+		private ClientAuth clientAuth = ClientAuth.NONE;
+
+		public @Nullable String getBundle() {
+			return this.bundle;
+		}
+
+		public void setBundle(@Nullable String bundle) {
+			this.bundle = bundle;
+		}
+
+		public ClientAuth getClientAuth() {
+			return this.clientAuth;
+		}
+
+		public void setClientAuth(ClientAuth clientAuth) {
+			this.clientAuth = clientAuth;
+		}
+
+	}
+
+	/** Whether the server asks clients for a certificate. */
+	public enum ClientAuth {
+
+		/** Do not ask for a client certificate. */
+		NONE,
+
+		/** Ask for a client certificate, accept clients without one. */
+		OPTIONAL,
+
+		/** Require a trusted client certificate (mutual TLS). */
+		REQUIRE
+
+	}
+
+	/** TLS of one channel, from a Spring Boot SSL bundle. */
+	public static class ChannelSsl {
+
+		/** Name of the SSL bundle whose trust store verifies the server, and whose key store, if any, is presented for mutual TLS. Plaintext when not set. */
+		private @Nullable String bundle;
+
+		public @Nullable String getBundle() {
+			return this.bundle;
+		}
+
+		public void setBundle(@Nullable String bundle) {
+			this.bundle = bundle;
+		}
+
+	}
+
 	/** The client side: defaults shared by every channel, and the named channels. */
 	public static class Client {
 
@@ -326,6 +390,13 @@ public class GrpcKeepAliveProperties {
 
 		/** KEEPALIVE_WITHOUT_CALLS for this channel. Defaults to 'client.defaults.without-calls'. */
 		private @Nullable Boolean withoutCalls;
+
+		/** TLS for this channel. Plaintext when no bundle is set. */
+		private final ChannelSsl ssl = new ChannelSsl();
+
+		public ChannelSsl getSsl() {
+			return this.ssl;
+		}
 
 		public @Nullable String getTarget() {
 			return this.target;

@@ -121,7 +121,8 @@ final class KeepAliveSettingsResolver {
 					+ " no keepalive pings at all; set " + prefix + "time or " + DEFAULTS + "time");
 		}
 		return new ChannelKeepAliveSettings(name, channel.getTarget(), timeSetting,
-				adjusted(GrpcJavaLimits.keepAliveTimeout(timeoutProperty, timeout)), withoutCalls);
+				adjusted(GrpcJavaLimits.keepAliveTimeout(timeoutProperty, timeout)), withoutCalls,
+				channel.getSsl().getBundle());
 	}
 
 	private DurationSetting adjusted(DurationSetting setting) {

@@ -10,12 +10,14 @@ import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.frame.FrameObservingTransport;
+import dev.grpckeepalive.tls.SslBundleContexts;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.core.env.ConfigurableEnvironment;
@@ -27,7 +29,8 @@ import org.springframework.core.env.Environment;
  * {@code grpc.keepalive.server.enabled=false}, when there is no service to serve, and when
  * the application defines its own {@link KeepAliveGrpcServer}.
  */
-@AutoConfiguration(after = GrpcKeepAliveAutoConfiguration.class)
+@AutoConfiguration(after = GrpcKeepAliveAutoConfiguration.class,
+		afterName = "org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration")
 @ConditionalOnClass(NettyServerBuilder.class)
 @ConditionalOnBooleanProperty(name = "grpc.keepalive.server.enabled", matchIfMissing = true)
 @Conditional(OnGrpcServicesCondition.class)
@@ -37,16 +40,27 @@ public final class GrpcKeepAliveServerAutoConfiguration {
 	@ConditionalOnMissingBean
 	KeepAliveGrpcServer grpcKeepAliveServer(GrpcKeepAliveProperties properties, KeepAliveSettings settings,
 			ObjectProvider<BindableService> services, ObjectProvider<ServerServiceDefinition> definitions,
-			ObjectProvider<ServerBuilderCustomizer> customizers, Environment environment) {
+			ObjectProvider<ServerBuilderCustomizer> customizers, ObjectProvider<SslBundles> sslBundles,
+			Environment environment) {
 		GrpcKeepAliveProperties.Server serverProperties = properties.getServer();
 		ConnectionTracker tracker = ConnectionTracker.create(ConnectionTracker.Side.SERVER, "server",
 				settings.server().maxConnectionIdle().effective(), settings.server().maxConnectionAge().effective());
 		FrameObservingTransport transport = properties.getFrames().isEnabled() ? FrameObservingTransport.forServer()
 				: null;
-		Server server = new KeepAliveServerBuilderFactory(serverProperties, settings.server())
-			.newBuilder(services.orderedStream().toList(), definitions.orderedStream().toList(),
-					customizers.orderedStream().toList(), tracker, transport)
-			.build();
+		Server server;
+		try {
+			server = new KeepAliveServerBuilderFactory(serverProperties, settings.server())
+				.newBuilder(services.orderedStream().toList(), definitions.orderedStream().toList(),
+						customizers.orderedStream().toList(), tracker, transport,
+						new SslBundleContexts(sslBundles.getIfAvailable()))
+				.build();
+		}
+		catch (RuntimeException ex) {
+			if (transport != null) {
+				transport.close();
+			}
+			throw ex;
+		}
 		return new KeepAliveGrpcServer(server, serverProperties.getPort(), serverProperties.getShutdownGrace(),
 				(environment instanceof ConfigurableEnvironment configurable) ? configurable : null, tracker,
 				transport);

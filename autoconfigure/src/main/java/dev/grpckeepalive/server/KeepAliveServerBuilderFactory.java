@@ -17,6 +17,7 @@ import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.ServerCallCounter;
 import dev.grpckeepalive.connection.ServerConnectionFilter;
 import dev.grpckeepalive.frame.FrameObservingTransport;
+import dev.grpckeepalive.tls.SslBundleContexts;
 
 /**
  * Creates the {@link NettyServerBuilder}: address, services, the seven keepalive and
@@ -36,8 +37,13 @@ final class KeepAliveServerBuilderFactory {
 
 	NettyServerBuilder newBuilder(List<BindableService> services, List<ServerServiceDefinition> definitions,
 			List<ServerBuilderCustomizer> customizers, ConnectionTracker tracker,
-			@Nullable FrameObservingTransport transport) {
+			@Nullable FrameObservingTransport transport, SslBundleContexts tls) {
 		NettyServerBuilder builder = NettyServerBuilder.forAddress(socketAddress());
+		String bundle = this.properties.getSsl().getBundle();
+		if (bundle != null) {
+			builder.sslContext(tls.forServer(GrpcKeepAliveProperties.PREFIX + ".server.ssl.bundle", bundle,
+					this.properties.getSsl().getClientAuth()));
+		}
 		services.forEach(builder::addService);
 		definitions.forEach(builder::addService);
 		applyKeepAlive(builder);

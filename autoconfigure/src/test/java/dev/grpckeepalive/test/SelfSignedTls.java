@@ -20,7 +20,8 @@ import dev.grpckeepalive.server.ServerBuilderCustomizer;
 
 /**
  * A self-signed certificate for localhost and 127.0.0.1, made by the JDK's keytool in a
- * temporary directory, with the server and channel customizers that use it.
+ * temporary directory, with the server and channel customizers that use it and the
+ * properties of Spring Boot SSL bundles that hold it.
  */
 public final class SelfSignedTls {
 
@@ -28,8 +29,11 @@ public final class SelfSignedTls {
 
 	private final KeyStore keyStore;
 
-	private SelfSignedTls(KeyStore keyStore) {
+	private final Path file;
+
+	private SelfSignedTls(KeyStore keyStore, Path file) {
 		this.keyStore = keyStore;
+		this.file = file;
 	}
 
 	public static SelfSignedTls generate() throws Exception {
@@ -50,9 +54,24 @@ public final class SelfSignedTls {
 		try (InputStream in = Files.newInputStream(file)) {
 			keyStore.load(in, PASSWORD);
 		}
-		Files.delete(file);
-		Files.delete(directory);
-		return new SelfSignedTls(keyStore);
+		file.toFile().deleteOnExit();
+		directory.toFile().deleteOnExit();
+		return new SelfSignedTls(keyStore, file);
+	}
+
+	/**
+	 * Properties for two Spring Boot SSL bundles on this certificate: {@code <name>} with key
+	 * and trust store, {@code <name>-trust} with the trust store only.
+	 */
+	public String[] bundleProperties(String name) {
+		String location = "file:" + this.file.toAbsolutePath();
+		String keyStore = "spring.ssl.bundle.jks." + name + ".keystore.";
+		String trustStore = "spring.ssl.bundle.jks." + name + ".truststore.";
+		String trustOnly = "spring.ssl.bundle.jks." + name + "-trust.truststore.";
+		return new String[] { keyStore + "location=" + location, keyStore + "password=changeit",
+				keyStore + "type=PKCS12", trustStore + "location=" + location, trustStore + "password=changeit",
+				trustStore + "type=PKCS12", trustOnly + "location=" + location, trustOnly + "password=changeit",
+				trustOnly + "type=PKCS12" };
 	}
 
 	public ServerBuilderCustomizer serverCustomizer() {
