@@ -1,0 +1,103 @@
+package dev.grpckeepalive.interop;
+
+import java.time.Duration;
+
+import com.jayway.jsonpath.DocumentContext;
+import org.junit.jupiter.api.Test;
+
+import dev.grpckeepalive.client.GrpcChannels;
+import dev.grpckeepalive.connection.CloseReason;
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.GoAway;
+import dev.grpckeepalive.connection.PingKind;
+import dev.grpckeepalive.server.KeepAliveGrpcServer;
+import dev.grpckeepalive.test.NodePeer;
+import dev.grpckeepalive.test.TestApps;
+import dev.grpckeepalive.test.proto.EchoRequest;
+
+import org.springframework.context.ConfigurableApplicationContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** Keepalive between this starter and grpc-js (Node.js), the other way round too. */
+class GrpcJsInteropTests {
+
+	@Test
+	void grpcJsClientWithinThePermitIsCountedAndStaysConnected() throws Exception {
+		try (ConfigurableApplicationContext server = TestApps.server("permit-time=5s", "permit-without-calls=true");
+				NodePeer client = NodePeer.start("client", "127.0.0.1:" + port(server), "10000", "1", "13000")) {
+			DocumentContext outcome = client.nextEvent(Duration.ofSeconds(20));
+
+			assertThat(outcome.read("$.event", String.class)).isEqualTo("alive");
+			ConnectionTracker tracker = tracker(server);
+			assertThat(tracker.pings().received()).isPositive();
+			assertThat(tracker.goAways(GoAway.SENT)).isEmpty();
+			assertThat(tracker.openedConnections()).isEqualTo(1);
+		}
+	}
+
+	@Test
+	void grpcJsClientPingingTooOftenGetsTooManyPings() throws Exception {
+		try (ConfigurableApplicationContext server = TestApps.server();
+				NodePeer client = NodePeer.start("client", "127.0.0.1:" + port(server), "1000", "1", "20000")) {
+			DocumentContext outcome = client.nextEvent(Duration.ofSeconds(25));
+
+			// grpc-js reports the ENHANCE_YOUR_CALM GOAWAY without its debug data
+			assertThat(outcome.read("$.event", String.class)).isEqualTo("status");
+			assertThat(outcome.read("$.code", String.class)).as(outcome.jsonString()).isEqualTo("RESOURCE_EXHAUSTED");
+			assertThat(outcome.read("$.details", String.class)).contains("Bandwidth exhausted");
+			ConnectionTracker tracker = tracker(server);
+			await().atMost(Duration.ofSeconds(5)).until(() -> tracker.closedConnections(CloseReason.TOO_MANY_PINGS) == 1);
+			assertThat(tracker.pings().received()).isEqualTo(3);
+		}
+	}
+
+	@Test
+	void ourClientKeepAliveIsAnsweredByGrpcJsServer() throws Exception {
+		try (NodePeer server = NodePeer.start("server", "600000", "5000");
+				ConfigurableApplicationContext client = TestApps.client(target(server), "time=10s",
+						"without-calls=true")) {
+			TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
+			ConnectionTracker tracker = channel(client);
+
+			await().atMost(Duration.ofSeconds(15)).until(() -> tracker.pings().sent(PingKind.KEEPALIVE) >= 1
+					&& tracker.pings().acked() >= tracker.pings().sent());
+
+			assertThat(tracker.pings().snapshot().rttMillis().last()).isGreaterThan(0).isLessThan(1000);
+			assertThat(tracker.goAways(GoAway.RECEIVED)).isEmpty();
+			assertThat(tracker.pings().timeouts()).isZero();
+		}
+	}
+
+	@Test
+	void grpcJsServerKeepAlivePingsAreObservedByOurChannel() throws Exception {
+		try (NodePeer server = NodePeer.start("server", "10000", "5000");
+				ConfigurableApplicationContext client = TestApps.client(target(server))) {
+			TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
+			ConnectionTracker tracker = channel(client);
+
+			await().atMost(Duration.ofSeconds(15)).until(() -> tracker.pings().received() >= 1);
+			assertThat(tracker.activeConnections()).isEqualTo(1);
+		}
+	}
+
+	private static String target(NodePeer server) throws InterruptedException {
+		DocumentContext listening = server.nextEvent(Duration.ofSeconds(15));
+		assertThat(listening.read("$.event", String.class)).isEqualTo("listening");
+		return "127.0.0.1:" + listening.read("$.port", Integer.class);
+	}
+
+	private static int port(ConfigurableApplicationContext server) {
+		return server.getBean(KeepAliveGrpcServer.class).getPort();
+	}
+
+	private static ConnectionTracker tracker(ConfigurableApplicationContext server) {
+		return server.getBean(KeepAliveGrpcServer.class).getConnections();
+	}
+
+	private static ConnectionTracker channel(ConfigurableApplicationContext client) {
+		return client.getBean(GrpcChannels.class).tracked().get(TestApps.CHANNEL).connections();
+	}
+
+}

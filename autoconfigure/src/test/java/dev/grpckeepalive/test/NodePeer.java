@@ -1,0 +1,98 @@
+package dev.grpckeepalive.test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import com.jayway.jsonpath.DocumentContext;
+import com.jayway.jsonpath.JsonPath;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * A grpc-js process ({@code interop/grpc-js/peer.js}) that reports on stdout, one JSON
+ * object per line. Tests that need it are skipped where Node.js or the npm packages are
+ * missing, unless {@value #REQUIRED} is {@code true} (CI sets it), where that is a failure.
+ */
+public final class NodePeer implements AutoCloseable {
+
+	/** Environment variable that turns a missing grpc-js peer from a skip into a failure. */
+	public static final String REQUIRED = "GRPC_KEEPALIVE_REQUIRE_INTEROP";
+
+	private static final Path DIRECTORY = Path.of("..", "interop", "grpc-js").toAbsolutePath().normalize();
+
+	private final Process process;
+
+	private final BlockingQueue<DocumentContext> events = new LinkedBlockingQueue<>();
+
+	private NodePeer(List<String> arguments) throws Exception {
+		List<String> command = new ArrayList<>(List.of("node", DIRECTORY.resolve("peer.js").toString()));
+		command.addAll(arguments);
+		this.process = new ProcessBuilder(command).directory(DIRECTORY.toFile())
+			.redirectError(ProcessBuilder.Redirect.INHERIT)
+			.start();
+		Thread reader = new Thread(() -> {
+			try (BufferedReader lines = new BufferedReader(
+					new InputStreamReader(this.process.getInputStream(), StandardCharsets.UTF_8))) {
+				String line;
+				while ((line = lines.readLine()) != null) {
+					this.events.add(JsonPath.parse(line));
+				}
+			}
+			catch (Exception ex) {
+				// the process ended
+			}
+		}, "node-peer-stdout");
+		reader.setDaemon(true);
+		reader.start();
+	}
+
+	/** Starts {@code node peer.js <arguments>}, or skips the test where grpc-js is not installed. */
+	public static NodePeer start(String... arguments) throws Exception {
+		boolean installed = Files.isDirectory(DIRECTORY.resolve("node_modules").resolve("@grpc").resolve("grpc-js"))
+				&& nodeRuns();
+		if (!installed && "true".equals(System.getenv(REQUIRED))) {
+			throw new AssertionError("grpc-js interop peer unavailable: install Node.js and run 'npm ci' in "
+					+ "interop/grpc-js (" + REQUIRED + "=true)");
+		}
+		assumeTrue(installed, "grpc-js interop peer unavailable: install Node.js and run 'npm ci' in interop/grpc-js");
+		return new NodePeer(List.of(arguments));
+	}
+
+	private static boolean nodeRuns() {
+		try {
+			Process version = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
+			version.getInputStream().readAllBytes();
+			return version.waitFor(10, TimeUnit.SECONDS) && version.exitValue() == 0;
+		}
+		catch (Exception ex) {
+			return false;
+		}
+	}
+
+	/** The next event the peer printed, waiting up to {@code timeout}. */
+	public DocumentContext nextEvent(Duration timeout) throws InterruptedException {
+		DocumentContext event = this.events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+		if (event == null) {
+			throw new AssertionError("grpc-js peer printed nothing within " + timeout);
+		}
+		return event;
+	}
+
+	@Override
+	public void close() throws Exception {
+		this.process.getOutputStream().close();
+		if (!this.process.waitFor(5, TimeUnit.SECONDS)) {
+			this.process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+		}
+	}
+
+}
