@@ -73,6 +73,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		this.firstBytesChecked = afterTls;
 		this.inbound = new Http2FrameDecoder(new Inbound(), serverSide);
 		this.outbound = new Http2FrameDecoder(new Outbound(), !serverSide);
+		Http2FrameDecoder.pair(this.inbound, this.outbound);
 		java.util.Arrays.fill(this.outstandingSince, NONE);
 	}
 

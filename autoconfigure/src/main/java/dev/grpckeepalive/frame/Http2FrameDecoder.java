@@ -10,9 +10,10 @@ import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
  * GOAWAY payloads are read; every other payload is skipped by length.
  *
  * <p>The client-to-server direction starts with the 24-byte connection preface; both
- * directions must then start with a SETTINGS frame. Bytes that break these rules, or
- * frames whose length cannot be right for their type, make the decoder report
- * {@link Listener#onMalformed} once and ignore everything after.
+ * directions must then start with a SETTINGS frame. Bytes that break these rules, frames
+ * longer than the receiver's SETTINGS_MAX_FRAME_SIZE, or frames whose length cannot be
+ * right for their type, make the decoder report {@link Listener#onMalformed} once and
+ * ignore everything after.
  */
 final class Http2FrameDecoder {
 
@@ -41,6 +42,11 @@ final class Http2FrameDecoder {
 
 	/** GOAWAY debug data longer than this is cut: it only has to name a reason. */
 	static final int MAX_DEBUG_DATA = 128;
+
+	/** SETTINGS_MAX_FRAME_SIZE until the receiver advertises a larger one (RFC 9113, 6.5.2). */
+	static final int DEFAULT_MAX_FRAME_SIZE = 16_384;
+
+	private static final int SETTINGS_MAX_FRAME_SIZE = 0x5;
 
 	private static final byte[] CLIENT_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 		.getBytes(StandardCharsets.US_ASCII);
@@ -71,9 +77,24 @@ final class Http2FrameDecoder {
 
 	private int debugLength;
 
+	/** The largest frame the receiver of these bytes accepts. */
+	private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+
+	/** The decoder of the opposite direction, whose frame limit this direction's SETTINGS set. */
+	private Http2FrameDecoder opposite;
+
+	/** The SETTINGS entry being read: identifier in the high bits, value in the low 32. */
+	private long setting;
+
 	Http2FrameDecoder(Listener listener, boolean expectClientPreface) {
 		this.listener = listener;
 		this.prefaceIndex = expectClientPreface ? 0 : CLIENT_PREFACE.length;
+	}
+
+	/** Links the two directions of a connection, so that each one's SETTINGS bound the other's frames. */
+	static void pair(Http2FrameDecoder one, Http2FrameDecoder other) {
+		one.opposite = other;
+		other.opposite = one;
 	}
 
 	boolean isMalformed() {
@@ -119,6 +140,10 @@ final class Http2FrameDecoder {
 			return;
 		}
 		this.firstFrame = false;
+		if (this.length > this.maxFrameSize) {
+			malformed("frame of " + this.length + " bytes, above the receiver's maximum of " + this.maxFrameSize);
+			return;
+		}
 		String invalid = invalidLength();
 		if (invalid != null) {
 			malformed(invalid);
@@ -143,7 +168,16 @@ final class Http2FrameDecoder {
 	}
 
 	private int readPayload(ByteBuf buffer, int index, int end) {
-		if (this.type == TYPE_PING || this.type == TYPE_GOAWAY) {
+		if (this.type == TYPE_SETTINGS && (this.flags & FLAG_ACK) == 0) {
+			while (index < end && this.payloadIndex < this.length) {
+				this.setting = (this.setting << 8) | (buffer.getByte(index++) & 0xFF);
+				if (++this.payloadIndex % 6 == 0) {
+					settingComplete((int) (this.setting >>> 32) & 0xFFFF, (int) this.setting);
+					this.setting = 0;
+				}
+			}
+		}
+		else if (this.type == TYPE_PING || this.type == TYPE_GOAWAY) {
 			while (index < end && this.payloadIndex < this.length) {
 				byte value = buffer.getByte(index++);
 				if (this.payloadIndex < 8) {
@@ -167,6 +201,14 @@ final class Http2FrameDecoder {
 			frameComplete();
 		}
 		return index;
+	}
+
+	private void settingComplete(int identifier, int value) {
+		if (identifier == SETTINGS_MAX_FRAME_SIZE && this.opposite != null
+				&& Integer.toUnsignedLong(value) > this.opposite.maxFrameSize) {
+			// Only ever raised: a lower limit would bind the peer only once it acknowledged it.
+			this.opposite.maxFrameSize = (int) Math.min(Integer.toUnsignedLong(value), (1 << 24) - 1);
+		}
 	}
 
 	private void frameComplete() {

@@ -175,12 +175,14 @@ class ObservabilityIntegrationTests {
 			sendAndClose(port, "GET / HTTP/1.1\r\nHost: grpc\r\n\r\n".getBytes(StandardCharsets.US_ASCII), false);
 			byte[] tlsClientHello = { 0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03 };
 			sendAndClose(port, concat(tlsClientHello, new byte[64]), false);
-			await().atMost(Duration.ofSeconds(5)).until(() -> server.closedConnections(CloseReason.ERROR) == 2);
+			byte[] hugeFrameHeader = { (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0, 0, 0, 0, 0, 1 };
+			sendAndClose(port, concat(concat(preface, emptySettings), hugeFrameHeader), false);
+			await().atMost(Duration.ofSeconds(5)).until(() -> server.closedConnections(CloseReason.ERROR) == 3);
 
 			assertThat(server.recentlyClosed()).filteredOn((record) -> record.closeReason() == CloseReason.ERROR)
 				.allSatisfy((record) -> assertThat(record.observerOffReason()).isNotNull());
 			assertThat(TestApps.blockingStub(client).echo(HELLO).getText()).isEqualTo("hello");
-			assertThat(counter(app, "grpc.keepalive.connections.closed", "server", "reason", "error")).isEqualTo(2);
+			assertThat(counter(app, "grpc.keepalive.connections.closed", "server", "reason", "error")).isEqualTo(3);
 			assertClosedReported(app, "server", CloseReason.PEER_CLOSED);
 			assertClosedReported(app, "server", CloseReason.ERROR);
 		}

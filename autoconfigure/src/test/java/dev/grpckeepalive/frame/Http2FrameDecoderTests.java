@@ -105,15 +105,42 @@ class Http2FrameDecoderTests {
 	}
 
 	@Test
-	void skipsHugeFramesWithoutReadingThem() {
+	void skipsLargeFramesWithoutReadingThem() {
+		ByteBuf bytes = Unpooled.buffer();
+		frame(bytes, 0x4, 0, new byte[0]);
+		frame(bytes, 0x0, 0, new byte[16_384]);
+		ping(bytes, false, 7);
+		Http2FrameDecoder decoder = new Http2FrameDecoder(this.listener, false);
+		decoder.decode(bytes);
+		assertThat(this.events).containsExactly("ping 7");
+	}
+
+	@Test
+	void reportsFrameAboveTheReceiversMaximum() {
 		ByteBuf bytes = Unpooled.buffer();
 		frame(bytes, 0x4, 0, new byte[0]);
 		bytes.writeMedium(0xFFFFFF).writeByte(0x0).writeByte(0).writeInt(1);
-		Http2FrameDecoder decoder = new Http2FrameDecoder(this.listener, false);
-		decoder.decode(bytes);
-		decoder.decode(Unpooled.wrappedBuffer(new byte[4096]));
-		assertThat(this.events).isEmpty();
-		assertThat(decoder.isMalformed()).isFalse();
+		new Http2FrameDecoder(this.listener, false).decode(bytes);
+		assertThat(this.events).containsExactly("malformed frame of 16777215 bytes, above the receiver's maximum of 16384");
+	}
+
+	@Test
+	void receiversSettingsRaiseTheMaximum() {
+		Http2FrameDecoder inbound = new Http2FrameDecoder(this.listener, true);
+		Http2FrameDecoder outbound = new Http2FrameDecoder(this.listener, false);
+		Http2FrameDecoder.pair(inbound, outbound);
+		ByteBuf settings = Unpooled.buffer();
+		frame(settings, 0x4, 0, new byte[] { 0, 0x5, 0, 0x01, 0, 0 });
+		outbound.decode(settings);
+
+		ByteBuf bytes = Unpooled.buffer();
+		bytes.writeBytes(PREFACE);
+		frame(bytes, 0x4, 0, new byte[0]);
+		frame(bytes, 0x0, 0, new byte[65_536]);
+		ping(bytes, false, 9);
+		inbound.decode(bytes);
+
+		assertThat(this.events).containsExactly("ping 9");
 	}
 
 	@Test

@@ -100,7 +100,8 @@ class ServerKeepAliveIntegrationTests {
 			Http2FrameLog.Frame goAway = proxy.frames().goAways(Direction.SERVER_TO_CLIENT).get(0);
 			assertThat(goAway.debugData()).isEqualTo("max_idle");
 			assertThat(goAway.errorCode()).isEqualTo(HTTP2_NO_ERROR);
-			assertThat(Duration.ofNanos(goAway.nanoTime() - callEnded)).isBetween(Duration.ofMillis(900),
+			// the server's idle clock starts when its side of the call ends, which a loaded client sees later
+			assertThat(Duration.ofNanos(goAway.nanoTime() - callEnded)).isBetween(Duration.ofMillis(500),
 					Duration.ofSeconds(3));
 			await().atMost(Duration.ofSeconds(5))
 				.until(() -> TestApps.channel(client).getState(false) == ConnectivityState.IDLE);
