@@ -30,7 +30,7 @@ final class ChannelHealthIndicator implements HealthIndicator {
 
 	@Override
 	public Health health() {
-		ConnectivityState state = this.channel.channel().getState(false);
+		ConnectivityState state = (this.channel.channel() != null) ? this.channel.channel().getState(false) : null;
 		ConnectionTracker tracker = this.channel.connections();
 		Health.Builder health = Health.up();
 		if (state == ConnectivityState.TRANSIENT_FAILURE) {
@@ -48,7 +48,7 @@ final class ChannelHealthIndicator implements HealthIndicator {
 			health = Health.outOfService().withDetail("reason", "channel shut down");
 		}
 		return health.withDetail("target", this.channel.settings().target())
-			.withDetail("state", state.name())
+			.withDetail("state", (state != null) ? state.name() : "UNKNOWN")
 			.withDetail("activeConnections", tracker.activeConnections())
 			.withDetail("keepaliveTimeoutsTotal", tracker.pings().timeouts())
 			.build();

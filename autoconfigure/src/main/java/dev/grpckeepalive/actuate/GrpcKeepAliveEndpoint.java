@@ -8,15 +8,14 @@ import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
 
-import dev.grpckeepalive.client.GrpcChannels;
 import dev.grpckeepalive.client.TrackedChannel;
+import dev.grpckeepalive.client.TrackedChannels;
 import dev.grpckeepalive.config.ChannelKeepAliveSettings;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties.PeerVisibility;
-import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionRecord;
 import dev.grpckeepalive.connection.ConnectionTracker;
-import dev.grpckeepalive.server.KeepAliveGrpcServer;
+import dev.grpckeepalive.server.ObservedGrpcServer;
 
 import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.actuate.endpoint.Show;
@@ -35,19 +34,16 @@ public class GrpcKeepAliveEndpoint {
 
 	private static final String CONNECTIONS = "connections";
 
-	private final @Nullable KeepAliveGrpcServer server;
+	private final @Nullable ObservedGrpcServer server;
 
-	private final @Nullable GrpcChannels channels;
-
-	private final KeepAliveSettings settings;
+	private final List<TrackedChannels> channels;
 
 	private final Show showPeers;
 
-	public GrpcKeepAliveEndpoint(@Nullable KeepAliveGrpcServer server, @Nullable GrpcChannels channels,
-			KeepAliveSettings settings, PeerVisibility showPeers) {
+	public GrpcKeepAliveEndpoint(@Nullable ObservedGrpcServer server, List<TrackedChannels> channels,
+			PeerVisibility showPeers) {
 		this.server = server;
-		this.channels = channels;
-		this.settings = settings;
+		this.channels = List.copyOf(channels);
 		this.showPeers = Show.valueOf(showPeers.name());
 	}
 
@@ -58,9 +54,7 @@ public class GrpcKeepAliveEndpoint {
 		Map<String, Object> view = new LinkedHashMap<>();
 		view.put("server", (this.server != null) ? server(this.server, peers) : null);
 		Map<String, Object> channelViews = new LinkedHashMap<>();
-		if (this.channels != null) {
-			this.channels.tracked().forEach((name, channel) -> channelViews.put(name, channel(channel, peers)));
-		}
+		trackedChannels().forEach((name, channel) -> channelViews.put(name, channel(channel, peers)));
 		view.put("channels", channelViews);
 		return view;
 	}
@@ -103,19 +97,23 @@ public class GrpcKeepAliveEndpoint {
 		if (this.server != null) {
 			trackers.add(this.server.getConnections());
 		}
-		if (this.channels != null) {
-			this.channels.tracked().values().forEach((channel) -> trackers.add(channel.connections()));
-		}
+		trackedChannels().values().forEach((channel) -> trackers.add(channel.connections()));
 		return trackers;
+	}
+
+	private Map<String, TrackedChannel> trackedChannels() {
+		Map<String, TrackedChannel> all = new LinkedHashMap<>();
+		this.channels.forEach((source) -> all.putAll(source.tracked()));
+		return all;
 	}
 
 	private boolean showPeers(SecurityContext securityContext) {
 		return this.showPeers.isShown(securityContext, Set.of());
 	}
 
-	private Map<String, Object> server(KeepAliveGrpcServer server, boolean peers) {
+	private Map<String, Object> server(ObservedGrpcServer server, boolean peers) {
 		ConnectionTracker tracker = server.getConnections();
-		ServerKeepAliveSettings settings = this.settings.server();
+		ServerKeepAliveSettings settings = server.getSettings();
 		Map<String, Object> view = new LinkedHashMap<>();
 		view.put("port", server.getPort());
 		view.put("running", server.isRunning());
@@ -142,7 +140,8 @@ public class GrpcKeepAliveEndpoint {
 		ConnectionTracker tracker = channel.connections();
 		Map<String, Object> view = new LinkedHashMap<>();
 		view.put("target", settings.target());
-		view.put("state", channel.channel().getState(false).name());
+		// a channel Spring Boot created (companion mode) is known by its connections only
+		view.put("state", (channel.channel() != null) ? channel.channel().getState(false).name() : "UNKNOWN");
 		Map<String, Object> settingViews = new LinkedHashMap<>();
 		settingViews.put("time", ConnectionViews.setting(settings.time()));
 		settingViews.put("timeout", ConnectionViews.setting(settings.timeout()));

@@ -1,11 +1,10 @@
 package dev.grpckeepalive.actuate;
 
-import dev.grpckeepalive.client.GrpcChannels;
+import dev.grpckeepalive.client.TrackedChannels;
 import dev.grpckeepalive.client.GrpcKeepAliveClientAutoConfiguration;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
-import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.server.GrpcKeepAliveServerAutoConfiguration;
-import dev.grpckeepalive.server.KeepAliveGrpcServer;
+import dev.grpckeepalive.server.ObservedGrpcServer;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
@@ -16,16 +15,17 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 
 /** Auto-configures the {@code grpckeepalive} Actuator endpoint when Actuator is present and the endpoint exposed. */
-@AutoConfiguration(after = { GrpcKeepAliveServerAutoConfiguration.class, GrpcKeepAliveClientAutoConfiguration.class })
+@AutoConfiguration(after = { GrpcKeepAliveServerAutoConfiguration.class, GrpcKeepAliveClientAutoConfiguration.class },
+		afterName = "dev.grpckeepalive.companion.GrpcKeepAliveCompanionAutoConfiguration")
 @ConditionalOnClass(Endpoint.class)
 @ConditionalOnAvailableEndpoint(GrpcKeepAliveEndpoint.class)
 public final class GrpcKeepAliveEndpointAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	GrpcKeepAliveEndpoint grpcKeepAliveEndpoint(ObjectProvider<KeepAliveGrpcServer> server,
-			ObjectProvider<GrpcChannels> channels, KeepAliveSettings settings, GrpcKeepAliveProperties properties) {
-		return new GrpcKeepAliveEndpoint(server.getIfAvailable(), channels.getIfAvailable(), settings,
+	GrpcKeepAliveEndpoint grpcKeepAliveEndpoint(ObjectProvider<ObservedGrpcServer> server,
+			ObjectProvider<TrackedChannels> channels, GrpcKeepAliveProperties properties) {
+		return new GrpcKeepAliveEndpoint(server.getIfAvailable(), channels.orderedStream().toList(),
 				properties.getActuator().getShowPeers());
 	}
 

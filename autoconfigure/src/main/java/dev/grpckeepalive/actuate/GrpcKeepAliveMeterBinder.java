@@ -1,7 +1,12 @@
 package dev.grpckeepalive.actuate;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.FunctionCounter;
@@ -12,13 +17,13 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import org.jspecify.annotations.Nullable;
 
-import dev.grpckeepalive.client.GrpcChannels;
+import dev.grpckeepalive.client.TrackedChannels;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionRecord;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.GoAway;
 import dev.grpckeepalive.connection.PingKind;
-import dev.grpckeepalive.server.KeepAliveGrpcServer;
+import dev.grpckeepalive.server.ObservedGrpcServer;
 
 /**
  * The {@code grpc.keepalive.*} meters of the server and of every channel. Counters read the
@@ -30,20 +35,38 @@ import dev.grpckeepalive.server.KeepAliveGrpcServer;
  */
 public class GrpcKeepAliveMeterBinder implements MeterBinder {
 
-	private final List<ConnectionTracker> trackers = new ArrayList<>();
+	private final @Nullable ObservedGrpcServer server;
 
-	public GrpcKeepAliveMeterBinder(@Nullable KeepAliveGrpcServer server, @Nullable GrpcChannels channels) {
-		if (server != null) {
-			this.trackers.add(server.getConnections());
-		}
-		if (channels != null) {
-			channels.tracked().values().forEach((channel) -> this.trackers.add(channel.connections()));
-		}
+	private final List<TrackedChannels> channels;
+
+	/** Trackers already bound, per registry: channels created later are bound once, when they appear. */
+	private final Map<MeterRegistry, Set<ConnectionTracker>> bound = new ConcurrentHashMap<>();
+
+	public GrpcKeepAliveMeterBinder(@Nullable ObservedGrpcServer server, List<TrackedChannels> channels) {
+		this.server = server;
+		this.channels = List.copyOf(channels);
 	}
 
 	@Override
 	public void bindTo(MeterRegistry registry) {
-		this.trackers.forEach((tracker) -> bind(tracker, registry));
+		if (this.server != null) {
+			bindOnce(this.server.getConnections(), registry);
+		}
+		for (TrackedChannels source : this.channels) {
+			source.tracked().values().forEach((channel) -> bindOnce(channel.connections(), registry));
+			source.onNewChannel((channel) -> bindOnce(channel.connections(), registry));
+		}
+	}
+
+	private void bindOnce(ConnectionTracker tracker, MeterRegistry registry) {
+		Set<ConnectionTracker> trackers = this.bound.computeIfAbsent(registry,
+				(key) -> Collections.newSetFromMap(new IdentityHashMap<>()));
+		synchronized (trackers) {
+			if (!trackers.add(tracker)) {
+				return;
+			}
+		}
+		bind(tracker, registry);
 	}
 
 	private void bind(ConnectionTracker tracker, MeterRegistry registry) {

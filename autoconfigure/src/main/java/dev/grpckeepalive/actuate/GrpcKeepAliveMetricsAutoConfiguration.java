@@ -3,10 +3,10 @@ package dev.grpckeepalive.actuate;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
-import dev.grpckeepalive.client.GrpcChannels;
+import dev.grpckeepalive.client.TrackedChannels;
 import dev.grpckeepalive.client.GrpcKeepAliveClientAutoConfiguration;
 import dev.grpckeepalive.server.GrpcKeepAliveServerAutoConfiguration;
-import dev.grpckeepalive.server.KeepAliveGrpcServer;
+import dev.grpckeepalive.server.ObservedGrpcServer;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -15,15 +15,16 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.context.annotation.Bean;
 
 /** Auto-configures the {@code grpc.keepalive.*} Micrometer meters; Spring Boot binds them to its registries. */
-@AutoConfiguration(after = { GrpcKeepAliveServerAutoConfiguration.class, GrpcKeepAliveClientAutoConfiguration.class })
+@AutoConfiguration(after = { GrpcKeepAliveServerAutoConfiguration.class, GrpcKeepAliveClientAutoConfiguration.class },
+		afterName = "dev.grpckeepalive.companion.GrpcKeepAliveCompanionAutoConfiguration")
 @ConditionalOnClass({ MeterRegistry.class, MeterBinder.class })
 public final class GrpcKeepAliveMetricsAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	GrpcKeepAliveMeterBinder grpcKeepAliveMeterBinder(ObjectProvider<KeepAliveGrpcServer> server,
-			ObjectProvider<GrpcChannels> channels) {
-		return new GrpcKeepAliveMeterBinder(server.getIfAvailable(), channels.getIfAvailable());
+	GrpcKeepAliveMeterBinder grpcKeepAliveMeterBinder(ObjectProvider<ObservedGrpcServer> server,
+			ObjectProvider<TrackedChannels> channels) {
+		return new GrpcKeepAliveMeterBinder(server.getIfAvailable(), channels.orderedStream().toList());
 	}
 
 }

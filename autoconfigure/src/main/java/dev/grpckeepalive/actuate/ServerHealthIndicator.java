@@ -4,7 +4,7 @@ import java.time.Duration;
 
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTracker;
-import dev.grpckeepalive.server.KeepAliveGrpcServer;
+import dev.grpckeepalive.server.ObservedGrpcServer;
 
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
@@ -16,11 +16,11 @@ import org.springframework.boot.health.contributor.HealthIndicator;
  */
 final class ServerHealthIndicator implements HealthIndicator {
 
-	private final KeepAliveGrpcServer server;
+	private final ObservedGrpcServer server;
 
 	private final Duration window;
 
-	ServerHealthIndicator(KeepAliveGrpcServer server, Duration window) {
+	ServerHealthIndicator(ObservedGrpcServer server, Duration window) {
 		this.server = server;
 		this.window = window;
 	}

@@ -20,7 +20,7 @@ import org.springframework.beans.factory.DisposableBean;
  * instance. Channels are shut down when the application context closes, after the server
  * has drained, so that calls the server makes downstream while draining still work.
  */
-public class GrpcChannels implements DisposableBean {
+public class GrpcChannels implements DisposableBean, TrackedChannels {
 
 	/** How long channels get to finish in-flight calls on context close before they are cancelled. */
 	static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(5);
@@ -66,6 +66,7 @@ public class GrpcChannels implements DisposableBean {
 	}
 
 	/** The channels with their settings and connection trackers, by name, in configuration order. */
+	@Override
 	public Map<String, TrackedChannel> tracked() {
 		return this.tracked;
 	}

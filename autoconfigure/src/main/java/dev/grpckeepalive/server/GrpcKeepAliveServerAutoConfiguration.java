@@ -26,14 +26,17 @@ import org.springframework.core.env.Environment;
 /**
  * Auto-configures a keepalive-managed grpc-java Netty server that serves every
  * {@link BindableService} and {@link ServerServiceDefinition} bean. Backs off when
- * {@code grpc.keepalive.server.enabled=false}, when there is no service to serve, and when
- * the application defines its own {@link KeepAliveGrpcServer}.
+ * {@code grpc.keepalive.server.enabled=false}, when there is no service to serve, when
+ * the application defines its own {@link KeepAliveGrpcServer}, and when Spring Boot's own
+ * gRPC server runs (then this starter acts as its companion instead).
  */
 @AutoConfiguration(after = GrpcKeepAliveAutoConfiguration.class,
-		afterName = "org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration")
+		afterName = { "org.springframework.boot.autoconfigure.ssl.SslAutoConfiguration",
+				"org.springframework.boot.grpc.server.autoconfigure.GrpcServerAutoConfiguration" })
 @ConditionalOnClass(NettyServerBuilder.class)
 @ConditionalOnBooleanProperty(name = "grpc.keepalive.server.enabled", matchIfMissing = true)
 @Conditional(OnGrpcServicesCondition.class)
+@ConditionalOnMissingBean(type = "org.springframework.grpc.server.lifecycle.GrpcServerLifecycle")
 public final class GrpcKeepAliveServerAutoConfiguration {
 
 	@Bean
@@ -62,8 +65,8 @@ public final class GrpcKeepAliveServerAutoConfiguration {
 			throw ex;
 		}
 		return new KeepAliveGrpcServer(server, serverProperties.getPort(), serverProperties.getShutdownGrace(),
-				(environment instanceof ConfigurableEnvironment configurable) ? configurable : null, tracker,
-				transport);
+				(environment instanceof ConfigurableEnvironment configurable) ? configurable : null, settings.server(),
+				tracker, transport);
 	}
 
 }

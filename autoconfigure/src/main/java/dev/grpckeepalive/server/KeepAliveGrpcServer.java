@@ -12,6 +12,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
 
 import org.springframework.beans.factory.DisposableBean;
@@ -30,7 +31,7 @@ import org.springframework.core.env.PropertySource;
  * after that is cancelled. While it runs, a non-daemon thread keeps the JVM alive. Once started, the bound port is published in the environment as
  * {@value #LOCAL_PORT_PROPERTY}.
  */
-public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean {
+public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, ObservedGrpcServer {
 
 	/** The environment property that holds the port the server is listening on. */
 	public static final String LOCAL_PORT_PROPERTY = "local.grpc.port";
@@ -55,6 +56,8 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean {
 
 	private final ConnectionTracker connections;
 
+	private final ServerKeepAliveSettings settings;
+
 	private final @Nullable AutoCloseable transport;
 
 	private volatile boolean running;
@@ -65,16 +68,18 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean {
 	 * @param configuredPort the port it was configured with, reported until it is bound
 	 * @param shutdownGrace how long in-flight calls get to finish when the server stops
 	 * @param environment where to publish {@value #LOCAL_PORT_PROPERTY}, if any
+	 * @param settings the keepalive settings the server was built with
 	 * @param connections the tracker the server's transport filter and interceptor feed
 	 * @param transport event loops to close once the server has terminated, if the server owns them
 	 */
 	public KeepAliveGrpcServer(Server server, int configuredPort, Duration shutdownGrace,
-			@Nullable ConfigurableEnvironment environment, ConnectionTracker connections,
-			@Nullable AutoCloseable transport) {
+			@Nullable ConfigurableEnvironment environment, ServerKeepAliveSettings settings,
+			ConnectionTracker connections, @Nullable AutoCloseable transport) {
 		this.server = server;
 		this.configuredPort = configuredPort;
 		this.shutdownGrace = shutdownGrace;
 		this.environment = environment;
+		this.settings = settings;
 		this.connections = connections;
 		this.transport = transport;
 	}
@@ -187,11 +192,17 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean {
 	 * The port the server listens on: the bound port once started, else the configured one.
 	 * @return the port
 	 */
+	@Override
 	public int getPort() {
 		return this.running ? this.server.getPort() : this.configuredPort;
 	}
 
-	/** The server's connections: open, recently closed, and totals. */
+	@Override
+	public ServerKeepAliveSettings getSettings() {
+		return this.settings;
+	}
+
+	@Override
 	public ConnectionTracker getConnections() {
 		return this.connections;
 	}

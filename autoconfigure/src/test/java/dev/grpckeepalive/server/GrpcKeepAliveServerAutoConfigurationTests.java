@@ -18,6 +18,8 @@ import org.junit.jupiter.api.Test;
 
 import dev.grpckeepalive.client.GrpcKeepAliveClientAutoConfiguration;
 import dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration;
+import dev.grpckeepalive.config.GrpcKeepAliveProperties;
+import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.test.Http2FrameLog.Direction;
 import dev.grpckeepalive.test.RecordingObserver;
@@ -100,6 +102,7 @@ class GrpcKeepAliveServerAutoConfigurationTests {
 		Server own = ServerBuilder.forPort(0).build();
 		this.runner.withBean(TestService.class)
 			.withBean("ownServer", KeepAliveGrpcServer.class, () -> new KeepAliveGrpcServer(own, 0, Duration.ZERO, null,
+					KeepAliveSettings.resolve(new GrpcKeepAliveProperties()).server(),
 					ConnectionTracker.create(ConnectionTracker.Side.SERVER, "server", null, null), null))
 			.run((context) -> {
 				assertThat(context).hasSingleBean(KeepAliveGrpcServer.class);

@@ -64,6 +64,8 @@ public final class TestApps {
 		List<String> properties = new ArrayList<>();
 		properties.add("grpc.keepalive.client.channels." + CHANNEL + ".target=" + target);
 		properties.add("management.endpoints.web.exposure.include=*");
+		properties.add("spring.grpc.server.enabled=false");
+		properties.add("spring.grpc.client.enabled=false");
 		for (String property : channelProperties) {
 			properties.add(isQualified(property) ? property : "grpc.keepalive.client.channels." + CHANNEL + "." + property);
 		}
@@ -82,6 +84,8 @@ public final class TestApps {
 	/** Like {@link #observed(String...)}, with extra beans (such as customizers) registered first. */
 	public static ConfigurableApplicationContext observed(Object[] beans, String... properties) {
 		List<String> all = new ArrayList<>(List.of("server.port=0", "grpc.keepalive.server.port=0",
+				// Spring Boot's own gRPC support is on the class path for the companion tests only
+				"spring.grpc.server.enabled=false", "spring.grpc.client.enabled=false",
 				"management.endpoints.web.exposure.include=*", "management.endpoint.health.show-details=always",
 				"management.endpoint.health.show-components=always"));
 		all.addAll(List.of(properties));
@@ -115,6 +119,18 @@ public final class TestApps {
 
 	public static TestServiceGrpc.TestServiceStub asyncStub(ConfigurableApplicationContext client) {
 		return TestServiceGrpc.newStub(channel(client));
+	}
+
+	/**
+	 * Starts a web application that runs Spring Boot's own gRPC server and client next to this
+	 * starter (companion mode), serving {@link TestService}.
+	 */
+	public static ConfigurableApplicationContext withBootGrpc(String... properties) {
+		List<String> all = new ArrayList<>(List.of("server.port=0", "spring.grpc.server.port=0",
+				"management.endpoints.web.exposure.include=*", "management.endpoint.health.show-details=always",
+				"management.endpoint.health.show-components=always"));
+		all.addAll(List.of(properties));
+		return run(ObservedApp.class, WebApplicationType.SERVLET, all, new Object[0]);
 	}
 
 	private static ConfigurableApplicationContext run(Class<?> source, List<String> properties) {

@@ -1,0 +1,22 @@
+package dev.grpckeepalive.client;
+
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Channels whose connections this starter tracks: its own {@link GrpcChannels}, or
+ * Spring Boot's channels in companion mode. The endpoint, health and meters read these.
+ */
+public interface TrackedChannels {
+
+	/** The channels by name, as far as they exist now. */
+	Map<String, TrackedChannel> tracked();
+
+	/**
+	 * Calls {@code listener} for every channel that starts being tracked from now on; for
+	 * channels created on demand after startup.
+	 */
+	default void onNewChannel(Consumer<TrackedChannel> listener) {
+	}
+
+}
