@@ -30,6 +30,8 @@ import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.core.env.Environment;
 import org.springframework.grpc.client.GrpcChannelBuilderCustomizer;
 
+import static dev.grpckeepalive.config.DurationSetting.saturatedNanos;
+
 /**
  * Spring Boot's own gRPC channels, seen through this starter: a customizer that runs after
  * Spring Boot's channel properties, applies the {@code grpc.keepalive.client.defaults.*}
@@ -67,12 +69,12 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 		String where = "Spring Boot's gRPC channel '" + name + "'";
 		Duration time = this.properties.ours(OURS + "time", Duration.class);
 		if (time != null) {
-			builder.keepAliveTime(time.toNanos(), TimeUnit.NANOSECONDS);
+			builder.keepAliveTime(saturatedNanos(time), TimeUnit.NANOSECONDS);
 			this.properties.logOverride(OURS + "time", time, boots + "time", Duration.ofMinutes(5), where);
 		}
 		Duration timeout = this.properties.ours(OURS + "timeout", Duration.class);
 		if (timeout != null) {
-			builder.keepAliveTimeout(timeout.toNanos(), TimeUnit.NANOSECONDS);
+			builder.keepAliveTimeout(saturatedNanos(timeout), TimeUnit.NANOSECONDS);
 			this.properties.logOverride(OURS + "timeout", timeout, boots + "timeout", Duration.ofSeconds(20), where);
 		}
 		Boolean withoutCalls = this.properties.ours(OURS + "without-calls", Boolean.class);

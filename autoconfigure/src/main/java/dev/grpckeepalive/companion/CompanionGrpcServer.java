@@ -26,6 +26,8 @@ import org.springframework.core.env.Environment;
 import org.springframework.grpc.server.ServerBuilderCustomizer;
 import org.springframework.grpc.server.lifecycle.GrpcServerLifecycle;
 
+import static dev.grpckeepalive.config.DurationSetting.saturatedNanos;
+
 /**
  * Spring Boot's own gRPC server, seen through this starter: a customizer that runs after
  * Spring Boot's properties, applies the {@code grpc.keepalive.server.*} options the
@@ -89,17 +91,17 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 
 	@Override
 	public void customize(NettyServerBuilder builder) {
-		applySet("time", "time", Duration.ofHours(2), (value) -> builder.keepAliveTime(nanos(value), TimeUnit.NANOSECONDS));
+		applySet("time", "time", Duration.ofHours(2), (value) -> builder.keepAliveTime(saturatedNanos(value), TimeUnit.NANOSECONDS));
 		applySet("timeout", "timeout", Duration.ofSeconds(20),
-				(value) -> builder.keepAliveTimeout(nanos(value), TimeUnit.NANOSECONDS));
+				(value) -> builder.keepAliveTimeout(saturatedNanos(value), TimeUnit.NANOSECONDS));
 		applySet("permit-time", "permit.time", Duration.ofMinutes(5),
-				(value) -> builder.permitKeepAliveTime(nanos(value), TimeUnit.NANOSECONDS));
+				(value) -> builder.permitKeepAliveTime(saturatedNanos(value), TimeUnit.NANOSECONDS));
 		applySet("max-connection-idle", "connection.max-idle-time", null,
-				(value) -> builder.maxConnectionIdle(nanos(value), TimeUnit.NANOSECONDS));
+				(value) -> builder.maxConnectionIdle(saturatedNanos(value), TimeUnit.NANOSECONDS));
 		applySet("max-connection-age", "connection.max-age", null,
-				(value) -> builder.maxConnectionAge(nanos(value), TimeUnit.NANOSECONDS));
+				(value) -> builder.maxConnectionAge(saturatedNanos(value), TimeUnit.NANOSECONDS));
 		applySet("max-connection-age-grace", "connection.grace-period", Duration.ofSeconds(30),
-				(value) -> builder.maxConnectionAgeGrace(nanos(value), TimeUnit.NANOSECONDS));
+				(value) -> builder.maxConnectionAgeGrace(saturatedNanos(value), TimeUnit.NANOSECONDS));
 		Boolean permitWithoutCalls = this.properties.ours(OURS + "permit-without-calls", Boolean.class);
 		if (permitWithoutCalls != null) {
 			builder.permitKeepAliveWithoutCalls(permitWithoutCalls);
@@ -118,15 +120,6 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 		if (value != null) {
 			apply.accept(value);
 			this.properties.logOverride(OURS + ours, value, BOOTS + boots, bootsDefault, WHERE);
-		}
-	}
-
-	private static long nanos(Duration duration) {
-		try {
-			return duration.toNanos();
-		}
-		catch (ArithmeticException ex) {
-			return Long.MAX_VALUE;
 		}
 	}
 

@@ -42,8 +42,16 @@ public record DurationSetting(String property, @Nullable Duration requested, @Nu
 		if (this.requested == null) {
 			throw new IllegalStateException(this.property + " is not set");
 		}
+		return saturatedNanos(this.requested);
+	}
+
+	/**
+	 * Nanoseconds for a grpc-java builder method, saturating at {@link Long#MAX_VALUE}
+	 * (far beyond grpc-java's "infinite") instead of overflowing past 292 years.
+	 */
+	public static long saturatedNanos(Duration duration) {
 		try {
-			return this.requested.toNanos();
+			return duration.toNanos();
 		}
 		catch (ArithmeticException ex) {
 			return Long.MAX_VALUE;

@@ -50,6 +50,9 @@ class CompanionModeIntegrationTests {
 				"grpc.keepalive.server.permit-time=20s", "grpc.keepalive.server.max-connection-idle=1s");
 				ConfigurableApplicationContext client = TestApps.client("127.0.0.1:" + bootPort(app))) {
 			assertThat(app.getBeansOfType(KeepAliveGrpcServer.class)).isEmpty();
+			// with grpc-netty and grpc-netty-shaded both present, Spring Boot picks the shaded factory
+			assertThat(app.getBean(GrpcServerLifecycle.class).getFactory().getClass().getSimpleName())
+				.isEqualTo("ShadedNettyGrpcServerFactory");
 			assertThat(TestApps.blockingStub(client).echo(HELLO).getText()).isEqualTo("companion");
 
 			ObservedGrpcServer server = app.getBean(ObservedGrpcServer.class);
