@@ -1,0 +1,151 @@
+package dev.grpckeepalive.benchmarks;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import tools.jackson.databind.json.JsonMapper;
+
+import dev.grpckeepalive.actuate.GrpcKeepAliveEndpoint;
+import dev.grpckeepalive.config.GrpcKeepAliveProperties.PeerVisibility;
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.server.KeepAliveGrpcServer;
+import dev.grpckeepalive.benchmarks.proto.BenchServiceGrpc;
+import dev.grpckeepalive.benchmarks.proto.Payload;
+
+import org.springframework.boot.Banner;
+import org.springframework.boot.WebApplicationType;
+import org.springframework.boot.actuate.endpoint.SecurityContext;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+/**
+ * Many idle connections with keepalive PINGs flowing against one server: heap per
+ * connection attributable to the starter ((b) minus (a)), time to answer the endpoint's
+ * summary and connection list, and whether any PING timed out.
+ */
+final class ScaleBenchmark {
+
+	private static final Payload SMALL = Payload.newBuilder().setData(ByteString.copyFromUtf8("x")).build();
+
+	/** Two client PINGs per connection: clients ping every 10 s without calls. */
+	private static final long IDLE_MILLIS = 25_000;
+
+	private ScaleBenchmark() {
+	}
+
+	private record Run(long heapDelta, double summaryMillis, double listMillis, long pingsReceived, long timeouts,
+			long openConnections) {
+	}
+
+	static String runAndReport(List<Integer> sizes) throws Exception {
+		StringBuilder table = new StringBuilder("### Scale: idle connections with keepalive PINGs\n\n");
+		table.append("Clients ping every 10 s without calls (server permits 5 s); measured after 25 s idle. ")
+			.append("Heap after full GC, client and server in one JVM; the starter's share is (b) minus (a). ")
+			.append("Endpoint times: the operation plus JSON serialization, median of 20 calls.\n\n");
+		table.append("| connections | heap growth (a) MiB | heap growth (b) MiB | starter bytes/connection | summary ms | "
+				+ "connection list ms | PINGs received (b) | PING timeouts (b) |\n|---|---|---|---|---|---|---|---|\n");
+		for (int size : sizes) {
+			Run plain = run(Variant.PLAIN, size);
+			Run starter = run(Variant.STARTER, size);
+			System.out.printf(Locale.ROOT, "scale %d: plain %d bytes, starter %d bytes, summary %.1f ms, list %.1f ms%n",
+					size, plain.heapDelta, starter.heapDelta, starter.summaryMillis, starter.listMillis);
+			table.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.0f | %.1f | %.1f | %d | %d |%n", size,
+					plain.heapDelta / 1048576.0, starter.heapDelta / 1048576.0,
+					(starter.heapDelta - plain.heapDelta) / (double) size, starter.summaryMillis, starter.listMillis,
+					starter.pingsReceived, starter.timeouts));
+		}
+		return table.append('\n').toString();
+	}
+
+	private static Run run(Variant variant, int size) throws Exception {
+		Server plainServer = null;
+		ConfigurableApplicationContext context = null;
+		int port;
+		if (variant == Variant.PLAIN) {
+			plainServer = NettyServerBuilder.forPort(0)
+				.addService(new BenchServiceImpl())
+				.keepAliveTime(1, TimeUnit.MINUTES)
+				.permitKeepAliveTime(5, TimeUnit.SECONDS)
+				.permitKeepAliveWithoutCalls(true)
+				.build()
+				.start();
+			port = plainServer.getPort();
+		}
+		else {
+			context = new SpringApplicationBuilder(Deployment.StarterServerApp.class).web(WebApplicationType.NONE)
+				.bannerMode(Banner.Mode.OFF)
+				.logStartupInfo(false)
+				.properties("grpc.keepalive.server.port=0", "grpc.keepalive.server.time=1m",
+						"grpc.keepalive.server.permit-time=5s", "grpc.keepalive.server.permit-without-calls=true")
+				.run();
+			port = context.getBean(KeepAliveGrpcServer.class).getPort();
+		}
+		long before = usedHeapAfterGc();
+		List<ManagedChannel> channels = new ArrayList<>(size);
+		try {
+			for (int i = 0; i < size; i++) {
+				ManagedChannel channel = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
+					.usePlaintext()
+					.keepAliveTime(10, TimeUnit.SECONDS)
+					.keepAliveTimeout(10, TimeUnit.SECONDS)
+					.keepAliveWithoutCalls(true)
+					.build();
+				channels.add(channel);
+				BenchServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS).echo(SMALL);
+			}
+			Thread.sleep(IDLE_MILLIS);
+			long after = usedHeapAfterGc();
+			if (context == null) {
+				return new Run(after - before, 0, 0, 0, 0, size);
+			}
+			KeepAliveGrpcServer server = context.getBean(KeepAliveGrpcServer.class);
+			GrpcKeepAliveEndpoint endpoint = new GrpcKeepAliveEndpoint(server, List.of(), PeerVisibility.ALWAYS);
+			JsonMapper json = JsonMapper.builder().build();
+			double summary = medianMillis(() -> json.writeValueAsBytes(endpoint.summary(SecurityContext.NONE)));
+			double list = medianMillis(
+					() -> json.writeValueAsBytes(endpoint.connections("connections", SecurityContext.NONE)));
+			ConnectionTracker tracker = server.getConnections();
+			return new Run(after - before, summary, list, tracker.pings().received(), tracker.pings().timeouts(),
+					tracker.activeConnections());
+		}
+		finally {
+			channels.forEach(ManagedChannel::shutdownNow);
+			if (plainServer != null) {
+				plainServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+			}
+			if (context != null) {
+				context.close();
+			}
+		}
+	}
+
+	private static double medianMillis(Runnable operation) {
+		double[] samples = new double[20];
+		for (int i = 0; i < samples.length; i++) {
+			long start = System.nanoTime();
+			operation.run();
+			samples[i] = (System.nanoTime() - start) / 1e6;
+		}
+		return LoadHarness.median(samples);
+	}
+
+	static long usedHeapAfterGc() throws InterruptedException {
+		Runtime runtime = Runtime.getRuntime();
+		long used = Long.MAX_VALUE;
+		for (int i = 0; i < 5; i++) {
+			System.gc();
+			Thread.sleep(200);
+			used = Math.min(used, runtime.totalMemory() - runtime.freeMemory());
+		}
+		return used;
+	}
+
+}
