@@ -1,10 +1,8 @@
 package dev.grpckeepalive.connection;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.SocketAddress;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
 
 import io.grpc.Attributes;
 import org.jspecify.annotations.Nullable;
@@ -32,15 +30,24 @@ public final class ConnectionRecord {
 
 	private final long openedNanos;
 
-	private final AtomicInteger activeCalls = new AtomicInteger();
+	private static final VarHandle ACTIVE_CALLS = handle("activeCalls", int.class);
 
-	private final LongAdder totalCalls = new LongAdder();
+	private static final VarHandle TOTAL_CALLS = handle("totalCalls", long.class);
+
+	private static final VarHandle REASON_HINT = handle("reasonHint", CloseReason.class);
+
+	private static final VarHandle CLOSED = handle("closed", boolean.class);
 
 	private final PingStatistics pings = new PingStatistics();
 
-	private final AtomicReference<@Nullable CloseReason> reasonHint = new AtomicReference<>();
+	// Plain fields behind VarHandles rather than atomic objects: one record per connection.
+	private volatile int activeCalls;
 
-	private final AtomicBoolean closed = new AtomicBoolean();
+	private volatile long totalCalls;
+
+	private volatile @Nullable CloseReason reasonHint;
+
+	private volatile boolean closed;
 
 	private volatile long lastActivityNanos;
 
@@ -57,6 +64,15 @@ public final class ConnectionRecord {
 	private volatile @Nullable CloseReason closeReason;
 
 	private volatile long closedNanos;
+
+	private static VarHandle handle(String field, Class<?> type) {
+		try {
+			return MethodHandles.lookup().findVarHandle(ConnectionRecord.class, field, type);
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
 
 	ConnectionRecord(long id, ConnectionTracker tracker, @Nullable SocketAddress remote, @Nullable SocketAddress local,
 			long openedAtMillis, long openedNanos) {
@@ -81,14 +97,14 @@ public final class ConnectionRecord {
 	}
 
 	public void callStarted() {
-		this.activeCalls.incrementAndGet();
-		this.totalCalls.increment();
+		ACTIVE_CALLS.getAndAdd(this, 1);
+		TOTAL_CALLS.getAndAdd(this, 1L);
 		this.lastActivityNanos = this.tracker.nanoTime();
 		this.tracker.callStarted();
 	}
 
 	public void callEnded() {
-		this.activeCalls.decrementAndGet();
+		ACTIVE_CALLS.getAndAdd(this, -1);
 		this.lastActivityNanos = this.tracker.nanoTime();
 		this.tracker.callEnded();
 	}
@@ -164,17 +180,17 @@ public final class ConnectionRecord {
 
 	private void hint(@Nullable CloseReason reason) {
 		if (reason != null) {
-			this.reasonHint.compareAndSet(null, reason);
+			REASON_HINT.compareAndSet(this, null, reason);
 		}
 	}
 
 	/** Closes the record; only the first call counts. */
 	public void close() {
-		if (!this.closed.compareAndSet(false, true)) {
+		if (!CLOSED.compareAndSet(this, false, true)) {
 			return;
 		}
 		this.closedNanos = this.tracker.nanoTime();
-		CloseReason hinted = this.reasonHint.get();
+		CloseReason hinted = this.reasonHint;
 		this.closeReason = (hinted != null) ? hinted : this.tracker.inferCloseReason(this);
 		this.tracker.closed(this);
 	}
@@ -205,29 +221,29 @@ public final class ConnectionRecord {
 
 	/** Age in nanoseconds: up to now while open, up to the close once closed. */
 	public long ageNanos() {
-		long end = this.closed.get() ? this.closedNanos : this.tracker.nanoTime();
+		long end = this.closed ? this.closedNanos : this.tracker.nanoTime();
 		return end - this.openedNanos;
 	}
 
 	/** How long the connection has been without calls, 0 while calls are in flight. */
 	public long idleNanos() {
-		if (this.activeCalls.get() > 0) {
+		if (this.activeCalls > 0) {
 			return 0;
 		}
-		long end = this.closed.get() ? this.closedNanos : this.tracker.nanoTime();
+		long end = this.closed ? this.closedNanos : this.tracker.nanoTime();
 		return end - this.lastActivityNanos;
 	}
 
 	public int activeCalls() {
-		return this.activeCalls.get();
+		return this.activeCalls;
 	}
 
 	public long totalCalls() {
-		return this.totalCalls.sum();
+		return this.totalCalls;
 	}
 
 	public ConnectionState state() {
-		if (this.closed.get()) {
+		if (this.closed) {
 			return ConnectionState.CLOSED;
 		}
 		if (this.draining) {
@@ -235,7 +251,7 @@ public final class ConnectionRecord {
 		}
 		// A channel does not know which of its connections a call uses: it counts calls per channel.
 		int calls = (this.tracker.side() == ConnectionTracker.Side.CLIENT) ? this.tracker.activeCalls()
-				: this.activeCalls.get();
+				: this.activeCalls;
 		return (calls > 0) ? ConnectionState.ACTIVE : ConnectionState.IDLE;
 	}
 
@@ -261,7 +277,7 @@ public final class ConnectionRecord {
 	}
 
 	public boolean isClosed() {
-		return this.closed.get();
+		return this.closed;
 	}
 
 	/** Why the connection closed, or {@code null} while it is open. */

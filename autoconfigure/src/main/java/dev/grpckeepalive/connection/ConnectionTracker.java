@@ -64,9 +64,8 @@ public final class ConnectionTracker {
 
 	private final int historySize;
 
-	private final Map<Long, ConnectionRecord> open = new ConcurrentHashMap<>();
-
-	private final Map<AddressPair, ConnectionRecord> byAddress = new ConcurrentHashMap<>();
+	/** Open connections by address pair; by the record itself where the addresses are unknown. */
+	private final Map<Object, ConnectionRecord> open = new ConcurrentHashMap<>();
 
 	private final ArrayDeque<ConnectionRecord> history = new ArrayDeque<>();
 
@@ -120,23 +119,25 @@ public final class ConnectionTracker {
 	 * @return the record
 	 */
 	public ConnectionRecord connectionOpened(@Nullable SocketAddress remote, @Nullable SocketAddress local) {
-		AddressPair key = new AddressPair(remote, local);
 		if (remote == null && local == null) {
-			return register(newRecord(remote, local));
+			ConnectionRecord record = newRecord(null, null);
+			this.open.put(record, record);
+			this.opened.increment();
+			return record;
 		}
-		ConnectionRecord existing = this.byAddress.get(key);
-		if (existing != null && !existing.isClosed()) {
-			return existing;
+		AddressPair key = new AddressPair(remote, local);
+		ConnectionRecord[] created = new ConnectionRecord[1];
+		ConnectionRecord record = this.open.compute(key, (pair, existing) -> {
+			if (existing != null && !existing.isClosed()) {
+				return existing;
+			}
+			created[0] = newRecord(remote, local);
+			return created[0];
+		});
+		if (record == created[0]) {
+			this.opened.increment();
 		}
-		ConnectionRecord record = newRecord(remote, local);
-		ConnectionRecord raced = this.byAddress.putIfAbsent(key, record);
-		if (raced != null && !raced.isClosed()) {
-			return raced;
-		}
-		if (raced != null) {
-			this.byAddress.put(key, record);
-		}
-		return register(record);
+		return record;
 	}
 
 	/**
@@ -161,15 +162,10 @@ public final class ConnectionTracker {
 		return new ConnectionRecord(this.ids.incrementAndGet(), this, remote, local, currentTimeMillis(), nanoTime());
 	}
 
-	private ConnectionRecord register(ConnectionRecord record) {
-		this.open.put(record.id(), record);
-		this.opened.increment();
-		return record;
-	}
-
 	void closed(ConnectionRecord record) {
-		this.open.remove(record.id());
-		this.byAddress.remove(new AddressPair(record.remote(), record.local()), record);
+		Object key = (record.remote() == null && record.local() == null) ? record
+				: new AddressPair(record.remote(), record.local());
+		this.open.remove(key, record);
 		CloseReason reason = Objects.requireNonNull(record.closeReason());
 		this.closed.get(reason).increment();
 		if (reason == CloseReason.TOO_MANY_PINGS) {

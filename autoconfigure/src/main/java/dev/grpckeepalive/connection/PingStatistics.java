@@ -1,84 +1,126 @@
 package dev.grpckeepalive.connection;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * PING counts and round-trip times, for one connection or added up over many. Safe for
- * concurrent writers; pings are rare enough (seconds apart per connection) that the cost
- * of atomics does not matter.
+ * concurrent writers. Plain {@code long} fields updated through {@link VarHandle}s keep a
+ * connection's share small (about 130 bytes), since there is one of these per connection.
  */
 public final class PingStatistics {
 
-	private final LongAdder[] sent = new LongAdder[PingKind.values().length];
+	private static final VarHandle SENT_KEEPALIVE = handle("sentKeepAlive");
 
-	private final LongAdder acked = new LongAdder();
+	private static final VarHandle SENT_BDP = handle("sentBdp");
 
-	private final LongAdder received = new LongAdder();
+	private static final VarHandle SENT_SHUTDOWN = handle("sentShutdown");
 
-	private final LongAdder timeouts = new LongAdder();
+	private static final VarHandle SENT_OTHER = handle("sentOther");
 
-	private final LongAdder rttCount = new LongAdder();
+	private static final VarHandle ACKED = handle("acked");
 
-	private final LongAdder rttTotalNanos = new LongAdder();
+	private static final VarHandle RECEIVED = handle("received");
 
-	private final AtomicLong rttLastNanos = new AtomicLong(-1);
+	private static final VarHandle TIMEOUTS = handle("timeouts");
 
-	private final AtomicLong rttMinNanos = new AtomicLong(Long.MAX_VALUE);
+	private static final VarHandle RTT_TOTAL = handle("rttTotalNanos");
 
-	private final AtomicLong rttMaxNanos = new AtomicLong(-1);
+	private static final VarHandle RTT_MIN = handle("rttMinNanos");
 
-	public PingStatistics() {
-		for (int i = 0; i < this.sent.length; i++) {
-			this.sent[i] = new LongAdder();
+	private static final VarHandle RTT_MAX = handle("rttMaxNanos");
+
+	private volatile long sentKeepAlive;
+
+	private volatile long sentBdp;
+
+	private volatile long sentShutdown;
+
+	private volatile long sentOther;
+
+	private volatile long acked;
+
+	private volatile long received;
+
+	private volatile long timeouts;
+
+	private volatile long rttTotalNanos;
+
+	private volatile long rttLastNanos = -1;
+
+	private volatile long rttMinNanos = Long.MAX_VALUE;
+
+	private volatile long rttMaxNanos = -1;
+
+	private static VarHandle handle(String field) {
+		try {
+			return MethodHandles.lookup().findVarHandle(PingStatistics.class, field, long.class);
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
 		}
 	}
 
 	void recordSent(PingKind kind) {
-		this.sent[kind.ordinal()].increment();
+		sentHandle(kind).getAndAdd(this, 1L);
 	}
 
 	void recordAck(long roundTripNanos) {
-		this.acked.increment();
-		this.rttCount.increment();
-		this.rttTotalNanos.add(roundTripNanos);
-		this.rttLastNanos.set(roundTripNanos);
-		this.rttMinNanos.accumulateAndGet(roundTripNanos, Math::min);
-		this.rttMaxNanos.accumulateAndGet(roundTripNanos, Math::max);
+		RTT_TOTAL.getAndAdd(this, roundTripNanos);
+		this.rttLastNanos = roundTripNanos;
+		accumulate(RTT_MIN, roundTripNanos, true);
+		accumulate(RTT_MAX, roundTripNanos, false);
+		// counted last, so that a reader that sees the ACK also sees its round trip
+		ACKED.getAndAdd(this, 1L);
+	}
+
+	private void accumulate(VarHandle handle, long value, boolean min) {
+		long current = (long) handle.getVolatile(this);
+		while (min ? value < current : value > current) {
+			if (handle.compareAndSet(this, current, value)) {
+				return;
+			}
+			current = (long) handle.getVolatile(this);
+		}
 	}
 
 	void recordReceived() {
-		this.received.increment();
+		RECEIVED.getAndAdd(this, 1L);
 	}
 
 	void recordTimeout() {
-		this.timeouts.increment();
+		TIMEOUTS.getAndAdd(this, 1L);
+	}
+
+	private static VarHandle sentHandle(PingKind kind) {
+		return switch (kind) {
+			case KEEPALIVE -> SENT_KEEPALIVE;
+			case BDP -> SENT_BDP;
+			case SHUTDOWN -> SENT_SHUTDOWN;
+			case OTHER -> SENT_OTHER;
+		};
 	}
 
 	public long sent() {
-		long total = 0;
-		for (LongAdder adder : this.sent) {
-			total += adder.sum();
-		}
-		return total;
+		return this.sentKeepAlive + this.sentBdp + this.sentShutdown + this.sentOther;
 	}
 
 	public long sent(PingKind kind) {
-		return this.sent[kind.ordinal()].sum();
+		return (long) sentHandle(kind).getVolatile(this);
 	}
 
 	public long acked() {
-		return this.acked.sum();
+		return this.acked;
 	}
 
 	public long received() {
-		return this.received.sum();
+		return this.received;
 	}
 
 	public long timeouts() {
-		return this.timeouts.sum();
+		return this.timeouts;
 	}
 
 	/** A consistent-enough copy for reporting. */
@@ -87,11 +129,11 @@ public final class PingStatistics {
 		for (PingKind kind : PingKind.values()) {
 			byKind.put(kind, sent(kind));
 		}
-		long count = this.rttCount.sum();
+		long count = this.acked;
 		RoundTrip rtt = (count == 0) ? null
-				: new RoundTrip(millis(this.rttLastNanos.get()), millis(this.rttMinNanos.get()),
-						millis(this.rttTotalNanos.sum()) / count, millis(this.rttMaxNanos.get()));
-		return new Snapshot(sent(), byKind, acked(), received(), timeouts(), rtt);
+				: new RoundTrip(millis(this.rttLastNanos), millis(this.rttMinNanos), millis(this.rttTotalNanos) / count,
+						millis(this.rttMaxNanos));
+		return new Snapshot(sent(), byKind, count, this.received, this.timeouts, rtt);
 	}
 
 	private static double millis(long nanos) {
