@@ -1,15 +1,14 @@
 package dev.grpckeepalive.benchmarks;
 
-import java.net.InetSocketAddress;
-import java.util.ArrayList;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
-import com.google.protobuf.ByteString;
-import io.grpc.ManagedChannel;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -17,8 +16,6 @@ import dev.grpckeepalive.actuate.GrpcKeepAliveEndpoint;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties.PeerVisibility;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
-import dev.grpckeepalive.benchmarks.proto.BenchServiceGrpc;
-import dev.grpckeepalive.benchmarks.proto.Payload;
 
 import org.springframework.boot.Banner;
 import org.springframework.boot.WebApplicationType;
@@ -33,8 +30,6 @@ import org.springframework.context.ConfigurableApplicationContext;
  */
 final class ScaleBenchmark {
 
-	private static final Payload SMALL = Payload.newBuilder().setData(ByteString.copyFromUtf8("x")).build();
-
 	/** Two client PINGs per connection: clients ping every 10 s without calls. */
 	private static final long IDLE_MILLIS = 25_000;
 
@@ -47,8 +42,8 @@ final class ScaleBenchmark {
 
 	static String runAndReport(List<Integer> sizes) throws Exception {
 		StringBuilder table = new StringBuilder("### Scale: idle connections with keepalive PINGs\n\n");
-		table.append("Clients ping every 10 s without calls (server permits 5 s); measured after 25 s idle. ")
-			.append("Heap after full GC, client and server in one JVM; the starter's share is (b) minus (a). ")
+		table.append("Clients (a separate JVM) ping every 10 s without calls (server permits 5 s); measured after 25 s idle. ")
+			.append("Server JVM heap after full GC; the starter's share is (b) minus (a). ")
 			.append("Endpoint times: the operation plus JSON serialization, median of 20 calls.\n\n");
 		table.append("| connections | heap growth (a) MiB | heap growth (b) MiB | starter bytes/connection | summary ms | "
 				+ "connection list ms | PINGs received (b) | PING timeouts (b) |\n|---|---|---|---|---|---|---|---|\n");
@@ -89,17 +84,19 @@ final class ScaleBenchmark {
 			port = context.getBean(KeepAliveGrpcServer.class).getPort();
 		}
 		long before = usedHeapAfterGc();
-		List<ManagedChannel> channels = new ArrayList<>(size);
+		Process clients = new ProcessBuilder(javaExecutable(), "-Xmx6g", "-cp", System.getProperty("java.class.path"),
+				IdleClients.class.getName(), String.valueOf(port), String.valueOf(size))
+			.redirectError(ProcessBuilder.Redirect.DISCARD)
+			.start();
+		BufferedReader fromClients = new BufferedReader(
+				new InputStreamReader(clients.getInputStream(), StandardCharsets.UTF_8));
 		try {
-			for (int i = 0; i < size; i++) {
-				ManagedChannel channel = NettyChannelBuilder.forAddress(new InetSocketAddress("127.0.0.1", port))
-					.usePlaintext()
-					.keepAliveTime(10, TimeUnit.SECONDS)
-					.keepAliveTimeout(10, TimeUnit.SECONDS)
-					.keepAliveWithoutCalls(true)
-					.build();
-				channels.add(channel);
-				BenchServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS).echo(SMALL);
+			String line;
+			while ((line = fromClients.readLine()) != null && !line.equals("ready")) {
+				// client logging
+			}
+			if (line == null) {
+				throw new IllegalStateException("idle clients ended before connecting " + size + " connections");
 			}
 			Thread.sleep(IDLE_MILLIS);
 			long after = usedHeapAfterGc();
@@ -117,7 +114,9 @@ final class ScaleBenchmark {
 					tracker.activeConnections());
 		}
 		finally {
-			channels.forEach(ManagedChannel::shutdownNow);
+			clients.getOutputStream().close();
+			clients.waitFor(60, TimeUnit.SECONDS);
+			clients.destroyForcibly();
 			if (plainServer != null) {
 				plainServer.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
 			}
@@ -125,6 +124,10 @@ final class ScaleBenchmark {
 				context.close();
 			}
 		}
+	}
+
+	private static String javaExecutable() {
+		return Path.of(System.getProperty("java.home"), "bin", "java").toString();
 	}
 
 	private static double medianMillis(Runnable operation) {
