@@ -219,9 +219,7 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 		MutablePropertySources sources = this.environment.getPropertySources();
 		PropertySource<?> existing = sources.get(PORTS_PROPERTY_SOURCE);
 		if (existing instanceof MapPropertySource mapSource) {
-			@SuppressWarnings("unchecked")
-			Map<String, Object> ports = (Map<String, Object>) mapSource.getSource();
-			ports.put(LOCAL_PORT_PROPERTY, port);
+			mapSource.getSource().put(LOCAL_PORT_PROPERTY, port);
 			return;
 		}
 		sources.addFirst(new MapPropertySource(PORTS_PROPERTY_SOURCE,
