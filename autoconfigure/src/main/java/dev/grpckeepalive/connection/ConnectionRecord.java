@@ -57,6 +57,8 @@ public final class ConnectionRecord {
 
 	private volatile boolean draining;
 
+	private volatile boolean forciblyClosed;
+
 	private volatile @Nullable GoAway lastGoAwaySent;
 
 	private volatile @Nullable GoAway lastGoAwayReceived;
@@ -171,6 +173,16 @@ public final class ConnectionRecord {
 		GoAway goAway = new GoAway(direction, errorCode, debugData, tag, this.tracker.currentTimeMillis());
 		this.tracker.goAway(goAway);
 		return goAway;
+	}
+
+	/** The starter closed the socket that grpc-java held on to after a keepalive timeout. */
+	public void forciblyClosed() {
+		this.forciblyClosed = true;
+	}
+
+	/** Whether the starter had to close the socket itself after a keepalive timeout. */
+	public boolean isForciblyClosed() {
+		return this.forciblyClosed;
 	}
 
 	/** Notes an error on the connection, for the close reason. */

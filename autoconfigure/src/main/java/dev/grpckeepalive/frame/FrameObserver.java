@@ -1,6 +1,7 @@
 package dev.grpckeepalive.frame;
 
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
@@ -27,6 +28,10 @@ import dev.grpckeepalive.connection.PingKind;
  * It sits at the head of the pipeline; on a TLS connection it moves itself to just after the
  * {@link SslHandler} before any HTTP/2 byte flows. If the bytes are not HTTP/2 it switches
  * itself off for that connection, with one WARN, and leaves the connection to grpc-java.
+ *
+ * <p>One active step: after a keepalive timeout, grpc-java 1.84 cancels the calls and
+ * sends GOAWAY but keeps the socket open while it waits for the silent peer; the observer
+ * closes the channel {@link #KEEPALIVE_TIMEOUT_CLOSE_DELAY} later if grpc-java has not.
  */
 public final class FrameObserver extends ChannelDuplexHandler {
 
@@ -37,6 +42,13 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	private static final byte TLS_HANDSHAKE_RECORD = 0x16;
 
 	private static final long NONE = Long.MIN_VALUE;
+
+	/**
+	 * How long grpc-java gets to close a connection itself after its keepalive timeout GOAWAY.
+	 * grpc-java 1.84 cancels the calls and sends the GOAWAY but then waits for a graceful
+	 * HTTP/2 shutdown that a dead peer never completes, holding the socket and its buffers.
+	 */
+	static final Duration KEEPALIVE_TIMEOUT_CLOSE_DELAY = Duration.ofSeconds(1);
 
 	private final ConnectionTracker tracker;
 
@@ -54,6 +66,8 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	private final long[] outstandingSince = new long[PingKind.values().length];
 
 	private @Nullable ConnectionRecord record;
+
+	private @Nullable ChannelHandlerContext context;
 
 	private boolean firstBytesChecked;
 
@@ -79,6 +93,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 
 	@Override
 	public void handlerAdded(ChannelHandlerContext ctx) {
+		this.context = ctx;
 		if (this.record == null && ctx.channel().isActive()) {
 			open(ctx);
 		}
@@ -170,6 +185,23 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		return since != NONE && this.ticker.getAsLong() - since >= this.keepAliveTimeoutNanos;
 	}
 
+	/** Releases the socket grpc-java would hold after a keepalive timeout, if it has not closed it itself. */
+	private void closeIfStillOpen() {
+		ChannelHandlerContext ctx = this.context;
+		if (ctx == null) {
+			return;
+		}
+		ctx.executor().schedule(() -> {
+			if (ctx.channel().isOpen()) {
+				ConnectionRecord current = this.record;
+				if (current != null) {
+					current.forciblyClosed();
+				}
+				ctx.channel().close();
+			}
+		}, KEEPALIVE_TIMEOUT_CLOSE_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+	}
+
 	private void switchOff(ChannelHandlerContext ctx, String reason) {
 		if (this.off) {
 			return;
@@ -243,6 +275,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 			if (overdue) {
 				FrameObserver.this.outstandingSince[PingKind.KEEPALIVE.ordinal()] = NONE;
 				current.keepAliveTimedOut();
+				closeIfStillOpen();
 			}
 			current.goAwaySent(errorCode, debugData, overdue);
 		}
