@@ -121,7 +121,7 @@ public final class Deployment implements AutoCloseable {
 				"spring.grpc.server.keepalive.timeout=20s", "spring.grpc.server.keepalive.permit.time=10s",
 				"spring.grpc.server.keepalive.permit.without-calls=true");
 		int port = server.getBean(GrpcServerLifecycle.class).getPort();
-		ConfigurableApplicationContext client = run(SpringBootGrpcClientApp.class, "spring.grpc.server.enabled=false",
+		ConfigurableApplicationContext client = run(SpringBootGrpcApp.class, "spring.grpc.server.enabled=false",
 				"spring.grpc.client.channel.bench.target=static://127.0.0.1:" + port,
 				"spring.grpc.client.channel.bench.keepalive.time=30s",
 				"spring.grpc.client.channel.bench.keepalive.timeout=10s");
@@ -168,7 +168,7 @@ public final class Deployment implements AutoCloseable {
 
 	}
 
-	/** Spring Boot's gRPC auto-configuration alone: this starter's is excluded. */
+	/** Spring Boot's gRPC auto-configuration alone, this starter's excluded; server or client by properties. */
 	@Configuration(proxyBeanMethods = false)
 	@EnableAutoConfiguration(excludeName = { "dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration",
 			"dev.grpckeepalive.server.GrpcKeepAliveServerAutoConfiguration",
@@ -183,18 +183,6 @@ public final class Deployment implements AutoCloseable {
 		BenchServiceImpl benchService() {
 			return new BenchServiceImpl();
 		}
-
-	}
-
-	@Configuration(proxyBeanMethods = false)
-	@EnableAutoConfiguration(excludeName = { "dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration",
-			"dev.grpckeepalive.server.GrpcKeepAliveServerAutoConfiguration",
-			"dev.grpckeepalive.client.GrpcKeepAliveClientAutoConfiguration",
-			"dev.grpckeepalive.companion.GrpcKeepAliveCompanionAutoConfiguration",
-			"dev.grpckeepalive.actuate.GrpcKeepAliveEndpointAutoConfiguration",
-			"dev.grpckeepalive.actuate.GrpcKeepAliveHealthContributorAutoConfiguration",
-			"dev.grpckeepalive.actuate.GrpcKeepAliveMetricsAutoConfiguration" })
-	static class SpringBootGrpcClientApp {
 
 	}
 
