@@ -14,9 +14,8 @@ import dev.grpckeepalive.config.ChannelKeepAliveSettings;
 import dev.grpckeepalive.config.ConfigurationViolation;
 import dev.grpckeepalive.config.InvalidKeepAliveConfigurationException;
 import dev.grpckeepalive.config.KeepAliveSettings;
-import dev.grpckeepalive.connection.ClientCallCounter;
-import dev.grpckeepalive.connection.ClientConnectionFilter;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.frame.ConnectionInstrumentation;
 import dev.grpckeepalive.frame.FrameObservingTransport;
 import dev.grpckeepalive.tls.SslBundleContexts;
 
@@ -69,11 +68,7 @@ final class KeepAliveChannelFactory {
 		builder.keepAliveTimeout(settings.timeout().requestedNanos(), TimeUnit.NANOSECONDS);
 		builder.keepAliveWithoutCalls(settings.withoutCalls());
 		ConnectionTracker tracker = ConnectionTracker.create(ConnectionTracker.Side.CLIENT, settings.name(), null, null);
-		builder.addTransportFilter(new ClientConnectionFilter(tracker));
-		builder.intercept(new ClientCallCounter(tracker));
-		if (this.transport != null) {
-			this.transport.applyTo(builder, tracker, settings.timeout().effective());
-		}
+		ConnectionInstrumentation.install(builder, tracker, this.transport, settings.timeout().effective());
 		this.customizers.forEach((customizer) -> customizer.customize(settings.name(), builder));
 		try {
 			return new TrackedChannel(settings, builder.build(), tracker);

@@ -19,9 +19,8 @@ import dev.grpckeepalive.client.TrackedChannels;
 import dev.grpckeepalive.config.ChannelKeepAliveSettings;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.KeepAliveSettings;
-import dev.grpckeepalive.connection.ClientCallCounter;
-import dev.grpckeepalive.connection.ClientConnectionFilter;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.frame.ConnectionInstrumentation;
 import dev.grpckeepalive.frame.FrameObservingTransport;
 
 import org.springframework.beans.factory.DisposableBean;
@@ -84,11 +83,7 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 		}
 		ChannelKeepAliveSettings settings = settings(name, boots);
 		ConnectionTracker tracker = ConnectionTracker.create(ConnectionTracker.Side.CLIENT, name, null, null);
-		builder.addTransportFilter(new ClientConnectionFilter(tracker));
-		builder.intercept(new ClientCallCounter(tracker));
-		if (this.transport != null) {
-			this.transport.applyTo(builder, tracker, settings.timeout().effective());
-		}
+		ConnectionInstrumentation.install(builder, tracker, this.transport, settings.timeout().effective());
 		TrackedChannel channel = new TrackedChannel(settings, null, tracker);
 		this.channels.put(name, channel);
 		this.listeners.forEach((listener) -> listener.accept(channel));

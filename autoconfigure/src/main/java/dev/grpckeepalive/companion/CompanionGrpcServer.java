@@ -13,8 +13,7 @@ import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
-import dev.grpckeepalive.connection.ServerCallCounter;
-import dev.grpckeepalive.connection.ServerConnectionFilter;
+import dev.grpckeepalive.frame.ConnectionInstrumentation;
 import dev.grpckeepalive.frame.FrameObservingTransport;
 import dev.grpckeepalive.server.ObservedGrpcServer;
 
@@ -108,11 +107,7 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 			this.properties.logOverride(OURS + "permit-without-calls", permitWithoutCalls,
 					BOOTS + "permit.without-calls", false, WHERE);
 		}
-		builder.addTransportFilter(new ServerConnectionFilter(this.connections));
-		builder.intercept(new ServerCallCounter());
-		if (this.transport != null) {
-			this.transport.applyTo(builder, this.connections, this.settings.timeout().effective());
-		}
+		ConnectionInstrumentation.install(builder, this.connections, this.transport, this.settings.timeout().effective());
 	}
 
 	private void applySet(String ours, String boots, @Nullable Duration bootsDefault, Consumer<Duration> apply) {

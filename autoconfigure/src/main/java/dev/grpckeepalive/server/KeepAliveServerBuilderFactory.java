@@ -14,8 +14,7 @@ import dev.grpckeepalive.config.DurationSetting;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
-import dev.grpckeepalive.connection.ServerCallCounter;
-import dev.grpckeepalive.connection.ServerConnectionFilter;
+import dev.grpckeepalive.frame.ConnectionInstrumentation;
 import dev.grpckeepalive.frame.FrameObservingTransport;
 import dev.grpckeepalive.tls.SslBundleContexts;
 
@@ -47,11 +46,7 @@ final class KeepAliveServerBuilderFactory {
 		services.forEach(builder::addService);
 		definitions.forEach(builder::addService);
 		applyKeepAlive(builder);
-		builder.addTransportFilter(new ServerConnectionFilter(tracker));
-		builder.intercept(new ServerCallCounter());
-		if (transport != null) {
-			transport.applyTo(builder, tracker, this.settings.timeout().effective());
-		}
+		ConnectionInstrumentation.install(builder, tracker, transport, this.settings.timeout().effective());
 		customizers.forEach((customizer) -> customizer.customize(builder));
 		return builder;
 	}

@@ -1,0 +1,57 @@
+package dev.grpckeepalive.frame;
+
+import java.time.Duration;
+
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import org.jspecify.annotations.Nullable;
+
+import dev.grpckeepalive.connection.ClientCallCounter;
+import dev.grpckeepalive.connection.ClientConnectionFilter;
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ServerCallCounter;
+import dev.grpckeepalive.connection.ServerConnectionFilter;
+
+/**
+ * Puts connection tracking on a grpc-java builder: the transport filter, the call counter,
+ * and the frame observer when there is a transport for it. The one place that does so for
+ * this starter's own server and channels and for Spring Boot's in companion mode.
+ */
+public final class ConnectionInstrumentation {
+
+	private ConnectionInstrumentation() {
+	}
+
+	/**
+	 * Instruments a server builder.
+	 * @param builder the builder
+	 * @param tracker where the server's connections are recorded
+	 * @param transport the event loops with the frame observer, or {@code null} when frames are not observed
+	 * @param keepAliveTimeout the server's effective keepalive timeout
+	 */
+	public static void install(NettyServerBuilder builder, ConnectionTracker tracker,
+			@Nullable FrameObservingTransport transport, Duration keepAliveTimeout) {
+		builder.addTransportFilter(new ServerConnectionFilter(tracker));
+		builder.intercept(new ServerCallCounter());
+		if (transport != null) {
+			transport.applyTo(builder, tracker, keepAliveTimeout);
+		}
+	}
+
+	/**
+	 * Instruments a channel builder.
+	 * @param builder the builder
+	 * @param tracker where the channel's connections are recorded
+	 * @param transport the event loops with the frame observer, or {@code null} when frames are not observed
+	 * @param keepAliveTimeout the channel's effective keepalive timeout
+	 */
+	public static void install(NettyChannelBuilder builder, ConnectionTracker tracker,
+			@Nullable FrameObservingTransport transport, Duration keepAliveTimeout) {
+		builder.addTransportFilter(new ClientConnectionFilter(tracker));
+		builder.intercept(new ClientCallCounter(tracker));
+		if (transport != null) {
+			transport.applyTo(builder, tracker, keepAliveTimeout);
+		}
+	}
+
+}
