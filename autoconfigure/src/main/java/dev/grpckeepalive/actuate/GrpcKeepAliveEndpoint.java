@@ -102,9 +102,7 @@ public class GrpcKeepAliveEndpoint {
 	}
 
 	private Map<String, TrackedChannel> trackedChannels() {
-		Map<String, TrackedChannel> all = new LinkedHashMap<>();
-		this.channels.forEach((source) -> all.putAll(source.tracked()));
-		return all;
+		return TrackedChannels.all(this.channels);
 	}
 
 	private boolean showPeers(SecurityContext securityContext) {

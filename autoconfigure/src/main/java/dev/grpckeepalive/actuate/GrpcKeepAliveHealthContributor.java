@@ -2,7 +2,6 @@ package dev.grpckeepalive.actuate;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -57,9 +56,7 @@ final class GrpcKeepAliveHealthContributor implements CompositeHealthContributor
 	}
 
 	private Map<String, TrackedChannel> channels() {
-		Map<String, TrackedChannel> all = new LinkedHashMap<>();
-		this.channels.forEach((source) -> all.putAll(source.tracked()));
-		return all;
+		return TrackedChannels.all(this.channels);
 	}
 
 }

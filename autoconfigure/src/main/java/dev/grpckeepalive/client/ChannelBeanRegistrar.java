@@ -1,7 +1,7 @@
 package dev.grpckeepalive.client;
 
-import java.util.Collections;
 import java.util.Map;
+import java.util.Set;
 
 import io.grpc.ManagedChannel;
 
@@ -29,18 +29,24 @@ class ChannelBeanRegistrar implements ImportBeanDefinitionRegistrar, Environment
 
 	static final String CHANNELS_PROPERTY = GrpcKeepAliveProperties.PREFIX + ".client.channels";
 
-	private Map<String, ?> channels = Collections.emptyMap();
+	private Set<String> channelNames = Set.of();
 
 	@Override
 	public void setEnvironment(Environment environment) {
-		this.channels = Binder.get(environment)
+		this.channelNames = channelNames(environment);
+	}
+
+	/** The names under {@code grpc.keepalive.client.channels}, read before the properties are bound. */
+	static Set<String> channelNames(Environment environment) {
+		return Binder.get(environment)
 			.bind(CHANNELS_PROPERTY, Bindable.mapOf(String.class, Object.class))
-			.orElse(Collections.emptyMap());
+			.map(Map::keySet)
+			.orElse(Set.of());
 	}
 
 	@Override
 	public void registerBeanDefinitions(AnnotationMetadata metadata, BeanDefinitionRegistry registry) {
-		for (String name : this.channels.keySet()) {
+		for (String name : this.channelNames) {
 			String beanName = beanName(name);
 			if (registry.containsBeanDefinition(beanName)) {
 				continue;

@@ -1,5 +1,7 @@
 package dev.grpckeepalive.client;
 
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -17,6 +19,13 @@ public interface TrackedChannels {
 	 * channels created on demand after startup.
 	 */
 	default void onNewChannel(Consumer<TrackedChannel> listener) {
+	}
+
+	/** The channels of all sources by name, as far as they exist now, in source order. */
+	static Map<String, TrackedChannel> all(List<TrackedChannels> sources) {
+		Map<String, TrackedChannel> all = new LinkedHashMap<>();
+		sources.forEach((source) -> all.putAll(source.tracked()));
+		return all;
 	}
 
 }

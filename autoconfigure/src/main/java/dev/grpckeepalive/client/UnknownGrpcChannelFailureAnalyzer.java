@@ -1,7 +1,6 @@
 package dev.grpckeepalive.client;
 
 import java.lang.annotation.Annotation;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -12,8 +11,6 @@ import org.springframework.beans.factory.InjectionPoint;
 import org.springframework.beans.factory.NoSuchBeanDefinitionException;
 import org.springframework.beans.factory.UnsatisfiedDependencyException;
 import org.springframework.beans.factory.annotation.Qualifier;
-import org.springframework.boot.context.properties.bind.Bindable;
-import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
 import org.springframework.core.Ordered;
@@ -93,10 +90,7 @@ class UnknownGrpcChannelFailureAnalyzer implements FailureAnalyzer, Ordered {
 		if (this.environment == null) {
 			return Set.of();
 		}
-		return Binder.get(this.environment)
-			.bind(ChannelBeanRegistrar.CHANNELS_PROPERTY, Bindable.mapOf(String.class, Object.class))
-			.map(Map::keySet)
-			.orElse(Set.of());
+		return ChannelBeanRegistrar.channelNames(this.environment);
 	}
 
 	@Override
