@@ -6,6 +6,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import com.google.protobuf.ByteString;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
@@ -65,7 +66,11 @@ public class TestService extends TestServiceGrpc.TestServiceImplBase implements 
 			return;
 		}
 		if (sequence < request.getCount()) {
-			observer.onNext(StreamReply.newBuilder().setSequence(sequence).build());
+			StreamReply.Builder reply = StreamReply.newBuilder().setSequence(sequence);
+			if (request.getPayloadSize() > 0) {
+				reply.setPayload(ByteString.copyFrom(new byte[request.getPayloadSize()]));
+			}
+			observer.onNext(reply.build());
 			this.scheduler.schedule(() -> send(observer, request, sequence + 1), request.getIntervalMillis(),
 					TimeUnit.MILLISECONDS);
 			return;
