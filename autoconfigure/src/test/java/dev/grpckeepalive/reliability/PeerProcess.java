@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -40,6 +42,8 @@ public final class PeerProcess {
 	}
 
 	public static void main(String[] arguments) throws Exception {
+		// Tomcat logs through java.util.logging: keep its INFO lines out of the test output.
+		Logger.getLogger("").setLevel(Level.WARNING);
 		String role = arguments[0];
 		List<String> properties = new ArrayList<>();
 		if ("server".equals(role)) {
