@@ -126,7 +126,7 @@ final class ConnectionViews {
 		view.put("totalCalls", server ? record.totalCalls() : null);
 		view.put("state", record.state().tag());
 		view.put("closeReason", tag(record.closeReason()));
-		view.put("socketReleasedByStarter", record.isForciblyClosed());
+		view.put("socketReleasedByStarter", record.isSocketReleasedByStarter());
 		view.put("pings", pings(record.pings(), record.isObserved()));
 		Map<String, Object> goAways = new LinkedHashMap<>();
 		goAways.put("lastSent", goAway(record.lastGoAwaySent()));

@@ -57,7 +57,7 @@ public final class ConnectionRecord {
 
 	private volatile boolean draining;
 
-	private volatile boolean forciblyClosed;
+	private volatile boolean socketReleasedByStarter;
 
 	private volatile @Nullable GoAway lastGoAwaySent;
 
@@ -175,14 +175,14 @@ public final class ConnectionRecord {
 		return goAway;
 	}
 
-	/** The starter closed the socket that grpc-java held on to after a keepalive timeout. */
-	public void forciblyClosed() {
-		this.forciblyClosed = true;
+	/** After a keepalive timeout, the starter made sure the socket is released (abortive close). */
+	public void socketReleasedByStarter() {
+		this.socketReleasedByStarter = true;
 	}
 
-	/** Whether the starter had to close the socket itself after a keepalive timeout. */
-	public boolean isForciblyClosed() {
-		return this.forciblyClosed;
+	/** Whether the starter released the socket after a keepalive timeout. */
+	public boolean isSocketReleasedByStarter() {
+		return this.socketReleasedByStarter;
 	}
 
 	/** Notes an error on the connection, for the close reason. */

@@ -5,8 +5,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+import io.grpc.netty.shaded.io.netty.channel.Channel;
 import io.grpc.netty.shaded.io.netty.channel.ChannelDuplexHandler;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.ChannelPipeline;
 import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
@@ -30,8 +32,9 @@ import dev.grpckeepalive.connection.PingKind;
  * itself off for that connection, with one WARN, and leaves the connection to grpc-java.
  *
  * <p>One active step: after a keepalive timeout, grpc-java 1.84 cancels the calls and
- * sends GOAWAY but keeps the socket open while it waits for the silent peer; the observer
- * closes the channel {@link #KEEPALIVE_TIMEOUT_CLOSE_DELAY} later if grpc-java has not.
+ * sends GOAWAY, but its close is graceful and can keep the socket and its buffers for as long
+ * as the silent peer does not read: the observer makes that close abortive, and resets the
+ * connection itself {@link #KEEPALIVE_TIMEOUT_CLOSE_DELAY} later if grpc-java has not closed it.
  */
 public final class FrameObserver extends ChannelDuplexHandler {
 
@@ -45,8 +48,8 @@ public final class FrameObserver extends ChannelDuplexHandler {
 
 	/**
 	 * How long grpc-java gets to close a connection itself after its keepalive timeout GOAWAY.
-	 * grpc-java 1.84 cancels the calls and sends the GOAWAY but then waits for a graceful
-	 * HTTP/2 shutdown that a dead peer never completes, holding the socket and its buffers.
+	 * grpc-java 1.84 cancels the calls and sends the GOAWAY, but where the GOAWAY cannot be
+	 * written it waits for a graceful HTTP/2 shutdown that a dead peer never completes.
 	 */
 	static final Duration KEEPALIVE_TIMEOUT_CLOSE_DELAY = Duration.ofSeconds(1);
 
@@ -185,19 +188,27 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		return since != NONE && this.ticker.getAsLong() - since >= this.keepAliveTimeoutNanos;
 	}
 
-	/** Releases the socket grpc-java would hold after a keepalive timeout, if it has not closed it itself. */
-	private void closeIfStillOpen() {
+	/**
+	 * Makes sure the socket of a connection that failed its keepalive is released. grpc-java's
+	 * own close after the keepalive-timeout GOAWAY is graceful: the kernel keeps the socket (in
+	 * FIN_WAIT1) and its unsent bytes for as long as the peer's receive window stays shut, which
+	 * a stopped peer's kernel keeps answering for. {@code SO_LINGER 0} makes every close of this
+	 * connection abortive (RST, buffers dropped) from now on; and if grpc-java has not closed the
+	 * channel after {@link #KEEPALIVE_TIMEOUT_CLOSE_DELAY}, the observer closes it itself.
+	 */
+	private void releaseSocketAfterKeepAliveTimeout(ConnectionRecord current) {
 		ChannelHandlerContext ctx = this.context;
 		if (ctx == null) {
 			return;
 		}
+		Channel channel = ctx.channel();
+		channel.config().setOption(ChannelOption.SO_LINGER, 0);
+		current.socketReleasedByStarter();
 		ctx.executor().schedule(() -> {
-			if (ctx.channel().isOpen()) {
-				ConnectionRecord current = this.record;
-				if (current != null) {
-					current.forciblyClosed();
-				}
-				ctx.channel().close();
+			if (channel.isOpen()) {
+				// Straight to the transport: through the pipeline, grpc-java's handler would turn the
+				// close into another graceful shutdown, and an SslHandler would wait for close_notify.
+				channel.unsafe().close(channel.voidPromise());
 			}
 		}, KEEPALIVE_TIMEOUT_CLOSE_DELAY.toMillis(), TimeUnit.MILLISECONDS);
 	}
@@ -275,7 +286,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 			if (overdue) {
 				FrameObserver.this.outstandingSince[PingKind.KEEPALIVE.ordinal()] = NONE;
 				current.keepAliveTimedOut();
-				closeIfStillOpen();
+				releaseSocketAfterKeepAliveTimeout(current);
 			}
 			current.goAwaySent(errorCode, debugData, overdue);
 		}

@@ -208,7 +208,7 @@ class ServerKeepAliveIntegrationTests {
 			await().atMost(Duration.ofSeconds(2))
 				.until(() -> tracker.closedConnections(CloseReason.KEEPALIVE_TIMEOUT) == 1);
 			assertThat(tracker.recentlyClosed()).singleElement()
-				.satisfies((record) -> assertThat(record.isForciblyClosed()).isTrue());
+				.satisfies((record) -> assertThat(record.isSocketReleasedByStarter()).isTrue());
 			assertThat(stream.isDone()).as("a client without keepalive of its own never notices").isFalse();
 		}
 	}
