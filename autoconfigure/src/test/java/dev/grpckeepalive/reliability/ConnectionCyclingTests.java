@@ -215,6 +215,8 @@ class ConnectionCyclingTests {
 
 		private final UnaryCounts counts;
 
+		private final long startedAt = System.nanoTime();
+
 		Unary(Semaphore inFlight, UnaryCounts counts) {
 			this.inFlight = inFlight;
 			this.counts = counts;
@@ -229,12 +231,21 @@ class ConnectionCyclingTests {
 			Status status = Status.fromThrowable(error);
 			this.counts.failedByCode.computeIfAbsent(status.getCode() + ": " + status.getDescription(),
 					(code) -> new LongAdder()).increment();
-			this.inFlight.release();
+			ended();
 		}
 
 		@Override
 		public void onCompleted() {
 			this.counts.ok.increment();
+			ended();
+		}
+
+		private void ended() {
+			long latencyMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - this.startedAt);
+			this.counts.maxLatencyMillis.accumulateAndGet(latencyMillis, Math::max);
+			if (latencyMillis >= 100) {
+				this.counts.slow.increment();
+			}
 			this.inFlight.release();
 		}
 
@@ -248,12 +259,18 @@ class ConnectionCyclingTests {
 
 		final LongAdder skipped = new LongAdder();
 
+		/** RPCs that took 100ms or more, and the slowest: what a retired connection costs the unary load. */
+		final LongAdder slow = new LongAdder();
+
+		final AtomicLong maxLatencyMillis = new AtomicLong();
+
 		final Map<String, LongAdder> failedByCode = new ConcurrentHashMap<>();
 
 		@Override
 		public String toString() {
 			return "sent " + this.sent + ", OK " + this.ok + ", failed " + this.failedByCode + ", ticks skipped "
-					+ "(in-flight bound reached) " + this.skipped;
+					+ "(in-flight bound reached) " + this.skipped + ", slower than 100 ms " + this.slow + ", slowest "
+					+ this.maxLatencyMillis + " ms";
 		}
 
 	}
