@@ -20,6 +20,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import dev.grpckeepalive.client.GrpcChannels;
+import dev.grpckeepalive.connection.CloseReason;
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.server.KeepAliveGrpcServer;
 import dev.grpckeepalive.test.TestApps;
 import dev.grpckeepalive.test.proto.EchoReply;
 import dev.grpckeepalive.test.proto.EchoRequest;
@@ -120,9 +123,9 @@ class LoadBalancerScaleOutTests {
 					load.stop();
 					Shares shares = new Shares(snapshots, load.failed());
 					System.out.printf("%s, %s: RPCs sent %d, OK %d, failed %s; shares %% by age after r3 came up %s, "
-							+ "ages 2-3 %s, ages 1-3 %s; HAProxy sessions per replica %s%n", SCENARIO, variant,
-							load.sent.sum(), load.ok.sum(), load.failed(), shares.byAge(), shares.afterFirstAge(),
-							shares.all(), sessions(proxy));
+							+ "ages 2-3 %s, ages 1-3 %s; HAProxy sessions per replica %s; replica connections %s%n",
+							SCENARIO, variant, load.sent.sum(), load.ok.sum(), load.failed(), shares.byAge(),
+							shares.afterFirstAge(), shares.all(), sessions(proxy), replicas.connections());
 					return shares;
 				}
 				finally {
@@ -183,6 +186,22 @@ class LoadBalancerScaleOutTests {
 				calls.put(name, (replica != null) ? TestApps.service(replica).callsStarted.get() : 0);
 			}
 			return calls;
+		}
+
+		/** Each replica's connections: opened, and closed by reason (HAProxy's health checks included). */
+		Map<String, String> connections() {
+			Map<String, String> connections = new LinkedHashMap<>();
+			this.started.forEach((name, replica) -> {
+				ConnectionTracker tracker = replica.getBean(KeepAliveGrpcServer.class).getConnections();
+				Map<String, Long> closed = new LinkedHashMap<>();
+				for (CloseReason reason : CloseReason.values()) {
+					if (tracker.closedConnections(reason) > 0) {
+						closed.put(reason.tag(), tracker.closedConnections(reason));
+					}
+				}
+				connections.put(name, "opened " + tracker.openedConnections() + ", closed " + closed);
+			});
+			return connections;
 		}
 
 		@Override
