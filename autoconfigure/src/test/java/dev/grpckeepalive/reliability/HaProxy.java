@@ -22,7 +22,7 @@ import dev.grpckeepalive.test.FaultInjection;
 
 /**
  * HAProxy in TCP mode on loopback, in front of one backend of servers on loopback, for
- * the scenarios that need a real middlebox. {@link #start} writes the configuration to a
+ * the scenarios that need a real middlebox. {@link Config#start} writes the configuration to a
  * temporary directory, runs {@code haproxy -db -f <file>} in the foreground and returns
  * once the proxy accepts; {@link #close} kills the process and deletes the directory, so
  * that a failed test leaves neither behind.
