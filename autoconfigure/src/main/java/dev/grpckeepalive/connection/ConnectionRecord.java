@@ -185,6 +185,17 @@ public final class ConnectionRecord {
 		return this.forciblyClosed;
 	}
 
+	/**
+	 * This side closed the connection before the peer completed the HTTP/2 handshake, as
+	 * grpc-java's server does at its handshake timeout: an error, unless the application is
+	 * shutting down.
+	 */
+	public void closedBeforeHandshake() {
+		if (!this.tracker.isShuttingDown()) {
+			hint(CloseReason.ERROR);
+		}
+	}
+
 	/** Notes an error on the connection, for the close reason. */
 	public void errorSeen() {
 		hint(CloseReason.ERROR);
