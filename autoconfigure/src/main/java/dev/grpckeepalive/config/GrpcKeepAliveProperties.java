@@ -161,6 +161,10 @@ public class GrpcKeepAliveProperties {
 		@DurationUnit(ChronoUnit.MILLIS)
 		private Duration shutdownGrace = Duration.ofSeconds(30);
 
+		/** Time a new connection gets to complete its TLS and HTTP/2 handshake (client preface and SETTINGS) before the server closes it. */
+		@DurationUnit(ChronoUnit.MILLIS)
+		private Duration handshakeTimeout = Duration.ofSeconds(120);
+
 		/** TLS for the server. Plaintext when no bundle is set. */
 		private final ServerSsl ssl = new ServerSsl();
 
@@ -254,6 +258,14 @@ public class GrpcKeepAliveProperties {
 
 		public void setShutdownGrace(Duration shutdownGrace) {
 			this.shutdownGrace = shutdownGrace;
+		}
+
+		public Duration getHandshakeTimeout() {
+			return this.handshakeTimeout;
+		}
+
+		public void setHandshakeTimeout(Duration handshakeTimeout) {
+			this.handshakeTimeout = handshakeTimeout;
 		}
 
 	}

@@ -26,7 +26,10 @@ public enum CloseReason {
 	/** The peer closed the TCP connection without a GOAWAY. */
 	PEER_CLOSED,
 
-	/** A protocol or I/O error: bytes that are not HTTP/2, a GOAWAY this side sent with an error code, an exception. */
+	/**
+	 * A protocol or I/O error: bytes that are not HTTP/2, a GOAWAY this side sent with an error
+	 * code, an exception, or (server) a client that did not complete the HTTP/2 handshake in time.
+	 */
 	ERROR;
 
 	/** The lower snake case name, such as {@code too_many_pings}. */

@@ -3,8 +3,11 @@ package dev.grpckeepalive.connection;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 
 import io.grpc.Attributes;
+import io.grpc.Status;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -67,6 +70,16 @@ public final class ConnectionRecord {
 
 	private volatile long closedNanos;
 
+	/** Guards {@link #calls} and the links between them. */
+	private final Object callsLock = new Object();
+
+	/**
+	 * The server calls in flight, as a list linked through the calls themselves so that
+	 * starting a call allocates no node. Held only for a few pointer writes, and contended
+	 * only by calls of this one connection.
+	 */
+	private @Nullable ClosableServerCall<?, ?> calls;
+
 	private static VarHandle handle(String field, Class<?> type) {
 		try {
 			return MethodHandles.lookup().findVarHandle(ConnectionRecord.class, field, type);
@@ -109,6 +122,52 @@ public final class ConnectionRecord {
 		ACTIVE_CALLS.getAndAdd(this, -1);
 		this.lastActivityNanos = this.tracker.nanoTime();
 		this.tracker.callEnded();
+	}
+
+	/** A server call started: it can be closed for shutdown from now on, and at once if that has begun. */
+	void register(ClosableServerCall<?, ?> call) {
+		synchronized (this.callsLock) {
+			call.next = this.calls;
+			if (this.calls != null) {
+				this.calls.previous = call;
+			}
+			this.calls = call;
+		}
+		// after the insert: closeCallsForShutdown sets the status before it takes the list
+		Status closing = this.tracker.callsClosingStatus();
+		if (closing != null) {
+			call.closeForShutdown(closing);
+		}
+	}
+
+	/** A server call ended. */
+	void unregister(ClosableServerCall<?, ?> call) {
+		synchronized (this.callsLock) {
+			if (call.previous != null) {
+				call.previous.next = call.next;
+			}
+			else if (this.calls == call) {
+				this.calls = call.next;
+			}
+			if (call.next != null) {
+				call.next.previous = call.previous;
+			}
+			call.previous = null;
+			call.next = null;
+		}
+	}
+
+	/** Closes every server call in flight with {@code status}, see {@link ClosableServerCall}; returns how many. */
+	int closeCallsForShutdown(Status status) {
+		List<ClosableServerCall<?, ?>> running = new ArrayList<>();
+		synchronized (this.callsLock) {
+			for (ClosableServerCall<?, ?> call = this.calls; call != null; call = call.next) {
+				running.add(call);
+			}
+		}
+		// outside the lock: a close may run grpc-java code
+		running.forEach((call) -> call.closeForShutdown(status));
+		return running.size();
 	}
 
 	public void pingSent(PingKind kind) {
@@ -183,6 +242,17 @@ public final class ConnectionRecord {
 	/** Whether the starter released the socket after a keepalive timeout. */
 	public boolean isSocketReleasedByStarter() {
 		return this.socketReleasedByStarter;
+	}
+
+	/**
+	 * This side closed the connection before the peer completed the HTTP/2 handshake, as
+	 * grpc-java's server does at its handshake timeout: an error, unless the application is
+	 * shutting down.
+	 */
+	public void closedBeforeHandshake() {
+		if (!this.tracker.isShuttingDown()) {
+			hint(CloseReason.ERROR);
+		}
 	}
 
 	/** Notes an error on the connection, for the close reason. */

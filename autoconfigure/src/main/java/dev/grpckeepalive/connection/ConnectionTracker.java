@@ -20,6 +20,7 @@ import java.util.function.LongSupplier;
 
 import io.grpc.Attributes;
 import io.grpc.Grpc;
+import io.grpc.Status;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -86,6 +87,8 @@ public final class ConnectionTracker {
 	private volatile boolean framesObserved;
 
 	private volatile boolean shuttingDown;
+
+	private volatile @Nullable Status callsClosingStatus;
 
 	private volatile long lastKeepAliveTimeoutNanos = Long.MIN_VALUE;
 
@@ -230,6 +233,28 @@ public final class ConnectionTracker {
 
 	public boolean isShuttingDown() {
 		return this.shuttingDown;
+	}
+
+	/**
+	 * Closes every server call still in flight on this tracker's connections with
+	 * {@code status}, and calls that start from now on as soon as they start. For a stopping
+	 * server whose shutdown grace has run out, before grpc-java's {@code shutdownNow()}: the
+	 * clients get this status rather than a stream reset. Never blocks on a call; a call the
+	 * application is using at the moment is closed as soon as that use returns.
+	 * @param status the status the clients get
+	 * @return how many calls were in flight
+	 */
+	public int closeCallsForShutdown(Status status) {
+		this.callsClosingStatus = status;
+		int closed = 0;
+		for (ConnectionRecord record : this.open.values()) {
+			closed += record.closeCallsForShutdown(status);
+		}
+		return closed;
+	}
+
+	@Nullable Status callsClosingStatus() {
+		return this.callsClosingStatus;
 	}
 
 	/** Records that a frame observer watches this tracker's connections. */

@@ -8,8 +8,11 @@ import io.grpc.ServerInterceptor;
 
 /**
  * Counts each call against its connection's {@link ConnectionRecord}: active and total
- * calls, and the last activity that idle time is measured from. One small listener wrapper
- * per call, nothing per message.
+ * calls, and the last activity that idle time is measured from; and hands the application a
+ * {@link ClosableServerCall}, registered with the record, so that a stopping server can close
+ * what outlives its grace with a clear status. Two small wrappers per call (call and
+ * listener), and per message one uncontended compare-and-set on the way in and one on the
+ * way out of each send.
  */
 public final class ServerCallCounter implements ServerInterceptor {
 
@@ -21,35 +24,49 @@ public final class ServerCallCounter implements ServerInterceptor {
 			return next.startCall(call, headers);
 		}
 		record.callStarted();
+		ClosableServerCall<ReqT, RespT> closable = new ClosableServerCall<>(call, record);
+		record.register(closable);
 		ServerCall.Listener<ReqT> listener;
 		try {
-			listener = next.startCall(call, headers);
+			listener = next.startCall(closable, headers);
 		}
 		catch (RuntimeException ex) {
-			record.callEnded();
+			ended(closable);
 			throw ex;
 		}
-		return new CountingListener<>(listener, record);
+		return new CountingListener<>(listener, closable);
+	}
+
+	private static void ended(ClosableServerCall<?, ?> call) {
+		call.record.unregister(call);
+		call.record.callEnded();
 	}
 
 	/** grpc-java calls exactly one of onComplete and onCancel per call. */
 	private static final class CountingListener<ReqT>
 			extends ForwardingServerCallListener.SimpleForwardingServerCallListener<ReqT> {
 
-		private final ConnectionRecord record;
+		private final ClosableServerCall<ReqT, ?> call;
 
-		CountingListener(ServerCall.Listener<ReqT> delegate, ConnectionRecord record) {
+		CountingListener(ServerCall.Listener<ReqT> delegate, ClosableServerCall<ReqT, ?> call) {
 			super(delegate);
-			this.record = record;
+			this.call = call;
 		}
 
 		@Override
 		public void onComplete() {
 			try {
-				super.onComplete();
+				// grpc-java reports a call the server closed as complete, whatever the status; to the
+				// application, whose work was cut short by the shutdown, it was cancelled
+				if (this.call.isClosedForShutdown()) {
+					super.onCancel();
+				}
+				else {
+					super.onComplete();
+				}
 			}
 			finally {
-				this.record.callEnded();
+				ended(this.call);
 			}
 		}
 
@@ -59,7 +76,7 @@ public final class ServerCallCounter implements ServerInterceptor {
 				super.onCancel();
 			}
 			finally {
-				this.record.callEnded();
+				ended(this.call);
 			}
 		}
 

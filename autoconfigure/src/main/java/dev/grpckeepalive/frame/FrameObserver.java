@@ -163,6 +163,21 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		return true;
 	}
 
+	/**
+	 * This side closes the connection. A server that closes a connection whose client never
+	 * completed the HTTP/2 handshake (preface and SETTINGS) has given up on it: grpc-java's
+	 * handshake timeout, typically, after which it closes with at most a plain GOAWAY
+	 * NO_ERROR. Without this the close would be inferred as {@code peer_closed}.
+	 */
+	@Override
+	public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
+		ConnectionRecord current = this.record;
+		if (current != null && this.serverSide && !this.inbound.isSettingsSeen()) {
+			current.closedBeforeHandshake();
+		}
+		ctx.close(promise);
+	}
+
 	@Override
 	public void channelInactive(ChannelHandlerContext ctx) throws Exception {
 		ConnectionRecord current = this.record;

@@ -101,6 +101,11 @@ final class Http2FrameDecoder {
 		return this.malformed;
 	}
 
+	/** Whether the first frame, the SETTINGS that opens each direction, has arrived (after the client preface). */
+	boolean isSettingsSeen() {
+		return !this.firstFrame;
+	}
+
 	/** Decodes the readable bytes of {@code buffer}, leaving its indexes untouched. */
 	void decode(ByteBuf buffer) {
 		int index = buffer.readerIndex();

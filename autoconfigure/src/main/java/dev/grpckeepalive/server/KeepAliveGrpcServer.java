@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.grpc.Server;
+import io.grpc.Status;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
@@ -26,10 +27,12 @@ import org.springframework.core.env.PropertySource;
  * The auto-configured gRPC server, started and stopped with the application context.
  *
  * <p>Starts late and stops early ({@link #PHASE}), so that the beans services depend on are
- * up while calls arrive. Stopping is graceful: new calls are refused, in-flight calls get
- * {@code grpc.keepalive.server.shutdown-grace} to finish, and whatever is still running
- * after that is cancelled. While it runs, a non-daemon thread keeps the JVM alive. Once started, the bound port is published in the environment as
- * {@value #LOCAL_PORT_PROPERTY}.
+ * up while calls arrive. Stopping is graceful: new connections and calls are refused,
+ * in-flight calls get {@code grpc.keepalive.server.shutdown-grace} to finish, and whatever
+ * is still running after that is closed with {@code UNAVAILABLE} and a description naming
+ * the shutdown and the grace (grpc-java's {@code shutdownNow()} only as a last resort).
+ * While it runs, a non-daemon thread keeps the JVM alive. Once started, the bound port is
+ * published in the environment as {@value #LOCAL_PORT_PROPERTY}.
  */
 public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, ObservedGrpcServer {
 
@@ -40,6 +43,13 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 	public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 2048;
 
 	private static final String PORTS_PROPERTY_SOURCE = "grpcKeepAliveServerPorts";
+
+	/**
+	 * How long calls closed after the grace get to reach their clients before shutdownNow:
+	 * only a close the application is in the middle of a send for, or a client that reads
+	 * nothing, takes more than a moment.
+	 */
+	private static final Duration CLOSE_WAIT = Duration.ofSeconds(1);
 
 	/** How long to wait for cancelled calls to wind down after shutdownNow. */
 	private static final Duration TERMINATION_WAIT = Duration.ofSeconds(5);
@@ -167,15 +177,27 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 		try {
 			if (!this.server.awaitTermination(this.shutdownGrace.toNanos(), TimeUnit.NANOSECONDS)) {
 				logger.warn("gRPC calls still running after grpc.keepalive.server.shutdown-grace="
-						+ this.shutdownGrace.toMillis() + "ms; cancelling them");
-				this.server.shutdownNow();
-				this.server.awaitTermination(TERMINATION_WAIT.toNanos(), TimeUnit.NANOSECONDS);
+						+ this.shutdownGrace.toMillis() + "ms; closing them with UNAVAILABLE");
+				// Closed with a status, the calls end like any other and grpc-java completes its graceful
+				// shutdown by itself. shutdownNow() would reset their streams, which clients see as
+				// CANCELLED: RST_STREAM closed stream, saying nothing of why.
+				this.connections.closeCallsForShutdown(shutdownStatus(this.shutdownGrace));
+				if (!this.server.awaitTermination(CLOSE_WAIT.toNanos(), TimeUnit.NANOSECONDS)) {
+					this.server.shutdownNow();
+					this.server.awaitTermination(TERMINATION_WAIT.toNanos(), TimeUnit.NANOSECONDS);
+				}
 			}
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 			this.server.shutdownNow();
 		}
+	}
+
+	/** What clients of calls still running when the grace has run out get. */
+	static Status shutdownStatus(Duration shutdownGrace) {
+		return Status.UNAVAILABLE.withDescription("Server shutting down: call still running after "
+				+ "grpc.keepalive.server.shutdown-grace=" + shutdownGrace.toMillis() + "ms");
 	}
 
 	@Override

@@ -20,8 +20,8 @@ import dev.grpckeepalive.tls.SslBundleContexts;
 
 /**
  * Creates the {@link NettyServerBuilder}: address, services, the seven keepalive and
- * connection-management options, connection tracking and the frame observer, then the
- * customizers. grpc-java receives the requested values and enforces them itself.
+ * connection-management options, the handshake timeout, connection tracking and the frame
+ * observer, then the customizers. grpc-java receives the requested values and enforces them itself.
  */
 final class KeepAliveServerBuilderFactory {
 
@@ -46,6 +46,8 @@ final class KeepAliveServerBuilderFactory {
 		services.forEach(builder::addService);
 		definitions.forEach(builder::addService);
 		applyKeepAlive(builder);
+		// always set: the property's default is grpc-java's own (120 s), lowering it frees silent sockets sooner
+		builder.handshakeTimeout(this.properties.getHandshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
 		ConnectionInstrumentation.install(builder, tracker, transport, this.settings.timeout().effective());
 		customizers.forEach((customizer) -> customizer.customize(builder));
 		return builder;

@@ -18,7 +18,8 @@ class ConfigurationMetadataTests {
 	private static final Set<String> WITH_DEFAULTS = Set.of("grpc.keepalive.server.enabled",
 			"grpc.keepalive.server.port", "grpc.keepalive.server.time", "grpc.keepalive.server.timeout",
 			"grpc.keepalive.server.permit-time", "grpc.keepalive.server.permit-without-calls",
-			"grpc.keepalive.server.shutdown-grace", "grpc.keepalive.server.ssl.client-auth",
+			"grpc.keepalive.server.shutdown-grace", "grpc.keepalive.server.handshake-timeout",
+			"grpc.keepalive.server.ssl.client-auth",
 			"grpc.keepalive.client.defaults.timeout", "grpc.keepalive.client.defaults.without-calls",
 			"grpc.keepalive.frames.enabled", "grpc.keepalive.actuator.show-peers", "grpc.keepalive.health.window");
 

@@ -63,6 +63,8 @@ class InvalidKeepAliveConfigurationTests {
 						"Set grpc.keepalive.server.max-connection-age as well"),
 				arguments("grpc.keepalive.server.shutdown-grace=-3s", "grpc.keepalive.server.shutdown-grace", "-3s",
 						"must not be negative", "Use 0 to cancel in-flight calls at once"),
+				arguments("grpc.keepalive.server.handshake-timeout=0s", "grpc.keepalive.server.handshake-timeout",
+						"0s", "must be a positive duration", "the gRPC default of 120s"),
 				arguments("grpc.keepalive.server.port=70000", "grpc.keepalive.server.port", "70000",
 						"is not a TCP port", "0 to pick a free port"),
 				arguments("grpc.keepalive.client.defaults.time=0ms", "grpc.keepalive.client.defaults.time", "0ms",
