@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import io.grpc.ConnectivityState;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.Tag;
@@ -83,7 +84,12 @@ class GracefulShutdownTests {
 			// from the start of the stop: no new connection is accepted
 			await().atMost(GRACE.dividedBy(2)).pollInterval(Duration.ofMillis(20)).until(() -> refused(port));
 			Duration refusedAfter = Duration.ofNanos(System.nanoTime() - stopStart);
-			// and no new call, on the client's existing channel either
+			// and no new call, on the client's existing channel either, once its GOAWAY has arrived
+			// (a call that races the GOAWAY may still be accepted: grpc-java's first GOAWAY admits
+			// streams already on their way, and they then finish within the grace)
+			await().atMost(GRACE.dividedBy(2))
+				.pollInterval(Duration.ofMillis(10))
+				.until(() -> TestApps.channel(client).getState(false) != ConnectivityState.READY);
 			long newCallStart = System.nanoTime();
 			Status newCall = status(() -> TestApps.blockingStub(client).withDeadlineAfter(5, TimeUnit.SECONDS).echo(HELLO));
 			Duration newCallTook = Duration.ofNanos(System.nanoTime() - newCallStart);
