@@ -12,13 +12,13 @@ import java.util.concurrent.TimeUnit;
 
 import io.grpc.ConnectivityState;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
+import dev.grpckeepalive.test.CallStatus;
 import dev.grpckeepalive.test.RecordingObserver;
 import dev.grpckeepalive.test.TestApps;
 import dev.grpckeepalive.test.TestService;
@@ -91,7 +91,8 @@ class GracefulShutdownTests {
 				.pollInterval(Duration.ofMillis(10))
 				.until(() -> TestApps.channel(client).getState(false) != ConnectivityState.READY);
 			long newCallStart = System.nanoTime();
-			Status newCall = status(() -> TestApps.blockingStub(client).withDeadlineAfter(5, TimeUnit.SECONDS).echo(HELLO));
+			Status newCall = CallStatus.of(
+					() -> TestApps.blockingStub(client).withDeadlineAfter(5, TimeUnit.SECONDS).echo(HELLO));
 			Duration newCallTook = Duration.ofNanos(System.nanoTime() - newCallStart);
 			assertThat(newCall.getCode()).as(newCall.toString()).isEqualTo(Status.Code.UNAVAILABLE);
 			assertThat(stopper.isAlive()).as("still within the grace").isTrue();
@@ -165,15 +166,6 @@ class GracefulShutdownTests {
 		}
 	}
 
-	private static Status status(Runnable call) {
-		try {
-			call.run();
-			return Status.OK;
-		}
-		catch (StatusRuntimeException ex) {
-			return ex.getStatus();
-		}
-	}
 
 	private static void report(String figures) {
 		System.out.println("[scenario 6, graceful shutdown] " + figures);

@@ -8,10 +8,10 @@ import java.util.concurrent.TimeUnit;
 
 import com.jayway.jsonpath.DocumentContext;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import dev.grpckeepalive.test.CallStatus;
 import dev.grpckeepalive.test.ChildJvm;
 import dev.grpckeepalive.test.Http;
 import dev.grpckeepalive.test.RecordingObserver;
@@ -97,27 +97,18 @@ class RestartedServerTests {
 	}
 
 	private static Status echo(ConfigurableApplicationContext client, String text) {
-		return call(() -> TestApps.blockingStub(client)
+		return CallStatus.of(() -> TestApps.blockingStub(client)
 			.withDeadlineAfter(10, TimeUnit.SECONDS)
 			.echo(EchoRequest.newBuilder().setText(text).build()));
 	}
 
 	private static Status echoWaitingForReady(ConfigurableApplicationContext client, Duration deadline) {
-		return call(() -> TestApps.blockingStub(client)
+		return CallStatus.of(() -> TestApps.blockingStub(client)
 			.withWaitForReady()
 			.withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
 			.echo(EchoRequest.newBuilder().setText("after-restart").build()));
 	}
 
-	private static Status call(Runnable call) {
-		try {
-			call.run();
-			return Status.OK;
-		}
-		catch (StatusRuntimeException ex) {
-			return ex.getStatus();
-		}
-	}
 
 	static int freePort() throws Exception {
 		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
