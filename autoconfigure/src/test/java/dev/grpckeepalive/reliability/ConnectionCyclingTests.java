@@ -17,6 +17,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTracker;
@@ -41,6 +42,8 @@ import static org.awaitility.Awaitility.await;
  * longer than the grace are cut at its end and fail with {@code UNAVAILABLE}.
  */
 @Tag("reliability")
+// The two load scenarios would starve each other on a small machine: one at a time.
+@ResourceLock("reliability-load")
 class ConnectionCyclingTests {
 
 	private static final String SCENARIO = "Scenario 5 (connection cycling under load)";

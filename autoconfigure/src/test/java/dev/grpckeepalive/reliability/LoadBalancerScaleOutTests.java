@@ -18,6 +18,7 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 import dev.grpckeepalive.client.GrpcChannels;
 import dev.grpckeepalive.connection.CloseReason;
@@ -46,6 +47,8 @@ import static org.awaitility.Awaitility.await;
  * The two variants use their own replicas and proxies, and run at the same time.
  */
 @Tag("reliability")
+// The two load scenarios would starve each other on a small machine: one at a time.
+@ResourceLock("reliability-load")
 class LoadBalancerScaleOutTests {
 
 	private static final String SCENARIO = "Scenario 3 (scale-out behind an L4 load balancer)";
@@ -122,9 +125,13 @@ class LoadBalancerScaleOutTests {
 					}
 					load.stop();
 					Shares shares = new Shares(snapshots, load.failed());
-					System.out.printf("%s, %s: RPCs sent %d, OK %d, failed %s; shares %% by age after r3 came up %s, "
-							+ "ages 2-3 %s, ages 1-3 %s; HAProxy sessions per replica %s; replica connections %s%n",
-							SCENARIO, variant, load.sent.sum(), load.ok.sum(), load.failed(), shares.byAge(),
+					// a tick that finds the in-flight bound reached sends nothing: a stall (seen only when the
+					// machine was saturated), reported but not a failed RPC
+					System.out.printf("%s, %s: RPCs sent %d, OK %d, failed %s, ticks not sent (in-flight bound) %d; "
+							+ "shares %% by age after r3 came up %s, ages 2-3 %s, ages 1-3 %s; HAProxy sessions per "
+							+ "replica %s; replica connections %s%n",
+							SCENARIO, variant, load.sent.sum(), load.ok.sum(), load.failed(), load.skipped.sum(),
+							shares.byAge(),
 							shares.afterFirstAge(), shares.all(), sessions(proxy), replicas.connections());
 					return shares;
 				}
@@ -291,9 +298,6 @@ class LoadBalancerScaleOutTests {
 		Map<String, Long> failed() {
 			Map<String, Long> failed = new LinkedHashMap<>();
 			this.failed.forEach((key, count) -> failed.put(key, count.sum()));
-			if (this.skipped.sum() > 0) {
-				failed.put("not sent, in-flight bound reached", this.skipped.sum());
-			}
 			return failed;
 		}
 
