@@ -5,6 +5,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import com.google.protobuf.ByteString;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -58,21 +59,33 @@ public class TestService extends TestServiceGrpc.TestServiceImplBase implements 
 		this.callsStarted.incrementAndGet();
 		ServerCallStreamObserver<StreamReply> observer = (ServerCallStreamObserver<StreamReply>) responseObserver;
 		observer.setOnCancelHandler(() -> this.cancellations.add(System.nanoTime()));
-		send(observer, request, 0);
+		// Respect flow control: a client that stops reading must not make the server buffer without bound.
+		AtomicReference<Runnable> waitingForReady = new AtomicReference<>();
+		observer.setOnReadyHandler(() -> resume(waitingForReady));
+		send(observer, request, 0, waitingForReady);
 	}
 
-	private void send(ServerCallStreamObserver<StreamReply> observer, StreamRequest request, int sequence) {
+	private void send(ServerCallStreamObserver<StreamReply> observer, StreamRequest request, int sequence,
+			AtomicReference<Runnable> waitingForReady) {
 		if (observer.isCancelled()) {
 			return;
 		}
 		if (sequence < request.getCount()) {
+			if (!observer.isReady()) {
+				waitingForReady.set(() -> send(observer, request, sequence, waitingForReady));
+				if (observer.isReady()) {
+					// it became ready before the continuation was in place
+					resume(waitingForReady);
+				}
+				return;
+			}
 			StreamReply.Builder reply = StreamReply.newBuilder().setSequence(sequence);
 			if (request.getPayloadSize() > 0) {
 				reply.setPayload(ByteString.copyFrom(new byte[request.getPayloadSize()]));
 			}
 			observer.onNext(reply.build());
-			this.scheduler.schedule(() -> send(observer, request, sequence + 1), request.getIntervalMillis(),
-					TimeUnit.MILLISECONDS);
+			this.scheduler.schedule(() -> send(observer, request, sequence + 1, waitingForReady),
+					request.getIntervalMillis(), TimeUnit.MILLISECONDS);
 			return;
 		}
 		this.scheduler.schedule(() -> {
@@ -80,6 +93,13 @@ public class TestService extends TestServiceGrpc.TestServiceImplBase implements 
 				observer.onCompleted();
 			}
 		}, request.getHoldMillis(), TimeUnit.MILLISECONDS);
+	}
+
+	private void resume(AtomicReference<Runnable> waitingForReady) {
+		Runnable continuation = waitingForReady.getAndSet(null);
+		if (continuation != null) {
+			this.scheduler.execute(continuation);
+		}
 	}
 
 	@Override
