@@ -26,6 +26,9 @@ final class NamespacedLink implements AutoCloseable {
 
 	private final List<String> created = new ArrayList<>();
 
+	/** Deletes the namespaces if this JVM exits without closing the link (a surefire timeout, say). */
+	private final Thread deleteOnExit = new Thread(this::deleteNamespaces, "netns-delete");
+
 	private NamespacedLink() {
 		String id = Long.toString(ProcessHandle.current().pid() % 100_000) + "-"
 				+ ThreadLocalRandom.current().nextInt(1000);
@@ -51,6 +54,7 @@ final class NamespacedLink implements AutoCloseable {
 	}
 
 	private void setUp() throws Exception {
+		Runtime.getRuntime().addShutdownHook(this.deleteOnExit);
 		for (String namespace : List.of(this.serverNamespace, this.clientNamespace)) {
 			ip("netns", "add", namespace);
 			this.created.add(namespace);
@@ -95,10 +99,25 @@ final class NamespacedLink implements AutoCloseable {
 	}
 
 	@Override
-	public void close() throws Exception {
+	public void close() {
+		deleteNamespaces();
+		try {
+			Runtime.getRuntime().removeShutdownHook(this.deleteOnExit);
+		}
+		catch (IllegalStateException ex) {
+			// this JVM is exiting already
+		}
+	}
+
+	private void deleteNamespaces() {
 		for (String namespace : this.created) {
 			// deleting a namespace deletes its end of the veth pair, and so the pair
-			run(List.of("ip", "netns", "del", namespace), false);
+			try {
+				run(List.of("ip", "netns", "del", namespace), false);
+			}
+			catch (Exception ex) {
+				// best effort: the next namespace still gets its chance
+			}
 		}
 	}
 

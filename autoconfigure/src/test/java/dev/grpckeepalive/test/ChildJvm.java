@@ -38,9 +38,14 @@ public final class ChildJvm implements AutoCloseable {
 
 	private boolean ended;
 
+	/** Kills the child if this JVM exits without closing it (a surefire timeout, say): a stopped child would stay. */
+	private final Thread killOnExit;
+
 	private ChildJvm(String name, List<String> command) throws IOException {
 		this.name = name;
 		this.process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+		this.killOnExit = new Thread(this.process::destroyForcibly, "child-jvm-kill-" + name);
+		Runtime.getRuntime().addShutdownHook(this.killOnExit);
 		this.commands = new OutputStreamWriter(this.process.getOutputStream(), StandardCharsets.UTF_8);
 		Thread reader = new Thread(this::readEvents, "child-jvm-" + name);
 		reader.setDaemon(true);
@@ -150,6 +155,12 @@ public final class ChildJvm implements AutoCloseable {
 	public void kill() throws Exception {
 		this.process.destroyForcibly();
 		this.process.waitFor(30, TimeUnit.SECONDS);
+		try {
+			Runtime.getRuntime().removeShutdownHook(this.killOnExit);
+		}
+		catch (IllegalStateException ex) {
+			// this JVM is exiting already
+		}
 	}
 
 	@Override
