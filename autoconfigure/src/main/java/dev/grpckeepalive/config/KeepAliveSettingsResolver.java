@@ -64,7 +64,7 @@ final class KeepAliveSettingsResolver {
 		requireNotNegative(SERVER + "max-connection-age-grace", server.getMaxConnectionAgeGrace(),
 				"Use 0 to cancel calls as soon as max-connection-age is reached, or a duration such as 30s.");
 		requireNotNegative(SERVER + "shutdown-grace", server.getShutdownGrace(),
-				"Use 0 to cancel in-flight calls at once on shutdown, or a duration such as 30s.");
+				"Use 0 to close in-flight calls (UNAVAILABLE) at once on shutdown, or a duration such as 30s.");
 		requirePositive(SERVER + "handshake-timeout", server.getHandshakeTimeout(), "the gRPC default of 120s");
 		if (server.getMaxConnectionAgeGrace() != null && server.getMaxConnectionAge() == null) {
 			reject(SERVER + "max-connection-age-grace", format(server.getMaxConnectionAgeGrace()),

@@ -62,7 +62,7 @@ class InvalidKeepAliveConfigurationTests {
 						"has no effect without grpc.keepalive.server.max-connection-age",
 						"Set grpc.keepalive.server.max-connection-age as well"),
 				arguments("grpc.keepalive.server.shutdown-grace=-3s", "grpc.keepalive.server.shutdown-grace", "-3s",
-						"must not be negative", "Use 0 to cancel in-flight calls at once"),
+						"must not be negative", "Use 0 to close in-flight calls (UNAVAILABLE) at once"),
 				arguments("grpc.keepalive.server.handshake-timeout=0s", "grpc.keepalive.server.handshake-timeout",
 						"0s", "must be a positive duration", "the gRPC default of 120s"),
 				arguments("grpc.keepalive.server.port=70000", "grpc.keepalive.server.port", "70000",
