@@ -1,9 +1,6 @@
 package dev.grpckeepalive.reliability;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -19,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import dev.grpckeepalive.test.FaultInjection;
+import dev.grpckeepalive.test.FreePorts;
 
 /**
  * HAProxy in TCP mode on loopback, in front of one backend of servers on loopback, for
@@ -226,7 +224,7 @@ final class HaProxy implements AutoCloseable {
 			IOException failure = null;
 			// a free port can be taken by someone else before HAProxy binds it: try again then
 			for (int attempt = 0; attempt < 3; attempt++) {
-				int[] ports = freePorts(2);
+				int[] ports = FreePorts.take(2);
 				try {
 					return start(ports[0], ports[1]);
 				}
@@ -281,26 +279,6 @@ final class HaProxy implements AutoCloseable {
 			}
 		}
 		throw new IOException("not ready within " + START_TIMEOUT.toSeconds() + "s");
-	}
-
-	/** Ports free on loopback right now, all different. */
-	static int[] freePorts(int count) throws IOException {
-		List<ServerSocket> sockets = new ArrayList<>();
-		try {
-			int[] ports = new int[count];
-			for (int i = 0; i < count; i++) {
-				ServerSocket socket = new ServerSocket();
-				sockets.add(socket);
-				socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-				ports[i] = socket.getLocalPort();
-			}
-			return ports;
-		}
-		finally {
-			for (ServerSocket socket : sockets) {
-				socket.close();
-			}
-		}
 	}
 
 }

@@ -24,6 +24,7 @@ import dev.grpckeepalive.client.GrpcChannels;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
+import dev.grpckeepalive.test.FreePorts;
 import dev.grpckeepalive.test.TestApps;
 import dev.grpckeepalive.test.proto.EchoReply;
 import dev.grpckeepalive.test.proto.EchoRequest;
@@ -92,7 +93,7 @@ class LoadBalancerScaleOutTests {
 	 */
 	private Shares scaleOut(String variant, String... replicaProperties) throws Exception {
 		HaProxy.require(SCENARIO);
-		int thirdPort = HaProxy.freePorts(1)[0];
+		int thirdPort = FreePorts.take();
 		try (Replicas replicas = new Replicas(replicaProperties)) {
 			replicas.start("r1", 0);
 			replicas.start("r2", 0);

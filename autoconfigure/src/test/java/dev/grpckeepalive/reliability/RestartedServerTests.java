@@ -1,7 +1,5 @@
 package dev.grpckeepalive.reliability;
 
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +13,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.grpckeepalive.test.CallStatus;
 import dev.grpckeepalive.test.ChildJvm;
+import dev.grpckeepalive.test.FreePorts;
 import dev.grpckeepalive.test.Http;
 import dev.grpckeepalive.test.RecordingObserver;
 import dev.grpckeepalive.test.TestApps;
@@ -40,7 +39,7 @@ class RestartedServerTests {
 
 	@Test
 	void clientReconnectsToARestartedServerAndStreamsFailUnavailable() throws Exception {
-		int port = freePort();
+		int port = FreePorts.take();
 		ChildJvm first = startServer("server-1", port);
 		try (ConfigurableApplicationContext client = TestApps.observed("grpc.keepalive.server.enabled=false",
 				"grpc.keepalive.client.channels.test.target=127.0.0.1:" + port,
@@ -100,7 +99,7 @@ class RestartedServerTests {
 	 */
 	@Test
 	void gracefulRestartFinishesShortCallsAndEndsLongStreamsWithAClearStatus() throws Exception {
-		int port = freePort();
+		int port = FreePorts.take();
 		ChildJvm first = startServer("graceful-1", port, "grpc.keepalive.server.shutdown-grace=2s");
 		try (ConfigurableApplicationContext client = TestApps.observed("grpc.keepalive.server.enabled=false",
 				"grpc.keepalive.client.channels.test.target=127.0.0.1:" + port)) {
@@ -161,11 +160,6 @@ class RestartedServerTests {
 	}
 
 
-	static int freePort() throws Exception {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			return socket.getLocalPort();
-		}
-	}
 
 	private static long ms(long nanos) {
 		return TimeUnit.NANOSECONDS.toMillis(nanos);
