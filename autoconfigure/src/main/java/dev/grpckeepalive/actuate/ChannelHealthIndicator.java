@@ -6,7 +6,7 @@ import io.grpc.ConnectivityState;
 
 import dev.grpckeepalive.client.TrackedChannel;
 import dev.grpckeepalive.config.DurationFormat;
-import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
@@ -31,7 +31,7 @@ final class ChannelHealthIndicator implements HealthIndicator {
 	@Override
 	public Health health() {
 		ConnectivityState state = (this.channel.channel() != null) ? this.channel.channel().getState(false) : null;
-		ConnectionTracker tracker = this.channel.connections();
+		ConnectionTrackerView tracker = this.channel.connections();
 		Health.Builder health = Health.up();
 		if (state == ConnectivityState.TRANSIENT_FAILURE) {
 			health = Health.down().withDetail("reason", "channel in TRANSIENT_FAILURE");

@@ -13,8 +13,9 @@ import org.jspecify.annotations.Nullable;
 import dev.grpckeepalive.config.DurationFormat;
 import dev.grpckeepalive.config.DurationSetting;
 import dev.grpckeepalive.connection.CloseReason;
-import dev.grpckeepalive.connection.ConnectionRecord;
-import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionSnapshot;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.connection.GoAway;
 import dev.grpckeepalive.connection.PingStatistics;
 
@@ -46,7 +47,7 @@ final class ConnectionViews {
 		return (duration != null) ? DurationFormat.format(duration) : "infinite";
 	}
 
-	static Map<String, Object> connections(ConnectionTracker tracker) {
+	static Map<String, Object> connections(ConnectionTrackerView tracker) {
 		Map<String, Object> view = new LinkedHashMap<>();
 		view.put("active", tracker.activeConnections());
 		view.put("opened", tracker.openedConnections());
@@ -58,26 +59,30 @@ final class ConnectionViews {
 		return view;
 	}
 
-	static List<Map<String, Object>> recentlyClosed(ConnectionTracker tracker, boolean showPeers) {
-		List<ConnectionRecord> newestFirst = new ArrayList<>(tracker.recentlyClosed());
+	static List<Map<String, Object>> recentlyClosed(ConnectionTrackerView tracker, boolean showPeers) {
+		List<ConnectionSnapshot> newestFirst = new ArrayList<>(tracker.recentlyClosed());
 		Collections.reverse(newestFirst);
 		return newestFirst.stream().limit(RECENTLY_CLOSED_SHOWN).map((record) -> {
 			Map<String, Object> view = new LinkedHashMap<>();
-			view.put("id", record.displayId());
+			view.put("id", record.id());
 			view.put("remote", peer(record, showPeers));
 			view.put("closeReason", tag(record.closeReason()));
-			view.put("lifetimeMillis", Duration.ofNanos(record.ageNanos()).toMillis());
+			view.put("closedAt", instant(record.closedAtMillis()));
+			view.put("lifetimeMillis", record.age().toMillis());
 			return view;
 		}).toList();
 	}
 
 	static Map<String, Object> pings(PingStatistics pings, boolean available) {
+		return pings(pings.snapshot(), available);
+	}
+
+	static Map<String, Object> pings(PingStatistics.Snapshot snapshot, boolean available) {
 		Map<String, Object> view = new LinkedHashMap<>();
 		if (!available) {
 			view.put("available", false);
 			return view;
 		}
-		PingStatistics.Snapshot snapshot = pings.snapshot();
 		view.put("sent", snapshot.sent());
 		Map<String, Long> byKind = new LinkedHashMap<>();
 		snapshot.sentByKind().forEach((kind, count) -> byKind.put(kind.tag(), count));
@@ -99,35 +104,37 @@ final class ConnectionViews {
 		return view;
 	}
 
-	static Map<String, Object> goAways(ConnectionTracker tracker) {
+	static Map<String, Object> goAways(ConnectionTrackerView tracker) {
 		Map<String, Object> view = new LinkedHashMap<>();
 		if (!tracker.isFramesObserved()) {
 			view.put("available", false);
 			return view;
 		}
-		view.put(GoAway.SENT, tracker.goAways(GoAway.SENT));
-		view.put(GoAway.RECEIVED, tracker.goAways(GoAway.RECEIVED));
+		for (GoAway.Direction direction : GoAway.Direction.values()) {
+			view.put(direction.tag(), tracker.goAways(direction));
+		}
 		return view;
 	}
 
-	static Map<String, Object> connection(ConnectionRecord record, boolean showPeers) {
+	static Map<String, Object> connection(ConnectionSnapshot record, boolean showPeers) {
 		Map<String, Object> view = new LinkedHashMap<>();
-		boolean server = record.tracker().side() == ConnectionTracker.Side.SERVER;
-		view.put("id", record.displayId());
-		view.put("side", record.tracker().side().tag());
-		view.put("channel", record.tracker().name());
+		boolean server = record.side() == Side.SERVER;
+		view.put("id", record.id());
+		view.put("side", record.side().tag());
+		view.put("channel", record.channel());
 		view.put("remote", peer(record, showPeers));
 		view.put("local", String.valueOf(record.local()));
-		view.put("openedAt", Instant.ofEpochMilli(record.openedAtMillis()).toString());
-		view.put("ageMillis", Duration.ofNanos(record.ageNanos()).toMillis());
+		view.put("openedAt", instant(record.openedAtMillis()));
+		view.put("ageMillis", record.age().toMillis());
 		// a channel counts calls per channel, not per connection: no per-connection calls or idle time
-		view.put("idleMillis", server ? Duration.ofNanos(record.idleNanos()).toMillis() : null);
+		view.put("idleMillis", server ? record.idle().toMillis() : null);
 		view.put("activeCalls", server ? record.activeCalls() : null);
 		view.put("totalCalls", server ? record.totalCalls() : null);
 		view.put("state", record.state().tag());
 		view.put("closeReason", tag(record.closeReason()));
-		view.put("socketReleasedByStarter", record.isSocketReleasedByStarter());
-		view.put("pings", pings(record.pings(), record.isObserved()));
+		view.put("closedAt", instant(record.closedAtMillis()));
+		view.put("socketReleasedByStarter", record.socketReleasedByStarter());
+		view.put("pings", pings(record.pings(), record.observed()));
 		Map<String, Object> goAways = new LinkedHashMap<>();
 		goAways.put("lastSent", goAway(record.lastGoAwaySent()));
 		goAways.put("lastReceived", goAway(record.lastGoAwayReceived()));
@@ -136,11 +143,11 @@ final class ConnectionViews {
 		return view;
 	}
 
-	private static String observer(ConnectionRecord record) {
+	private static String observer(ConnectionSnapshot record) {
 		if (record.observerOffReason() != null) {
 			return "off: " + record.observerOffReason();
 		}
-		return record.isObserved() ? "on" : "unavailable";
+		return record.observed() ? "on" : "unavailable";
 	}
 
 	private static @Nullable Map<String, Object> goAway(@Nullable GoAway goAway) {
@@ -150,13 +157,17 @@ final class ConnectionViews {
 		Map<String, Object> view = new LinkedHashMap<>();
 		view.put("errorCode", goAway.errorName());
 		view.put("debugData", goAway.debugData());
-		view.put("reason", goAway.reason());
-		view.put("at", Instant.ofEpochMilli(goAway.atMillis()).toString());
+		view.put("reason", goAway.reasonTag());
+		view.put("at", instant(goAway.atMillis()));
 		return view;
 	}
 
-	private static String peer(ConnectionRecord record, boolean showPeers) {
+	private static String peer(ConnectionSnapshot record, boolean showPeers) {
 		return showPeers ? String.valueOf(record.remote()) : MASK;
+	}
+
+	private static @Nullable String instant(@Nullable Long epochMillis) {
+		return (epochMillis != null) ? Instant.ofEpochMilli(epochMillis).toString() : null;
 	}
 
 	private static @Nullable String tag(@Nullable CloseReason reason) {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
@@ -13,8 +14,8 @@ import dev.grpckeepalive.client.TrackedChannels;
 import dev.grpckeepalive.config.ChannelKeepAliveSettings;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties.PeerVisibility;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
-import dev.grpckeepalive.connection.ConnectionRecord;
-import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionSnapshot;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.server.ObservedGrpcServer;
 
 import org.springframework.boot.actuate.endpoint.SecurityContext;
@@ -83,17 +84,17 @@ public class GrpcKeepAliveEndpoint {
 		if (!CONNECTIONS.equals(section)) {
 			return null;
 		}
-		for (ConnectionTracker tracker : trackers()) {
-			ConnectionRecord record = tracker.find(id);
-			if (record != null) {
-				return ConnectionViews.connection(record, showPeers(securityContext));
+		for (ConnectionTrackerView tracker : trackers()) {
+			Optional<ConnectionSnapshot> connection = tracker.find(id);
+			if (connection.isPresent()) {
+				return ConnectionViews.connection(connection.get(), showPeers(securityContext));
 			}
 		}
 		return null;
 	}
 
-	private List<ConnectionTracker> trackers() {
-		List<ConnectionTracker> trackers = new ArrayList<>();
+	private List<ConnectionTrackerView> trackers() {
+		List<ConnectionTrackerView> trackers = new ArrayList<>();
 		if (this.server != null) {
 			trackers.add(this.server.getConnections());
 		}
@@ -110,7 +111,7 @@ public class GrpcKeepAliveEndpoint {
 	}
 
 	private Map<String, Object> server(ObservedGrpcServer server, boolean peers) {
-		ConnectionTracker tracker = server.getConnections();
+		ConnectionTrackerView tracker = server.getConnections();
 		ServerKeepAliveSettings settings = server.getSettings();
 		Map<String, Object> view = new LinkedHashMap<>();
 		view.put("port", server.getPort());
@@ -135,7 +136,7 @@ public class GrpcKeepAliveEndpoint {
 
 	private Map<String, Object> channel(TrackedChannel channel, boolean peers) {
 		ChannelKeepAliveSettings settings = channel.settings();
-		ConnectionTracker tracker = channel.connections();
+		ConnectionTrackerView tracker = channel.connections();
 		Map<String, Object> view = new LinkedHashMap<>();
 		view.put("target", settings.target());
 		// a channel Spring Boot created (companion mode) is known by its connections only

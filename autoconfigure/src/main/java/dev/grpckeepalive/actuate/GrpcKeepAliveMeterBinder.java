@@ -6,8 +6,10 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -17,16 +19,18 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import org.jspecify.annotations.Nullable;
 
+import dev.grpckeepalive.actuate.KeepAliveMeter.Tag;
 import dev.grpckeepalive.client.TrackedChannels;
 import dev.grpckeepalive.connection.CloseReason;
-import dev.grpckeepalive.connection.ConnectionRecord;
-import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionSnapshot;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.GoAway;
 import dev.grpckeepalive.connection.PingKind;
 import dev.grpckeepalive.server.ObservedGrpcServer;
 
 /**
- * The {@code grpc.keepalive.*} meters of the server and of every channel. Counters read the
+ * The {@code grpc.keepalive.*} meters of the server and of every channel, as
+ * {@link KeepAliveMeter} declares them. Counters read the
  * trackers' totals when scraped, so they cost nothing on the connection's path; the two
  * timers are fed per sample through a tracker listener. Every meter is registered once, at
  * bind time, with tags of low cardinality: {@code side}, {@code channel} (the channel name,
@@ -40,7 +44,7 @@ public class GrpcKeepAliveMeterBinder implements MeterBinder {
 	private final List<TrackedChannels> channels;
 
 	/** Trackers already bound, per registry: channels created later are bound once, when they appear. */
-	private final Map<MeterRegistry, Set<ConnectionTracker>> bound = new ConcurrentHashMap<>();
+	private final Map<MeterRegistry, Set<ConnectionTrackerView>> bound = new ConcurrentHashMap<>();
 
 	public GrpcKeepAliveMeterBinder(@Nullable ObservedGrpcServer server, List<TrackedChannels> channels) {
 		this.server = server;
@@ -58,8 +62,8 @@ public class GrpcKeepAliveMeterBinder implements MeterBinder {
 		}
 	}
 
-	private void bindOnce(ConnectionTracker tracker, MeterRegistry registry) {
-		Set<ConnectionTracker> trackers = this.bound.computeIfAbsent(registry,
+	private void bindOnce(ConnectionTrackerView tracker, MeterRegistry registry) {
+		Set<ConnectionTrackerView> trackers = this.bound.computeIfAbsent(registry,
 				(key) -> Collections.newSetFromMap(new IdentityHashMap<>()));
 		synchronized (trackers) {
 			if (!trackers.add(tracker)) {
@@ -69,69 +73,59 @@ public class GrpcKeepAliveMeterBinder implements MeterBinder {
 		bind(tracker, registry);
 	}
 
-	private void bind(ConnectionTracker tracker, MeterRegistry registry) {
-		Tags tags = Tags.of("side", tracker.side().tag(), "channel", tracker.name());
+	private void bind(ConnectionTrackerView tracker, MeterRegistry registry) {
+		Tags tags = Tags.of(Tag.SIDE.asString(), tracker.side().tag(), Tag.CHANNEL.asString(), tracker.name());
 		for (PingKind kind : PingKind.values()) {
-			FunctionCounter.builder("grpc.keepalive.pings.sent", tracker, (t) -> t.pings().sent(kind))
-				.description("HTTP/2 PING frames this side originated")
-				.tags(tags)
-				.tag("kind", kind.tag())
-				.register(registry);
+			counter(KeepAliveMeter.PINGS_SENT, tracker, (t) -> t.pings().sent(kind), tags.and(Tag.KIND.asString(), kind.tag()),
+					registry);
 		}
-		FunctionCounter.builder("grpc.keepalive.pings.received", tracker, (t) -> t.pings().received())
-			.description("HTTP/2 PING frames the peer originated")
-			.tags(tags)
-			.register(registry);
-		FunctionCounter.builder("grpc.keepalive.ping.timeouts", tracker, (t) -> t.pings().timeouts())
-			.description("Keepalive PINGs not acknowledged within the keepalive timeout")
-			.tags(tags)
-			.register(registry);
-		for (String direction : List.of(GoAway.SENT, GoAway.RECEIVED)) {
+		counter(KeepAliveMeter.PINGS_RECEIVED, tracker, (t) -> t.pings().received(), tags, registry);
+		counter(KeepAliveMeter.PING_TIMEOUTS, tracker, (t) -> t.pings().timeouts(), tags, registry);
+		for (GoAway.Direction direction : GoAway.Direction.values()) {
 			for (String reason : goAwayReasons()) {
-				FunctionCounter.builder("grpc.keepalive.goaways", tracker, (t) -> t.goAwayCount(direction, reason))
-					.description("GOAWAY frames, by direction and what they meant")
-					.tags(tags)
-					.tag("direction", direction)
-					.tag("reason", reason)
-					.register(registry);
+				counter(KeepAliveMeter.GOAWAYS, tracker, (t) -> t.goAwayCount(direction, reason),
+						tags.and(Tag.DIRECTION.asString(), direction.tag(), Tag.REASON.asString(), reason), registry);
 			}
 		}
-		Gauge.builder("grpc.keepalive.connections.active", tracker, ConnectionTracker::activeConnections)
-			.description("Open connections")
+		Gauge.builder(KeepAliveMeter.CONNECTIONS_ACTIVE.getName(), tracker, ConnectionTrackerView::activeConnections)
+			.description(KeepAliveMeter.CONNECTIONS_ACTIVE.getDescription())
 			.tags(tags)
 			.register(registry);
 		for (CloseReason reason : CloseReason.values()) {
-			FunctionCounter.builder("grpc.keepalive.connections.closed", tracker, (t) -> t.closedConnections(reason))
-				.description("Closed connections, by why they closed")
-				.tags(tags)
-				.tag("reason", reason.tag())
-				.register(registry);
+			counter(KeepAliveMeter.CONNECTIONS_CLOSED, tracker, (t) -> t.closedConnections(reason),
+					tags.and(Tag.REASON.asString(), reason.tag()), registry);
 		}
-		Timer rtt = Timer.builder("grpc.keepalive.ping.rtt")
-			.description("Round-trip time from a PING this side sent to its ACK")
-			.tags(tags)
-			.register(registry);
+		Timer rtt = timer(KeepAliveMeter.PING_RTT, tags, registry);
 		List<Timer> lifetimes = new ArrayList<>();
 		for (CloseReason reason : CloseReason.values()) {
-			lifetimes.add(Timer.builder("grpc.keepalive.connection.lifetime")
-				.description("How long connections lived, by why they closed")
-				.tags(tags)
-				.tag("reason", reason.tag())
-				.register(registry));
+			lifetimes.add(timer(KeepAliveMeter.CONNECTION_LIFETIME, tags.and(Tag.REASON.asString(), reason.tag()), registry));
 		}
-		tracker.addListener(new ConnectionTracker.ConnectionListener() {
+		tracker.addListener(new ConnectionTrackerView.ConnectionListener() {
 
 			@Override
-			public void pingAcknowledged(ConnectionTracker source, PingKind kind, long roundTripNanos) {
+			public void pingAcknowledged(ConnectionTrackerView source, PingKind kind, long roundTripNanos) {
 				rtt.record(roundTripNanos, TimeUnit.NANOSECONDS);
 			}
 
 			@Override
-			public void connectionClosed(ConnectionTracker source, ConnectionRecord record) {
-				lifetimes.get(record.closeReason().ordinal()).record(record.ageNanos(), TimeUnit.NANOSECONDS);
+			public void connectionClosed(ConnectionTrackerView source, ConnectionSnapshot connection) {
+				CloseReason reason = Objects.requireNonNull(connection.closeReason());
+				lifetimes.get(reason.ordinal()).record(connection.ageNanos(), TimeUnit.NANOSECONDS);
 			}
 
 		});
+	}
+
+	private static void counter(KeepAliveMeter meter, ConnectionTrackerView tracker,
+			ToDoubleFunction<ConnectionTrackerView> count, Tags tags, MeterRegistry registry) {
+		FunctionCounter.builder(meter.getName(), tracker, count)
+			.description(meter.getDescription())
+			.tags(tags)
+			.register(registry);
+	}
+
+	private static Timer timer(KeepAliveMeter meter, Tags tags, MeterRegistry registry) {
+		return Timer.builder(meter.getName()).description(meter.getDescription()).tags(tags).register(registry);
 	}
 
 	private static List<String> goAwayReasons() {

@@ -3,7 +3,7 @@ package dev.grpckeepalive.actuate;
 import java.time.Duration;
 
 import dev.grpckeepalive.connection.CloseReason;
-import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.server.ObservedGrpcServer;
 
 import org.springframework.boot.health.contributor.Health;
@@ -27,7 +27,7 @@ final class ServerHealthIndicator implements HealthIndicator {
 
 	@Override
 	public Health health() {
-		ConnectionTracker tracker = this.server.getConnections();
+		ConnectionTrackerView tracker = this.server.getConnections();
 		Health.Builder health = this.server.isRunning() ? Health.up() : Health.down().withDetail("reason", "not running");
 		return health.withDetail("port", this.server.getPort())
 			.withDetail("activeConnections", tracker.activeConnections())

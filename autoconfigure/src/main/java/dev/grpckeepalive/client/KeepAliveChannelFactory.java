@@ -15,6 +15,7 @@ import dev.grpckeepalive.config.ConfigurationViolation;
 import dev.grpckeepalive.config.InvalidKeepAliveConfigurationException;
 import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.frame.ConnectionInstrumentation;
 import dev.grpckeepalive.frame.FrameObservingTransport;
 import dev.grpckeepalive.tls.SslBundleContexts;
@@ -67,7 +68,7 @@ final class KeepAliveChannelFactory {
 		}
 		builder.keepAliveTimeout(settings.timeout().requestedNanos(), TimeUnit.NANOSECONDS);
 		builder.keepAliveWithoutCalls(settings.withoutCalls());
-		ConnectionTracker tracker = ConnectionTracker.create(ConnectionTracker.Side.CLIENT, settings.name(), null, null);
+		ConnectionTracker tracker = ConnectionTracker.create(Side.CLIENT, settings.name(), null, null);
 		ConnectionInstrumentation.install(builder, tracker, this.transport, settings.timeout().effective());
 		this.customizers.forEach((customizer) -> customizer.customize(settings.name(), builder));
 		try {

@@ -20,6 +20,7 @@ import dev.grpckeepalive.config.ChannelKeepAliveSettings;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.frame.ConnectionInstrumentation;
 import dev.grpckeepalive.frame.FrameObservingTransport;
 
@@ -55,6 +56,8 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 
 	private final List<Consumer<TrackedChannel>> listeners = new CopyOnWriteArrayList<>();
 
+	private final List<ConnectionTracker> trackers = new CopyOnWriteArrayList<>();
+
 	CompanionChannels(Environment environment, GrpcKeepAliveProperties keepAlive) {
 		this.environment = environment;
 		this.properties = new BootKeepAliveProperties(environment, logger);
@@ -82,8 +85,9 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 			this.properties.logOverride(OURS + "without-calls", withoutCalls, boots + "without-calls", false, where);
 		}
 		ChannelKeepAliveSettings settings = settings(name, boots);
-		ConnectionTracker tracker = ConnectionTracker.create(ConnectionTracker.Side.CLIENT, name, null, null);
+		ConnectionTracker tracker = ConnectionTracker.create(Side.CLIENT, name, null, null);
 		ConnectionInstrumentation.install(builder, tracker, this.transport, settings.timeout().effective());
+		this.trackers.add(tracker);
 		TrackedChannel channel = new TrackedChannel(settings, null, tracker);
 		this.channels.put(name, channel);
 		this.listeners.forEach((listener) -> listener.accept(channel));
@@ -117,7 +121,7 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 
 	@Override
 	public void onApplicationEvent(ContextClosedEvent event) {
-		tracked().values().forEach((channel) -> channel.connections().shutdownStarted());
+		this.trackers.forEach(ConnectionTracker::shutdownStarted);
 	}
 
 	/** Runs after Spring Boot's channel factory, which depends on this customizer, closed its channels. */

@@ -13,6 +13,8 @@ import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.frame.ConnectionInstrumentation;
 import dev.grpckeepalive.frame.FrameObservingTransport;
 import dev.grpckeepalive.server.ObservedGrpcServer;
@@ -60,7 +62,7 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 		this.properties = new BootKeepAliveProperties(environment, logger);
 		this.lifecycle = lifecycle;
 		this.settings = KeepAliveSettings.resolve(inForce()).server();
-		this.connections = ConnectionTracker.create(ConnectionTracker.Side.SERVER, "server",
+		this.connections = ConnectionTracker.create(Side.SERVER, "server",
 				this.settings.maxConnectionIdle().effective(), this.settings.maxConnectionAge().effective());
 		this.transport = keepAlive.getFrames().isEnabled() ? FrameObservingTransport.forServer() : null;
 	}
@@ -136,7 +138,7 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 	}
 
 	@Override
-	public ConnectionTracker getConnections() {
+	public ConnectionTrackerView getConnections() {
 		return this.connections;
 	}
 

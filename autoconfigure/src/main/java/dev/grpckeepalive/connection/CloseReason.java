@@ -2,7 +2,10 @@ package dev.grpckeepalive.connection;
 
 import java.util.Locale;
 
-/** Why a connection closed. Lower snake case in JSON and as the metric tag {@code reason}. */
+/**
+ * Why a connection closed. Lower snake case in JSON and as the metric tag {@code reason}.
+ * When several apply, a fixed precedence decides (documented in docs/actuator.md).
+ */
 public enum CloseReason {
 
 	/** The server closed it after max-connection-idle without calls (GOAWAY max_idle). */
@@ -35,16 +38,6 @@ public enum CloseReason {
 	/** The lower snake case name, such as {@code too_many_pings}. */
 	public String tag() {
 		return name().toLowerCase(Locale.ROOT);
-	}
-
-	/** The reason a GOAWAY's debug data names, if it is one of grpc-java's. */
-	static CloseReason fromDebugData(String debugData) {
-		return switch (debugData) {
-			case "max_idle" -> MAX_IDLE;
-			case "max_age" -> MAX_AGE;
-			case "too_many_pings" -> TOO_MANY_PINGS;
-			default -> null;
-		};
 	}
 
 }

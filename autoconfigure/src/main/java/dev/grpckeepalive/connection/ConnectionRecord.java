@@ -12,14 +12,29 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * One connection, from open to close: addresses, age, calls, idle time, PINGs and GOAWAYs,
- * and why it closed. Written by the frame observer on the connection's event loop and by
- * the call interceptor on call threads; read by the endpoint, health and meters.
+ * and why it closed. The starter's writer side: written by the frame observer on the
+ * connection's event loop and by the call interceptor on call threads. Applications read
+ * connections as {@link ConnectionSnapshot}s through {@link ConnectionTrackerView}, never as
+ * records.
+ *
+ * <p>Publication: {@link #snapshot()} reads a consistent state. Closing writes the close time
+ * and reason into one immutable {@link Closed} and publishes it with one volatile write, so a
+ * reader sees either an open connection or a closed one with its reason and time, never half
+ * of it; a call's end moves the last activity before it lowers the call count, so a reader
+ * that sees no calls also sees when the last one ended.
  */
 public final class ConnectionRecord {
 
 	/** Where the server's transport attributes, and so every call's attributes, carry the record. */
-	public static final Attributes.Key<ConnectionRecord> ATTRIBUTE = Attributes.Key
-		.create("dev.grpckeepalive.connection");
+	static final Attributes.Key<ConnectionRecord> ATTRIBUTE = Attributes.Key.create("dev.grpckeepalive.connection");
+
+	private static final VarHandle ACTIVE_CALLS = handle("activeCalls", int.class);
+
+	private static final VarHandle TOTAL_CALLS = handle("totalCalls", long.class);
+
+	private static final VarHandle EVIDENCE = handle("evidence", int.class);
+
+	private static final VarHandle CLOSED = handle("closed", Closed.class);
 
 	private final long id;
 
@@ -33,14 +48,6 @@ public final class ConnectionRecord {
 
 	private final long openedNanos;
 
-	private static final VarHandle ACTIVE_CALLS = handle("activeCalls", int.class);
-
-	private static final VarHandle TOTAL_CALLS = handle("totalCalls", long.class);
-
-	private static final VarHandle REASON_HINT = handle("reasonHint", CloseReason.class);
-
-	private static final VarHandle CLOSED = handle("closed", boolean.class);
-
 	private final PingStatistics pings = new PingStatistics();
 
 	// Plain fields behind VarHandles rather than atomic objects: one record per connection.
@@ -48,9 +55,8 @@ public final class ConnectionRecord {
 
 	private volatile long totalCalls;
 
-	private volatile @Nullable CloseReason reasonHint;
-
-	private volatile boolean closed;
+	/** Bits of {@link CloseReasons#evidence}: what the events seen so far say about a close. */
+	private volatile int evidence;
 
 	private volatile long lastActivityNanos;
 
@@ -66,9 +72,8 @@ public final class ConnectionRecord {
 
 	private volatile @Nullable GoAway lastGoAwayReceived;
 
-	private volatile @Nullable CloseReason closeReason;
-
-	private volatile long closedNanos;
+	/** Set once, when the connection closes: everything about the close in one publication. */
+	private volatile @Nullable Closed closed;
 
 	/** Guards {@link #calls} and the links between them. */
 	private final Object callsLock = new Object();
@@ -108,19 +113,20 @@ public final class ConnectionRecord {
 	/** The frame observer gave up on this connection (bytes that are not HTTP/2). */
 	public void observerOff(String reason) {
 		this.observerOffReason = reason;
-		hint(CloseReason.ERROR);
+		addEvidence(CloseReason.ERROR);
 	}
 
-	public void callStarted() {
+	void callStarted() {
+		this.lastActivityNanos = this.tracker.nanoTime();
 		ACTIVE_CALLS.getAndAdd(this, 1);
 		TOTAL_CALLS.getAndAdd(this, 1L);
-		this.lastActivityNanos = this.tracker.nanoTime();
 		this.tracker.callStarted();
 	}
 
-	public void callEnded() {
-		ACTIVE_CALLS.getAndAdd(this, -1);
+	void callEnded() {
+		// the activity first: a reader that sees the count drop to 0 measures idle time from here
 		this.lastActivityNanos = this.tracker.nanoTime();
+		ACTIVE_CALLS.getAndAdd(this, -1);
 		this.tracker.callEnded();
 	}
 
@@ -170,26 +176,29 @@ public final class ConnectionRecord {
 		return running.size();
 	}
 
+	/** This side sent a PING (not an ACK). */
 	public void pingSent(PingKind kind) {
 		this.pings.recordSent(kind);
-		this.tracker.pings().recordSent(kind);
+		this.tracker.pingSent(kind);
 	}
 
+	/** A PING this side sent was acknowledged after {@code roundTripNanos}. */
 	public void pingAcked(PingKind kind, long roundTripNanos) {
 		this.pings.recordAck(roundTripNanos);
 		this.tracker.pingAcked(kind, roundTripNanos);
 	}
 
+	/** The peer sent a PING (not an ACK). */
 	public void pingReceived() {
 		this.pings.recordReceived();
-		this.tracker.pings().recordReceived();
+		this.tracker.pingReceived();
 	}
 
 	/** A keepalive PING this side sent was not acknowledged within the keepalive timeout. */
 	public void keepAliveTimedOut() {
 		this.pings.recordTimeout();
 		this.tracker.keepAliveTimedOut();
-		hint(CloseReason.KEEPALIVE_TIMEOUT);
+		addEvidence(CloseReason.KEEPALIVE_TIMEOUT);
 	}
 
 	/**
@@ -199,37 +208,25 @@ public final class ConnectionRecord {
 	 * @param keepAliveOverdue whether a keepalive PING was overdue when it was sent
 	 */
 	public void goAwaySent(long errorCode, String debugData, boolean keepAliveOverdue) {
-		CloseReason reason = CloseReason.fromDebugData(debugData);
-		if (reason == null) {
-			if (errorCode != 0) {
-				reason = CloseReason.ERROR;
-			}
-			else if (keepAliveOverdue) {
-				reason = CloseReason.KEEPALIVE_TIMEOUT;
-			}
-			else if (this.tracker.isShuttingDown()) {
-				reason = CloseReason.APP_REQUESTED;
-			}
-		}
-		this.lastGoAwaySent = goAway(GoAway.SENT, errorCode, debugData, reason);
+		CloseReason reason = CloseReasons.ofGoAwaySent(errorCode, debugData, keepAliveOverdue,
+				this.tracker.isShuttingDown());
+		this.lastGoAwaySent = goAway(GoAway.Direction.SENT, errorCode, debugData, reason);
 		this.draining = true;
-		hint(reason);
+		if (reason != null) {
+			addEvidence(reason);
+		}
 	}
 
 	/** The peer sent a GOAWAY. */
 	public void goAwayReceived(long errorCode, String debugData) {
-		CloseReason reason = CloseReason.fromDebugData(debugData);
-		if (reason == null) {
-			reason = (errorCode != 0) ? CloseReason.ERROR : CloseReason.PEER_GOAWAY;
-		}
-		this.lastGoAwayReceived = goAway(GoAway.RECEIVED, errorCode, debugData, reason);
+		CloseReason reason = CloseReasons.ofGoAwayReceived(errorCode, debugData);
+		this.lastGoAwayReceived = goAway(GoAway.Direction.RECEIVED, errorCode, debugData, reason);
 		this.draining = true;
-		hint((reason == CloseReason.ERROR) ? CloseReason.PEER_GOAWAY : reason);
+		addEvidence(CloseReasons.evidenceOfGoAwayReceived(reason));
 	}
 
-	private GoAway goAway(String direction, long errorCode, String debugData, @Nullable CloseReason reason) {
-		String tag = (reason != null) ? reason.tag() : GoAway.OTHER;
-		GoAway goAway = new GoAway(direction, errorCode, debugData, tag, this.tracker.currentTimeMillis());
+	private GoAway goAway(GoAway.Direction direction, long errorCode, String debugData, @Nullable CloseReason reason) {
+		GoAway goAway = new GoAway(direction, errorCode, debugData, reason, this.tracker.currentTimeMillis());
 		this.tracker.goAway(goAway);
 		return goAway;
 	}
@@ -239,11 +236,6 @@ public final class ConnectionRecord {
 		this.socketReleasedByStarter = true;
 	}
 
-	/** Whether the starter released the socket after a keepalive timeout. */
-	public boolean isSocketReleasedByStarter() {
-		return this.socketReleasedByStarter;
-	}
-
 	/**
 	 * This side closed the connection before the peer completed the HTTP/2 handshake, as
 	 * grpc-java's server does at its handshake timeout: an error, unless the application is
@@ -251,90 +243,62 @@ public final class ConnectionRecord {
 	 */
 	public void closedBeforeHandshake() {
 		if (!this.tracker.isShuttingDown()) {
-			hint(CloseReason.ERROR);
+			addEvidence(CloseReason.ERROR);
 		}
 	}
 
 	/** Notes an error on the connection, for the close reason. */
 	public void errorSeen() {
-		hint(CloseReason.ERROR);
+		addEvidence(CloseReason.ERROR);
 	}
 
-	private void hint(@Nullable CloseReason reason) {
-		if (reason != null) {
-			REASON_HINT.compareAndSet(this, null, reason);
-		}
+	private void addEvidence(CloseReason reason) {
+		EVIDENCE.getAndBitwiseOr(this, CloseReasons.evidence(reason));
 	}
 
-	/** Closes the record; only the first call counts. */
+	/** Closes the record, deciding its close reason from the evidence; only the first call counts. */
 	public void close() {
-		if (!CLOSED.compareAndSet(this, false, true)) {
+		if (this.closed != null) {
 			return;
 		}
-		this.closedNanos = this.tracker.nanoTime();
-		CloseReason hinted = this.reasonHint;
-		this.closeReason = (hinted != null) ? hinted : this.tracker.inferCloseReason(this);
-		this.tracker.closed(this);
+		long nanos = this.tracker.nanoTime();
+		CloseReason reason = CloseReasons.decide(this.evidence);
+		if (reason == null) {
+			long age = nanos - this.openedNanos;
+			long idle = Math.max(0, nanos - this.lastActivityNanos);
+			reason = this.tracker.inferCloseReason(this.activeCalls, Math.min(idle, age), age);
+		}
+		Closed close = new Closed(nanos, this.tracker.currentTimeMillis(), reason);
+		if (CLOSED.compareAndSet(this, null, close)) {
+			this.tracker.closed(this);
+		}
 	}
 
-	public long id() {
+	/** The id as it appears in the endpoint: {@code s-42} for the server, {@code c-<channel>-42} for a channel. */
+	public String displayId() {
+		return this.tracker.idPrefix() + this.id;
+	}
+
+	long id() {
 		return this.id;
 	}
 
-	public ConnectionTracker tracker() {
-		return this.tracker;
-	}
-
-	public @Nullable SocketAddress remote() {
+	@Nullable SocketAddress remote() {
 		return this.remote;
 	}
 
-	public @Nullable SocketAddress local() {
+	@Nullable SocketAddress local() {
 		return this.local;
 	}
 
-	public long openedAtMillis() {
-		return this.openedAtMillis;
+	boolean isClosed() {
+		return this.closed != null;
 	}
 
-	long openedNanos() {
-		return this.openedNanos;
-	}
-
-	/** Age in nanoseconds: up to now while open, up to the close once closed. */
-	public long ageNanos() {
-		long end = this.closed ? this.closedNanos : this.tracker.nanoTime();
-		return end - this.openedNanos;
-	}
-
-	/** How long the connection has been without calls, 0 while calls are in flight. */
-	public long idleNanos() {
-		if (this.activeCalls > 0) {
-			return 0;
-		}
-		long end = this.closed ? this.closedNanos : this.tracker.nanoTime();
-		return end - this.lastActivityNanos;
-	}
-
-	public int activeCalls() {
-		return this.activeCalls;
-	}
-
-	public long totalCalls() {
-		return this.totalCalls;
-	}
-
-	public ConnectionState state() {
-		if (this.closed) {
-			return ConnectionState.CLOSED;
-		}
-		if (this.draining) {
-			return ConnectionState.DRAINING;
-		}
-		// A channel does not know which of its connections a call uses: it counts calls per channel.
-		int calls = (this.tracker.side() == ConnectionTracker.Side.CLIENT) ? this.tracker.activeCalls()
-				: this.activeCalls;
-		return (calls > 0) ? ConnectionState.ACTIVE : ConnectionState.IDLE;
+	/** Why it closed, once closed. */
+	@Nullable CloseReason closeReason() {
+		Closed close = this.closed;
+		return (close != null) ? close.reason() : null;
 	}
 
 	/** Whether a frame observer watched this connection and still does. */
@@ -342,34 +306,38 @@ public final class ConnectionRecord {
 		return this.observed && this.observerOffReason == null;
 	}
 
-	public @Nullable String observerOffReason() {
-		return this.observerOffReason;
+	/** The connection now, read consistently: see the class comment. */
+	public ConnectionSnapshot snapshot() {
+		Closed close = this.closed;
+		// the activity before the count, the reverse of the writers: a count of 0 comes with its activity
+		long lastActivity = this.lastActivityNanos;
+		int calls = this.activeCalls;
+		boolean draining = this.draining;
+		long end = (close != null) ? close.nanos() : this.tracker.nanoTime();
+		long age = Math.max(0, end - this.openedNanos);
+		long idle = (calls > 0) ? 0 : Math.min(age, Math.max(0, end - lastActivity));
+		boolean server = this.tracker.side() == Side.SERVER;
+		return new ConnectionSnapshot(displayId(), this.tracker.side(), this.tracker.name(), this.remote, this.local,
+				this.openedAtMillis, age, idle, calls, this.totalCalls, state(close, draining, calls, server),
+				isObserved(), this.observerOffReason, this.pings.snapshot(), this.lastGoAwaySent,
+				this.lastGoAwayReceived, this.socketReleasedByStarter, (close != null) ? close.reason() : null,
+				(close != null) ? close.atMillis() : null);
 	}
 
-	public PingStatistics pings() {
-		return this.pings;
+	private ConnectionState state(@Nullable Closed close, boolean draining, int calls, boolean server) {
+		if (close != null) {
+			return ConnectionState.CLOSED;
+		}
+		if (draining) {
+			return ConnectionState.DRAINING;
+		}
+		// A channel does not know which of its connections a call uses: it counts calls per channel.
+		int active = server ? calls : this.tracker.activeCalls();
+		return (active > 0) ? ConnectionState.ACTIVE : ConnectionState.IDLE;
 	}
 
-	public @Nullable GoAway lastGoAwaySent() {
-		return this.lastGoAwaySent;
-	}
-
-	public @Nullable GoAway lastGoAwayReceived() {
-		return this.lastGoAwayReceived;
-	}
-
-	public boolean isClosed() {
-		return this.closed;
-	}
-
-	/** Why the connection closed, or {@code null} while it is open. */
-	public @Nullable CloseReason closeReason() {
-		return this.closeReason;
-	}
-
-	/** The id as it appears in the endpoint: {@code s-42} for the server, {@code c-<channel>-42} for a channel. */
-	public String displayId() {
-		return this.tracker.idPrefix() + this.id;
+	/** Everything about the close, published at once. */
+	private record Closed(long nanos, long atMillis, CloseReason reason) {
 	}
 
 }

@@ -5,12 +5,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,21 +31,14 @@ import org.jspecify.annotations.Nullable;
  * grpc-java's transport filter (transport ready), and found by its address pair by the
  * other.
  *
+ * <p>The starter's writer side: applications read it as a {@link ConnectionTrackerView}, and
+ * its connections as {@link ConnectionSnapshot}s. Closed connections are kept as their final
+ * snapshot.
+ *
  * <p>Time comes from an injected ticker and clock, so that timing logic can be tested
  * without waiting.
  */
-public final class ConnectionTracker {
-
-	/** Which end of the connections this tracker sees. */
-	public enum Side {
-
-		SERVER, CLIENT;
-
-		public String tag() {
-			return name().toLowerCase(java.util.Locale.ROOT);
-		}
-
-	}
+public final class ConnectionTracker implements ConnectionTrackerView {
 
 	/** How many closed connections the history keeps. */
 	public static final int DEFAULT_HISTORY_SIZE = 100;
@@ -68,7 +62,7 @@ public final class ConnectionTracker {
 	/** Open connections by address pair; by the record itself where the addresses are unknown. */
 	private final Map<Object, ConnectionRecord> open = new ConcurrentHashMap<>();
 
-	private final ArrayDeque<ConnectionRecord> history = new ArrayDeque<>();
+	private final ArrayDeque<ConnectionSnapshot> history = new ArrayDeque<>();
 
 	private final LongAdder opened = new LongAdder();
 
@@ -76,9 +70,7 @@ public final class ConnectionTracker {
 
 	private final PingStatistics pings = new PingStatistics();
 
-	private final Map<String, LongAdder> goAwaysSent = new ConcurrentHashMap<>();
-
-	private final Map<String, LongAdder> goAwaysReceived = new ConcurrentHashMap<>();
+	private final Map<GoAway.Direction, Map<String, LongAdder>> goAways = new EnumMap<>(GoAway.Direction.class);
 
 	private final AtomicInteger activeCalls = new AtomicInteger();
 
@@ -105,6 +97,9 @@ public final class ConnectionTracker {
 		this.historySize = historySize;
 		for (CloseReason reason : CloseReason.values()) {
 			this.closed.put(reason, new LongAdder());
+		}
+		for (GoAway.Direction direction : GoAway.Direction.values()) {
+			this.goAways.put(direction, new ConcurrentHashMap<>());
 		}
 	}
 
@@ -169,7 +164,8 @@ public final class ConnectionTracker {
 		Object key = (record.remote() == null && record.local() == null) ? record
 				: new AddressPair(record.remote(), record.local());
 		this.open.remove(key, record);
-		CloseReason reason = Objects.requireNonNull(record.closeReason());
+		ConnectionSnapshot last = record.snapshot();
+		CloseReason reason = Objects.requireNonNull(last.closeReason());
 		this.closed.get(reason).increment();
 		if (reason == CloseReason.TOO_MANY_PINGS) {
 			this.lastTooManyPingsNanos = nanoTime();
@@ -178,33 +174,33 @@ public final class ConnectionTracker {
 			if (this.history.size() == this.historySize) {
 				this.history.removeFirst();
 			}
-			this.history.addLast(record);
+			this.history.addLast(last);
 		}
-		this.listeners.forEach((listener) -> listener.connectionClosed(this, record));
+		this.listeners.forEach((listener) -> listener.connectionClosed(this, last));
 	}
 
-	/** The reason for a close that no frame or event explained, from what the settings make likely. */
-	CloseReason inferCloseReason(ConnectionRecord record) {
-		if (this.shuttingDown) {
-			return CloseReason.APP_REQUESTED;
-		}
-		if (this.maxConnectionIdle != null && record.activeCalls() == 0
-				&& record.idleNanos() >= this.maxConnectionIdle.toNanos() * 9 / 10) {
-			return CloseReason.MAX_IDLE;
-		}
-		if (this.maxConnectionAge != null && record.ageNanos() >= this.maxConnectionAge.toNanos() * 9 / 10) {
-			return CloseReason.MAX_AGE;
-		}
-		return CloseReason.PEER_CLOSED;
+	/** The reason for a close that no event explained, see {@link CloseReasons#inferred}. */
+	CloseReason inferCloseReason(int activeCalls, long idleNanos, long ageNanos) {
+		return CloseReasons.inferred(this.shuttingDown, activeCalls, idleNanos, ageNanos,
+				(this.maxConnectionIdle != null) ? this.maxConnectionIdle.toNanos() : -1,
+				(this.maxConnectionAge != null) ? this.maxConnectionAge.toNanos() : -1);
 	}
 
 	/** A call started; on the client side calls are counted per channel only. */
-	public void callStarted() {
+	void callStarted() {
 		this.activeCalls.incrementAndGet();
 	}
 
-	public void callEnded() {
+	void callEnded() {
 		this.activeCalls.decrementAndGet();
+	}
+
+	void pingSent(PingKind kind) {
+		this.pings.recordSent(kind);
+	}
+
+	void pingReceived() {
+		this.pings.recordReceived();
 	}
 
 	void pingAcked(PingKind kind, long roundTripNanos) {
@@ -218,10 +214,10 @@ public final class ConnectionTracker {
 	}
 
 	void goAway(GoAway goAway) {
-		Map<String, LongAdder> counts = GoAway.SENT.equals(goAway.direction()) ? this.goAwaysSent
-				: this.goAwaysReceived;
-		counts.computeIfAbsent(goAway.reason(), (reason) -> new LongAdder()).increment();
-		if (CloseReason.TOO_MANY_PINGS.tag().equals(goAway.reason())) {
+		this.goAways.get(goAway.direction())
+			.computeIfAbsent(goAway.reasonTag(), (reason) -> new LongAdder())
+			.increment();
+		if (goAway.reason() == CloseReason.TOO_MANY_PINGS) {
 			this.lastTooManyPingsNanos = nanoTime();
 		}
 	}
@@ -231,7 +227,7 @@ public final class ConnectionTracker {
 		this.shuttingDown = true;
 	}
 
-	public boolean isShuttingDown() {
+	boolean isShuttingDown() {
 		return this.shuttingDown;
 	}
 
@@ -262,20 +258,22 @@ public final class ConnectionTracker {
 		this.framesObserved = true;
 	}
 
-	/** Whether PING and GOAWAY figures are collected (the frame observer is on). */
+	@Override
 	public boolean isFramesObserved() {
 		return this.framesObserved;
 	}
 
+	@Override
 	public void addListener(ConnectionListener listener) {
 		this.listeners.add(listener);
 	}
 
+	@Override
 	public Side side() {
 		return this.side;
 	}
 
-	/** The channel name, or {@code server}. */
+	@Override
 	public String name() {
 		return this.name;
 	}
@@ -284,74 +282,81 @@ public final class ConnectionTracker {
 		return (this.side == Side.SERVER) ? "s-" : "c-" + this.name + "-";
 	}
 
-	public Collection<ConnectionRecord> openConnections() {
+	@Override
+	public List<ConnectionSnapshot> openConnections() {
 		List<ConnectionRecord> records = new ArrayList<>(this.open.values());
 		records.sort((a, b) -> Long.compare(a.id(), b.id()));
-		return records;
+		List<ConnectionSnapshot> snapshots = new ArrayList<>(records.size());
+		records.forEach((record) -> snapshots.add(record.snapshot()));
+		return snapshots;
 	}
 
-	public List<ConnectionRecord> recentlyClosed() {
+	@Override
+	public List<ConnectionSnapshot> recentlyClosed() {
 		synchronized (this.history) {
 			return List.copyOf(this.history);
 		}
 	}
 
-	/** An open or recently closed connection by its display id. */
-	public @Nullable ConnectionRecord find(String displayId) {
+	@Override
+	public Optional<ConnectionSnapshot> find(String id) {
 		for (ConnectionRecord record : this.open.values()) {
-			if (record.displayId().equals(displayId)) {
-				return record;
+			if (record.displayId().equals(id)) {
+				return Optional.of(record.snapshot());
 			}
 		}
-		for (ConnectionRecord record : recentlyClosed()) {
-			if (record.displayId().equals(displayId)) {
-				return record;
+		for (ConnectionSnapshot closed : recentlyClosed()) {
+			if (closed.id().equals(id)) {
+				return Optional.of(closed);
 			}
 		}
-		return null;
+		return Optional.empty();
 	}
 
+	@Override
 	public int activeConnections() {
 		return this.open.size();
 	}
 
+	@Override
 	public long openedConnections() {
 		return this.opened.sum();
 	}
 
+	@Override
 	public long closedConnections(CloseReason reason) {
 		return this.closed.get(reason).sum();
 	}
 
+	@Override
 	public int activeCalls() {
 		return this.activeCalls.get();
 	}
 
+	@Override
 	public PingStatistics pings() {
 		return this.pings;
 	}
 
-	/** GOAWAY counts by reason tag, for one direction ({@code sent} or {@code received}). */
-	public Map<String, Long> goAways(String direction) {
-		Map<String, LongAdder> counts = GoAway.SENT.equals(direction) ? this.goAwaysSent : this.goAwaysReceived;
-		Map<String, Long> result = new java.util.TreeMap<>();
-		counts.forEach((reason, count) -> result.put(reason, count.sum()));
+	@Override
+	public Map<String, Long> goAways(GoAway.Direction direction) {
+		Map<String, Long> result = new TreeMap<>();
+		this.goAways.get(direction).forEach((reason, count) -> result.put(reason, count.sum()));
 		return Collections.unmodifiableMap(result);
 	}
 
-	/** How many GOAWAYs of one direction ({@code sent} or {@code received}) had this reason tag. */
-	public long goAwayCount(String direction, String reason) {
-		Map<String, LongAdder> counts = GoAway.SENT.equals(direction) ? this.goAwaysSent : this.goAwaysReceived;
-		LongAdder count = counts.get(reason);
+	@Override
+	public long goAwayCount(GoAway.Direction direction, String reasonTag) {
+		LongAdder count = this.goAways.get(direction).get(reasonTag);
 		return (count != null) ? count.sum() : 0;
 	}
 
-	/** Whether a keepalive timeout happened within {@code window} of now. */
+	@Override
 	public boolean keepAliveTimeoutWithin(Duration window) {
 		return within(this.lastKeepAliveTimeoutNanos, window);
 	}
 
-	/** Whether a {@code too_many_pings} GOAWAY was seen within {@code window} of now. */
+	@Override
 	public boolean tooManyPingsWithin(Duration window) {
 		return within(this.lastTooManyPingsNanos, window);
 	}
@@ -369,17 +374,6 @@ public final class ConnectionTracker {
 	}
 
 	private record AddressPair(@Nullable SocketAddress remote, @Nullable SocketAddress local) {
-	}
-
-	/** Callbacks for meters that need every sample, not only totals. */
-	public interface ConnectionListener {
-
-		default void pingAcknowledged(ConnectionTracker tracker, PingKind kind, long roundTripNanos) {
-		}
-
-		default void connectionClosed(ConnectionTracker tracker, ConnectionRecord record) {
-		}
-
 	}
 
 }

@@ -9,6 +9,7 @@ import dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.frame.FrameObservingTransport;
 import dev.grpckeepalive.tls.SslBundleContexts;
 
@@ -46,7 +47,7 @@ public final class GrpcKeepAliveServerAutoConfiguration {
 			ObjectProvider<ServerBuilderCustomizer> customizers, ObjectProvider<SslBundles> sslBundles,
 			Environment environment) {
 		GrpcKeepAliveProperties.Server serverProperties = properties.getServer();
-		ConnectionTracker tracker = ConnectionTracker.create(ConnectionTracker.Side.SERVER, "server",
+		ConnectionTracker tracker = ConnectionTracker.create(Side.SERVER, "server",
 				settings.server().maxConnectionIdle().effective(), settings.server().maxConnectionAge().effective());
 		FrameObservingTransport transport = properties.getFrames().isEnabled() ? FrameObservingTransport.forServer()
 				: null;

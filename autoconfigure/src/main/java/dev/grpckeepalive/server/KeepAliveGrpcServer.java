@@ -15,6 +15,7 @@ import org.jspecify.annotations.Nullable;
 
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
@@ -225,7 +226,7 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 	}
 
 	@Override
-	public ConnectionTracker getConnections() {
+	public ConnectionTrackerView getConnections() {
 		return this.connections;
 	}
 

@@ -1,7 +1,7 @@
 package dev.grpckeepalive.server;
 
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
-import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 
 /**
  * A gRPC server whose connections this starter tracks: its own {@link KeepAliveGrpcServer},
@@ -19,6 +19,6 @@ public interface ObservedGrpcServer {
 	ServerKeepAliveSettings getSettings();
 
 	/** The server's connections: open, recently closed, and totals. */
-	ConnectionTracker getConnections();
+	ConnectionTrackerView getConnections();
 
 }

@@ -15,6 +15,7 @@ import io.grpc.Status;
 import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Test;
 
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.client.GrpcChannels;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTracker;
@@ -113,7 +114,7 @@ class ObservabilityIntegrationTests {
 			assertThat(counter(app, "grpc.keepalive.goaways", "server", "direction", "sent", "reason", "max_idle"))
 				.isEqualTo(2);
 			assertThat(timerCount(app, "grpc.keepalive.connection.lifetime", "reason", "max_idle")).isEqualTo(1);
-			ConnectionTracker channel = channelTracker(client);
+			ConnectionTrackerView channel = channelTracker(client);
 			await().atMost(Duration.ofSeconds(5)).until(() -> channel.closedConnections(CloseReason.MAX_IDLE) == 1);
 			assertClosedReported(app, "server", CloseReason.MAX_IDLE);
 			assertClosedReported(client, TestApps.CHANNEL, CloseReason.MAX_IDLE);
@@ -133,7 +134,7 @@ class ObservabilityIntegrationTests {
 				"grpc.keepalive.server.max-connection-age-grace=1s");
 				ConfigurableApplicationContext client = TestApps.client("127.0.0.1:" + grpcPort(app))) {
 			TestApps.blockingStub(client).echo(HELLO);
-			ConnectionTracker server = serverTracker(app);
+			ConnectionTrackerView server = serverTracker(app);
 			await().atMost(Duration.ofSeconds(8)).until(() -> server.closedConnections(CloseReason.MAX_AGE) >= 1);
 			assertThat(counter(app, "grpc.keepalive.connections.closed", "server", "reason", "max_age")).isPositive();
 			await().atMost(Duration.ofSeconds(5))
@@ -146,7 +147,7 @@ class ObservabilityIntegrationTests {
 	@Test
 	void serverShutdownIsAppRequestedHereAndPeerGoAwayThere() throws Exception {
 		ConfigurableApplicationContext app = TestApps.observed();
-		ConnectionTracker server = serverTracker(app);
+		ConnectionTrackerView server = serverTracker(app);
 		GrpcKeepAliveEndpoint endpoint = app.getBean(GrpcKeepAliveEndpoint.class);
 		MeterRegistry registry = app.getBean(MeterRegistry.class);
 		try (ConfigurableApplicationContext client = TestApps.client("127.0.0.1:" + grpcPort(app))) {
@@ -166,7 +167,7 @@ class ObservabilityIntegrationTests {
 		try (ConfigurableApplicationContext app = TestApps.observed();
 				ConfigurableApplicationContext client = TestApps.client("127.0.0.1:" + grpcPort(app))) {
 			int port = grpcPort(app);
-			ConnectionTracker server = serverTracker(app);
+			ConnectionTrackerView server = serverTracker(app);
 			byte[] preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 			byte[] emptySettings = { 0, 0, 0, 0x4, 0, 0, 0, 0, 0 };
 			sendAndClose(port, concat(preface, emptySettings), true);
@@ -206,7 +207,7 @@ class ObservabilityIntegrationTests {
 
 			assertThat(stream.awaitStatus(Duration.ofSeconds(20)).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
 
-			ConnectionTracker channel = app.getBean(GrpcChannels.class).tracked().get("upstream").connections();
+			ConnectionTrackerView channel = app.getBean(GrpcChannels.class).tracked().get("upstream").connections();
 			await().atMost(Duration.ofSeconds(5))
 				.until(() -> channel.closedConnections(CloseReason.KEEPALIVE_TIMEOUT) == 1);
 			DocumentContext summary = Http.json(app, "/actuator/grpckeepalive");
@@ -266,7 +267,7 @@ class ObservabilityIntegrationTests {
 				ConfigurableApplicationContext client = TestApps.client("127.0.0.1:" + grpcPort(app))) {
 			RecordingObserver<StreamReply> stream = new RecordingObserver<>();
 			TestApps.asyncStub(client).stream(StreamRequest.newBuilder().setHoldMillis(60_000).build(), stream);
-			ConnectionTracker server = serverTracker(app);
+			ConnectionTrackerView server = serverTracker(app);
 
 			await().atMost(Duration.ofSeconds(15))
 				.until(() -> server.pings().sent(dev.grpckeepalive.connection.PingKind.KEEPALIVE) >= 1
@@ -296,8 +297,8 @@ class ObservabilityIntegrationTests {
 						"localhost:" + grpcPort(app))) {
 			RecordingObserver<StreamReply> stream = new RecordingObserver<>();
 			TestApps.asyncStub(client).stream(StreamRequest.newBuilder().setHoldMillis(60_000).build(), stream);
-			ConnectionTracker server = serverTracker(app);
-			ConnectionTracker channel = channelTracker(client);
+			ConnectionTrackerView server = serverTracker(app);
+			ConnectionTrackerView channel = channelTracker(client);
 
 			await().atMost(Duration.ofSeconds(15))
 				.until(() -> server.pings().sent(dev.grpckeepalive.connection.PingKind.KEEPALIVE) >= 1
@@ -309,9 +310,9 @@ class ObservabilityIntegrationTests {
 			await().atMost(Duration.ofSeconds(2)).until(() -> channel.pings().received() >= 1);
 			assertThat(server.pings().snapshot().rttMillis().last()).isGreaterThan(0).isLessThan(1000);
 			assertThat(server.openConnections()).singleElement()
-				.satisfies((record) -> assertThat(record.isObserved()).isTrue());
+				.satisfies((record) -> assertThat(record.observed()).isTrue());
 			assertThat(channel.openConnections()).singleElement()
-				.satisfies((record) -> assertThat(record.isObserved()).isTrue());
+				.satisfies((record) -> assertThat(record.observed()).isTrue());
 			assertThat(stream.isDone()).isFalse();
 		}
 	}
@@ -365,15 +366,15 @@ class ObservabilityIntegrationTests {
 		return app.getBean(KeepAliveGrpcServer.class).getPort();
 	}
 
-	private static ConnectionTracker serverTracker(ConfigurableApplicationContext app) {
+	private static ConnectionTrackerView serverTracker(ConfigurableApplicationContext app) {
 		return app.getBean(KeepAliveGrpcServer.class).getConnections();
 	}
 
-	private static ConnectionTracker channelTracker(ConfigurableApplicationContext client) {
+	private static ConnectionTrackerView channelTracker(ConfigurableApplicationContext client) {
 		return client.getBean(GrpcChannels.class).tracked().get(TestApps.CHANNEL).connections();
 	}
 
-	private static ConnectionTracker channelTrackerOf(ConfigurableApplicationContext app) {
+	private static ConnectionTrackerView channelTrackerOf(ConfigurableApplicationContext app) {
 		return app.getBean(GrpcChannels.class).tracked().get("upstream").connections();
 	}
 

@@ -22,7 +22,7 @@ class ClosableServerCallTests {
 
 	private static final Status SHUTDOWN = Status.UNAVAILABLE.withDescription("shutting down");
 
-	private final ConnectionTracker tracker = ConnectionTracker.create(ConnectionTracker.Side.SERVER, "server", null,
+	private final ConnectionTracker tracker = ConnectionTracker.create(Side.SERVER, "server", null,
 			null);
 
 	private final ConnectionRecord record = this.tracker.connectionOpened(null, null);

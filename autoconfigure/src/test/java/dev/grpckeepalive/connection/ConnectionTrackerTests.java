@@ -5,6 +5,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
@@ -16,7 +18,7 @@ class ConnectionTrackerTests {
 
 	private final AtomicLong now = new AtomicLong(1_000_000_000L);
 
-	private final ConnectionTracker tracker = new ConnectionTracker(ConnectionTracker.Side.SERVER, "server",
+	private final ConnectionTracker tracker = new ConnectionTracker(Side.SERVER, "server",
 			Duration.ofSeconds(10), Duration.ofMinutes(1), this.now::get,
 			Clock.fixed(Instant.parse("2026-11-23T12:00:00Z"), ZoneOffset.UTC), 3);
 
@@ -39,30 +41,41 @@ class ConnectionTrackerTests {
 		ConnectionRecord record = this.tracker.connectionOpened(this.remote, this.local);
 		advance(Duration.ofSeconds(2));
 		record.callStarted();
-		assertThat(record.state()).isEqualTo(ConnectionState.ACTIVE);
+		assertThat(record.snapshot().state()).isEqualTo(ConnectionState.ACTIVE);
 		advance(Duration.ofSeconds(3));
-		assertThat(record.idleNanos()).isZero();
+		assertThat(record.snapshot().idleNanos()).isZero();
 		record.callEnded();
 		advance(Duration.ofSeconds(4));
 
-		assertThat(record.ageNanos()).isEqualTo(Duration.ofSeconds(9).toNanos());
-		assertThat(record.idleNanos()).isEqualTo(Duration.ofSeconds(4).toNanos());
-		assertThat(record.totalCalls()).isEqualTo(1);
-		assertThat(record.state()).isEqualTo(ConnectionState.IDLE);
-		assertThat(record.openedAtMillis()).isEqualTo(Instant.parse("2026-11-23T12:00:00Z").toEpochMilli());
+		ConnectionSnapshot snapshot = record.snapshot();
+		assertThat(snapshot.age()).isEqualTo(Duration.ofSeconds(9));
+		assertThat(snapshot.idle()).isEqualTo(Duration.ofSeconds(4));
+		assertThat(snapshot.totalCalls()).isEqualTo(1);
+		assertThat(snapshot.state()).isEqualTo(ConnectionState.IDLE);
+		assertThat(snapshot.openedAtMillis()).isEqualTo(Instant.parse("2026-11-23T12:00:00Z").toEpochMilli());
+		assertThat(snapshot.closeReason()).isNull();
+		assertThat(snapshot.closedAtMillis()).isNull();
 	}
 
 	@Test
 	void goAwayDebugDataNamesTheCloseReason() {
 		ConnectionRecord record = this.tracker.connectionOpened(this.remote, this.local);
 		record.goAwaySent(0, "max_age", false);
-		assertThat(record.state()).isEqualTo(ConnectionState.DRAINING);
+		assertThat(record.snapshot().state()).isEqualTo(ConnectionState.DRAINING);
+		advance(Duration.ofSeconds(1));
 		record.close();
+		advance(Duration.ofSeconds(1));
 		record.close();
 
-		assertThat(record.closeReason()).isEqualTo(CloseReason.MAX_AGE);
+		ConnectionSnapshot closed = record.snapshot();
+		assertThat(closed.closeReason()).isEqualTo(CloseReason.MAX_AGE);
+		assertThat(closed.state()).isEqualTo(ConnectionState.CLOSED);
+		assertThat(closed.age()).as("age stops at the first close").isEqualTo(Duration.ofSeconds(1));
+		assertThat(closed.closedAtMillis()).isEqualTo(Instant.parse("2026-11-23T12:00:00Z").toEpochMilli());
+		assertThat(closed.lastGoAwaySent().direction()).isEqualTo(GoAway.Direction.SENT);
+		assertThat(closed.lastGoAwaySent().reason()).isEqualTo(CloseReason.MAX_AGE);
 		assertThat(this.tracker.closedConnections(CloseReason.MAX_AGE)).isEqualTo(1);
-		assertThat(this.tracker.goAwayCount(GoAway.SENT, "max_age")).isEqualTo(1);
+		assertThat(this.tracker.goAwayCount(GoAway.Direction.SENT, "max_age")).isEqualTo(1);
 		assertThat(this.tracker.activeConnections()).isZero();
 	}
 
@@ -79,9 +92,9 @@ class ConnectionTrackerTests {
 		ConnectionRecord last = this.tracker.connectionOpened(new InetSocketAddress("127.0.0.1", 40002), this.local);
 		last.close();
 
-		assertThat(idle.closeReason()).isEqualTo(CloseReason.MAX_IDLE);
-		assertThat(young.closeReason()).isEqualTo(CloseReason.PEER_CLOSED);
-		assertThat(last.closeReason()).isEqualTo(CloseReason.APP_REQUESTED);
+		assertThat(idle.snapshot().closeReason()).isEqualTo(CloseReason.MAX_IDLE);
+		assertThat(young.snapshot().closeReason()).isEqualTo(CloseReason.PEER_CLOSED);
+		assertThat(last.snapshot().closeReason()).isEqualTo(CloseReason.APP_REQUESTED);
 	}
 
 	@Test
@@ -95,18 +108,50 @@ class ConnectionTrackerTests {
 		advance(Duration.ofMinutes(5).plusNanos(1));
 		assertThat(this.tracker.keepAliveTimeoutWithin(Duration.ofMinutes(5))).isFalse();
 		assertThat(this.tracker.tooManyPingsWithin(Duration.ofMinutes(5))).isFalse();
-		assertThat(record.pings().timeouts()).isEqualTo(1);
+		assertThat(record.snapshot().pings().timeouts()).isEqualTo(1);
+	}
+
+	@Test
+	void findReturnsOpenConnectionsByTheirId() {
+		ConnectionRecord record = this.tracker.connectionOpened(this.remote, this.local);
+		assertThat(this.tracker.find(record.displayId())).hasValueSatisfying(
+				(found) -> assertThat(found.remote()).isEqualTo(this.remote));
+		assertThat(this.tracker.find("s-999")).isEmpty();
+	}
+
+	@Test
+	void aClosedConnectionIsKeptAsItsFinalState() {
+		ConnectionRecord record = this.tracker.connectionOpened(this.remote, this.local);
+		record.callStarted();
+		record.close();
+		// grpc-java may end a call after the transport terminated: the history is not changed by it
+		advance(Duration.ofSeconds(5));
+		record.callEnded();
+
+		ConnectionSnapshot kept = this.tracker.recentlyClosed().get(0);
+		assertThat(kept.activeCalls()).isEqualTo(1);
+		assertThat(kept.ageNanos()).isZero();
+		assertThat(record.snapshot().idleNanos()).as("idle never exceeds age").isZero();
 	}
 
 	@Test
 	void historyKeepsTheMostRecentlyClosed() {
+		List<String> ids = new ArrayList<>();
 		for (int port = 1; port <= 5; port++) {
-			this.tracker.connectionOpened(new InetSocketAddress("127.0.0.1", port), this.local).close();
+			ConnectionRecord record = this.tracker.connectionOpened(new InetSocketAddress("127.0.0.1", port), this.local);
+			ids.add(record.displayId());
+			record.close();
 		}
+		assertThat(ids).containsExactly("s-1", "s-2", "s-3", "s-4", "s-5");
 		assertThat(this.tracker.recentlyClosed()).hasSize(3)
 			.extracting((record) -> ((InetSocketAddress) record.remote()).getPort())
 			.containsExactly(3, 4, 5);
-		assertThat(this.tracker.find("s-0")).isNull();
+		// the two oldest existed and were closed, but fell out of the history of 3
+		assertThat(this.tracker.find("s-1")).isEmpty();
+		assertThat(this.tracker.find("s-2")).isEmpty();
+		assertThat(this.tracker.find("s-3")).hasValueSatisfying(
+				(record) -> assertThat(record.closeReason()).isEqualTo(CloseReason.PEER_CLOSED));
+		assertThat(this.tracker.find("s-5")).isPresent();
 	}
 
 	@Test

@@ -5,6 +5,7 @@ import java.time.Duration;
 import com.jayway.jsonpath.DocumentContext;
 import org.junit.jupiter.api.Test;
 
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.client.GrpcChannels;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTracker;
@@ -30,9 +31,9 @@ class GrpcJsInteropTests {
 			DocumentContext outcome = client.nextEvent(Duration.ofSeconds(20));
 
 			assertThat(outcome.read("$.event", String.class)).isEqualTo("alive");
-			ConnectionTracker tracker = tracker(server);
+			ConnectionTrackerView tracker = tracker(server);
 			assertThat(tracker.pings().received()).isPositive();
-			assertThat(tracker.goAways(GoAway.SENT)).isEmpty();
+			assertThat(tracker.goAways(GoAway.Direction.SENT)).isEmpty();
 			assertThat(tracker.openedConnections()).isEqualTo(1);
 		}
 	}
@@ -47,7 +48,7 @@ class GrpcJsInteropTests {
 			assertThat(outcome.read("$.event", String.class)).isEqualTo("status");
 			assertThat(outcome.read("$.code", String.class)).as(outcome.jsonString()).isEqualTo("RESOURCE_EXHAUSTED");
 			assertThat(outcome.read("$.details", String.class)).contains("Bandwidth exhausted");
-			ConnectionTracker tracker = tracker(server);
+			ConnectionTrackerView tracker = tracker(server);
 			await().atMost(Duration.ofSeconds(5)).until(() -> tracker.closedConnections(CloseReason.TOO_MANY_PINGS) == 1);
 			assertThat(tracker.pings().received()).isEqualTo(3);
 		}
@@ -59,13 +60,13 @@ class GrpcJsInteropTests {
 				ConfigurableApplicationContext client = TestApps.client(target(server), "time=10s",
 						"without-calls=true")) {
 			TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
-			ConnectionTracker tracker = channel(client);
+			ConnectionTrackerView tracker = channel(client);
 
 			await().atMost(Duration.ofSeconds(15)).until(() -> tracker.pings().sent(PingKind.KEEPALIVE) >= 1
 					&& tracker.pings().acked() >= tracker.pings().sent());
 
 			assertThat(tracker.pings().snapshot().rttMillis().last()).isGreaterThan(0).isLessThan(1000);
-			assertThat(tracker.goAways(GoAway.RECEIVED)).isEmpty();
+			assertThat(tracker.goAways(GoAway.Direction.RECEIVED)).isEmpty();
 			assertThat(tracker.pings().timeouts()).isZero();
 		}
 	}
@@ -75,7 +76,7 @@ class GrpcJsInteropTests {
 		try (NodePeer server = NodePeer.start("server", "10000", "5000");
 				ConfigurableApplicationContext client = TestApps.client(target(server))) {
 			TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
-			ConnectionTracker tracker = channel(client);
+			ConnectionTrackerView tracker = channel(client);
 
 			await().atMost(Duration.ofSeconds(15)).until(() -> tracker.pings().received() >= 1);
 			assertThat(tracker.activeConnections()).isEqualTo(1);
@@ -92,11 +93,11 @@ class GrpcJsInteropTests {
 		return server.getBean(KeepAliveGrpcServer.class).getPort();
 	}
 
-	private static ConnectionTracker tracker(ConfigurableApplicationContext server) {
+	private static ConnectionTrackerView tracker(ConfigurableApplicationContext server) {
 		return server.getBean(KeepAliveGrpcServer.class).getConnections();
 	}
 
-	private static ConnectionTracker channel(ConfigurableApplicationContext client) {
+	private static ConnectionTrackerView channel(ConfigurableApplicationContext client) {
 		return client.getBean(GrpcChannels.class).tracked().get(TestApps.CHANNEL).connections();
 	}
 

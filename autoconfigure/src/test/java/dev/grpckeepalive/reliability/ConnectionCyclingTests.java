@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
 
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
@@ -74,7 +75,7 @@ class ConnectionCyclingTests {
 		try (ConfigurableApplicationContext server = TestApps.server("address=127.0.0.1",
 				"max-connection-age=" + MAX_AGE.toSeconds() + "s", "max-connection-age-grace=" + GRACE.toSeconds() + "s");
 				ConfigurableApplicationContext client = TestApps.client("127.0.0.1:" + TestApps.port(server))) {
-			ConnectionTracker connections = server.getBean(KeepAliveGrpcServer.class).getConnections();
+			ConnectionTrackerView connections = server.getBean(KeepAliveGrpcServer.class).getConnections();
 			TestServiceGrpc.TestServiceStub stub = TestApps.asyncStub(client);
 			stub.withDeadlineAfter(5, TimeUnit.SECONDS)
 				.echo(EchoRequest.newBuilder().setText("warm-up").build(), new Unary(new Semaphore(1), new UnaryCounts()));
@@ -108,7 +109,7 @@ class ConnectionCyclingTests {
 		}
 	}
 
-	private static Map<String, Long> closedByReason(ConnectionTracker connections) {
+	private static Map<String, Long> closedByReason(ConnectionTrackerView connections) {
 		Map<String, Long> closed = new TreeMap<>();
 		for (CloseReason reason : CloseReason.values()) {
 			if (connections.closedConnections(reason) > 0) {

@@ -15,6 +15,7 @@ import io.grpc.Status;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
@@ -54,7 +55,7 @@ class GracefulShutdownTests {
 		ConfigurableApplicationContext server = TestApps.server("shutdown-grace=" + GRACE.toMillis() + "ms");
 		int port = TestApps.port(server);
 		TestService service = TestApps.service(server);
-		ConnectionTracker connections = server.getBean(KeepAliveGrpcServer.class).getConnections();
+		ConnectionTrackerView connections = server.getBean(KeepAliveGrpcServer.class).getConnections();
 		try (ConfigurableApplicationContext client = TestApps.client("127.0.0.1:" + port)) {
 			TestServiceGrpc.TestServiceStub stub = TestApps.asyncStub(client);
 			List<RecordingObserver<?>> withinGrace = new ArrayList<>();

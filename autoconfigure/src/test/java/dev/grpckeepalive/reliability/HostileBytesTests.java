@@ -31,8 +31,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.CloseReason;
-import dev.grpckeepalive.connection.ConnectionRecord;
+import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
 import dev.grpckeepalive.test.Http;
@@ -83,7 +84,7 @@ class HostileBytesTests {
 				"grpc.keepalive.server.handshake-timeout=" + HANDSHAKE_TIMEOUT.toMillis() + "ms",
 				"grpc.keepalive.actuator.show-peers=always")) {
 			int port = app.getBean(KeepAliveGrpcServer.class).getPort();
-			ConnectionTracker server = app.getBean(KeepAliveGrpcServer.class).getConnections();
+			ConnectionTrackerView server = app.getBean(KeepAliveGrpcServer.class).getConnections();
 			for (int i = 0; i < GOOD_CLIENTS; i++) {
 				ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
 				channels.add(channel);
@@ -127,7 +128,7 @@ class HostileBytesTests {
 				.until(() -> hostiles.stream().allMatch((hostile) -> record(server, hostile) != null
 						&& record(server, hostile).isClosed()));
 			for (Hostile hostile : hostiles) {
-				ConnectionRecord record = record(server, hostile);
+				ConnectionSnapshot record = record(server, hostile);
 				assertThat(record.closeReason()).as(hostile.name).isEqualTo(CloseReason.ERROR);
 				// the observer's catch-all would say "observer failure": it never had to catch anything
 				assertThat(String.valueOf(record.observerOffReason())).as(hostile.name).doesNotContain("observer failure");
@@ -178,7 +179,7 @@ class HostileBytesTests {
 	void connectionTheClientClosesBeforeWritingIsPeerClosed() throws Exception {
 		try (ConfigurableApplicationContext app = TestApps.observed(
 				"grpc.keepalive.server.handshake-timeout=" + HANDSHAKE_TIMEOUT.toMillis() + "ms")) {
-			ConnectionTracker server = app.getBean(KeepAliveGrpcServer.class).getConnections();
+			ConnectionTrackerView server = app.getBean(KeepAliveGrpcServer.class).getConnections();
 			try (Socket probe = new Socket(InetAddress.getLoopbackAddress(), app.getBean(KeepAliveGrpcServer.class).getPort())) {
 				await().atMost(Duration.ofSeconds(5)).until(() -> server.activeConnections() == 1);
 			}
@@ -187,13 +188,13 @@ class HostileBytesTests {
 		}
 	}
 
-	private static ConnectionRecord record(ConnectionTracker server, Hostile hostile) {
-		for (ConnectionRecord record : server.recentlyClosed()) {
+	private static ConnectionSnapshot record(ConnectionTrackerView server, Hostile hostile) {
+		for (ConnectionSnapshot record : server.recentlyClosed()) {
 			if (hostile.localAddress().equals(record.remote())) {
 				return record;
 			}
 		}
-		for (ConnectionRecord record : server.openConnections()) {
+		for (ConnectionSnapshot record : server.openConnections()) {
 			if (hostile.localAddress().equals(record.remote())) {
 				return record;
 			}
@@ -201,10 +202,10 @@ class HostileBytesTests {
 		return null;
 	}
 
-	private static String describe(ConnectionTracker server) {
+	private static String describe(ConnectionTrackerView server) {
 		List<String> records = new ArrayList<>();
-		server.recentlyClosed().forEach((record) -> records.add(record.displayId() + " " + record.remote() + " " + record.closeReason()));
-		server.openConnections().forEach((record) -> records.add(record.displayId() + " " + record.remote() + " open"));
+		server.recentlyClosed().forEach((record) -> records.add(record.id() + " " + record.remote() + " " + record.closeReason()));
+		server.openConnections().forEach((record) -> records.add(record.id() + " " + record.remote() + " open"));
 		return String.join(", ", records);
 	}
 

@@ -8,6 +8,9 @@ import io.grpc.Status;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import dev.grpckeepalive.connection.GoAway;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
 import dev.grpckeepalive.test.Http;
@@ -86,11 +89,11 @@ class IdleMiddleboxTests {
 			Status status = stream.awaitStatus(Duration.ofSeconds(70));
 
 			DocumentContext endpoint = Http.json(client, "/actuator/grpckeepalive");
-			ConnectionTracker serverSide = server.getBean(KeepAliveGrpcServer.class).getConnections();
+			ConnectionTrackerView serverSide = server.getBean(KeepAliveGrpcServer.class).getConnections();
 			System.out.printf("%s with keepalive 10s: %s after %d ms; client endpoint: %s; server: %s pings "
 					+ "received, GOAWAYs sent %s%n", SCENARIO, status, stream.lifetime().toMillis(),
 					endpoint.read("$.channels.test", Map.class), serverSide.pings().received(),
-					serverSide.goAways("sent"));
+					serverSide.goAways(GoAway.Direction.SENT));
 			assertThat(status.getCode()).as(status.toString()).isEqualTo(Status.Code.OK);
 			assertThat(stream.lifetime()).isGreaterThanOrEqualTo(Duration.ofSeconds(40));
 			// a PING about every 10s of the 40s of silence, each answered through the proxy
@@ -103,7 +106,7 @@ class IdleMiddleboxTests {
 			assertThat(endpoint.read("$.channels.test.connections.active", Integer.class)).isEqualTo(1);
 			assertThat(endpoint.read("$.channels.test.goaways.received", Map.class)).isEmpty();
 			// the server permitted every PING: no too_many_pings, and it saw them all
-			assertThat(serverSide.goAways("sent")).isEmpty();
+			assertThat(serverSide.goAways(GoAway.Direction.SENT)).isEmpty();
 			assertThat(serverSide.pings().received()).isGreaterThanOrEqualTo(keepAlivePings);
 		}
 	}

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
 
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.client.GrpcChannels;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTracker;
@@ -200,7 +201,7 @@ class LoadBalancerScaleOutTests {
 		Map<String, String> connections() {
 			Map<String, String> connections = new LinkedHashMap<>();
 			this.started.forEach((name, replica) -> {
-				ConnectionTracker tracker = replica.getBean(KeepAliveGrpcServer.class).getConnections();
+				ConnectionTrackerView tracker = replica.getBean(KeepAliveGrpcServer.class).getConnections();
 				Map<String, Long> closed = new LinkedHashMap<>();
 				for (CloseReason reason : CloseReason.values()) {
 					if (tracker.closedConnections(reason) > 0) {

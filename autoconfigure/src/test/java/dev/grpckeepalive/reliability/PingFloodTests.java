@@ -37,6 +37,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
@@ -76,7 +77,7 @@ class PingFloodTests {
 	void floodingClientGetsTooManyPingsAndWellBehavedClientIsUndisturbed() throws Exception {
 		try (ConfigurableApplicationContext app = TestApps.observed();
 				ConfigurableApplicationContext client = TestApps.client("127.0.0.1:" + grpcPort(app))) {
-			ConnectionTracker server = app.getBean(KeepAliveGrpcServer.class).getConnections();
+			ConnectionTrackerView server = app.getBean(KeepAliveGrpcServer.class).getConnections();
 			TestServiceGrpc.TestServiceBlockingStub good = TestApps.blockingStub(client);
 			good.echo(HELLO);
 			RecordingObserver<StreamReply> stream = new RecordingObserver<>();

@@ -16,6 +16,7 @@ import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import org.junit.jupiter.api.Test;
 
+import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.client.GrpcKeepAliveClientAutoConfiguration;
 import dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
@@ -103,7 +104,7 @@ class GrpcKeepAliveServerAutoConfigurationTests {
 		this.runner.withBean(TestService.class)
 			.withBean("ownServer", KeepAliveGrpcServer.class, () -> new KeepAliveGrpcServer(own, 0, Duration.ZERO, null,
 					KeepAliveSettings.resolve(new GrpcKeepAliveProperties()).server(),
-					ConnectionTracker.create(ConnectionTracker.Side.SERVER, "server", null, null), null))
+					ConnectionTracker.create(Side.SERVER, "server", null, null), null))
 			.run((context) -> {
 				assertThat(context).hasSingleBean(KeepAliveGrpcServer.class);
 				assertThat(context.getBean(KeepAliveGrpcServer.class).getServer()).isSameAs(own);

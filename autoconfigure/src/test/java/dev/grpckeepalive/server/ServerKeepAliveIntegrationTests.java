@@ -10,6 +10,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.Test;
 
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.test.Http2FrameLog;
@@ -203,12 +204,12 @@ class ServerKeepAliveIntegrationTests {
 			await().atMost(Duration.ofSeconds(5)).until(() -> !proxy.upstreamClosedAt().isEmpty());
 			Duration released = Duration.ofNanos(proxy.upstreamClosedAt().get(0) - lastHeard);
 			assertThat(released).isBetween(Duration.ofSeconds(11), Duration.ofSeconds(10 + 1 + 1 + 2));
-			ConnectionTracker tracker = server.getBean(KeepAliveGrpcServer.class).getConnections();
+			ConnectionTrackerView tracker = server.getBean(KeepAliveGrpcServer.class).getConnections();
 			assertThat(tracker.pings().timeouts()).isEqualTo(1);
 			await().atMost(Duration.ofSeconds(2))
 				.until(() -> tracker.closedConnections(CloseReason.KEEPALIVE_TIMEOUT) == 1);
 			assertThat(tracker.recentlyClosed()).singleElement()
-				.satisfies((record) -> assertThat(record.isSocketReleasedByStarter()).isTrue());
+				.satisfies((record) -> assertThat(record.socketReleasedByStarter()).isTrue());
 			assertThat(stream.isDone()).as("a client without keepalive of its own never notices").isFalse();
 		}
 	}

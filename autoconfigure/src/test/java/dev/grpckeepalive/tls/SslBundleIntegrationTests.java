@@ -9,6 +9,8 @@ import io.grpc.StatusRuntimeException;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.config.InvalidKeepAliveConfigurationException;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
@@ -43,16 +45,16 @@ class SslBundleIntegrationTests {
 						with("ssl.bundle=grpc-trust"))) {
 			assertThat(TestApps.blockingStub(client).echo(HELLO).getText()).isEqualTo("secure");
 
-			ConnectionTracker channel = client.getBean(dev.grpckeepalive.client.GrpcChannels.class)
+			ConnectionTrackerView channel = client.getBean(dev.grpckeepalive.client.GrpcChannels.class)
 				.tracked()
 				.get(TestApps.CHANNEL)
 				.connections();
-			ConnectionTracker serverSide = server.getBean(KeepAliveGrpcServer.class).getConnections();
+			ConnectionTrackerView serverSide = server.getBean(KeepAliveGrpcServer.class).getConnections();
 			await().atMost(Duration.ofSeconds(5)).until(() -> serverSide.pings().sent() + channel.pings().sent() > 0);
 			assertThat(serverSide.openConnections()).singleElement()
-				.satisfies((record) -> assertThat(record.isObserved()).isTrue());
+				.satisfies((record) -> assertThat(record.observed()).isTrue());
 			assertThat(channel.openConnections()).singleElement()
-				.satisfies((record) -> assertThat(record.isObserved()).isTrue());
+				.satisfies((record) -> assertThat(record.observed()).isTrue());
 		}
 	}
 

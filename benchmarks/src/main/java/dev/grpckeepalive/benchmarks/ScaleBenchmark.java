@@ -14,7 +14,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 import dev.grpckeepalive.actuate.GrpcKeepAliveEndpoint;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties.PeerVisibility;
-import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
 
 import org.springframework.boot.Banner;
@@ -109,7 +109,7 @@ final class ScaleBenchmark {
 			double summary = medianMillis(() -> json.writeValueAsBytes(endpoint.summary(SecurityContext.NONE)));
 			double list = medianMillis(
 					() -> json.writeValueAsBytes(endpoint.connections("connections", SecurityContext.NONE)));
-			ConnectionTracker tracker = server.getConnections();
+			ConnectionTrackerView tracker = server.getConnections();
 			return new Run(after - before, summary, list, tracker.pings().received(), tracker.pings().timeouts(),
 					tracker.activeConnections());
 		}
