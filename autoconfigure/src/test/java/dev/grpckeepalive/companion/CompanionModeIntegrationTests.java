@@ -19,6 +19,9 @@ import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
 import dev.grpckeepalive.server.ObservedGrpcServer;
 import dev.grpckeepalive.test.Http;
+import dev.grpckeepalive.test.Http2FrameLog;
+import dev.grpckeepalive.test.Http2FrameLog.Direction;
+import dev.grpckeepalive.test.SniffingTcpProxy;
 import dev.grpckeepalive.test.TestApps;
 import dev.grpckeepalive.test.proto.EchoRequest;
 import dev.grpckeepalive.test.proto.TestServiceGrpc;
@@ -30,6 +33,7 @@ import org.springframework.grpc.client.GrpcChannelFactory;
 import org.springframework.grpc.server.lifecycle.GrpcServerLifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatException;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -82,6 +86,7 @@ class CompanionModeIntegrationTests {
 	void bootsChannelsAreTrackedWithOurDefaults(CapturedOutput output) throws Exception {
 		try (ConfigurableApplicationContext upstream = TestApps.server("permit-time=5s", "permit-without-calls=true");
 				ConfigurableApplicationContext app = TestApps.withBootGrpc("spring.grpc.server.enabled=false",
+						"grpc.keepalive.server.enabled=false",
 						"spring.grpc.client.channel.upstream.target=static://127.0.0.1:" + TestApps.port(upstream),
 						"grpc.keepalive.client.defaults.time=30s")) {
 			ManagedChannel channel = app.getBean(GrpcChannelFactory.class).createChannel("upstream");
@@ -109,6 +114,120 @@ class CompanionModeIntegrationTests {
 				channel.shutdownNow();
 			}
 		}
+	}
+
+	/**
+	 * Spring Boot reads a bare number in its keepalive properties as seconds
+	 * ({@code @DurationUnit(SECONDS)}), so this starter reports and uses seconds too: in the
+	 * endpoint, and in the frame observer, which counts an unanswered keepalive PING as timed
+	 * out only after the keepalive timeout (here 20s, not 20ms).
+	 */
+	@Test
+	void bareNumbersInBootsServerPropertiesAreSeconds(CapturedOutput output) throws Exception {
+		try (ConfigurableApplicationContext app = TestApps.withBootGrpc("spring.grpc.server.keepalive.time=10",
+				"spring.grpc.server.keepalive.timeout=20", "spring.grpc.server.keepalive.permit.time=30",
+				"spring.grpc.server.keepalive.connection.max-idle-time=15",
+				"spring.grpc.server.keepalive.connection.max-age=3600",
+				"spring.grpc.server.keepalive.connection.grace-period=40",
+				// blackholed connections below: do not wait for them on shutdown
+				"spring.grpc.server.shutdown.grace-period=0");
+				SniffingTcpProxy proxy = new SniffingTcpProxy(bootPort(app));
+				ConfigurableApplicationContext client = TestApps.client(proxy.target())) {
+			DocumentContext summary = Http.json(app, "/actuator/grpckeepalive");
+			assertThat(summary.read("$.server.settings.time.effective", String.class)).isEqualTo("10s");
+			assertThat(summary.read("$.server.settings.timeout.effective", String.class)).isEqualTo("20s");
+			assertThat(summary.read("$.server.settings.permitTime.effective", String.class)).isEqualTo("30s");
+			assertThat(summary.read("$.server.settings.maxConnectionIdle.effective", String.class)).isEqualTo("15s");
+			assertThat(summary.read("$.server.settings.maxConnectionAge.effective", String.class)).isEqualTo("1h");
+			assertThat(summary.read("$.server.settings.maxConnectionAgeGrace.effective", String.class))
+				.isEqualTo("40s");
+			// no clamp warning: the values are not read as milliseconds (10ms, 20ms, ...)
+			assertThat(output).doesNotContain("spring.grpc.server.keepalive.").doesNotContain("grpc.keepalive.server.");
+
+			assertThat(TestApps.blockingStub(client).echo(HELLO).getText()).isEqualTo("companion");
+			proxy.blackhole();
+			// Spring Boot's server pings after 10s of silence; the PING is never answered, and at 15s
+			// idle the server sends GOAWAY max_idle, 5s into the 20s keepalive timeout
+			await().atMost(Duration.ofSeconds(25))
+				.until(() -> !proxy.frames().goAways(Direction.SERVER_TO_CLIENT).isEmpty());
+			List<Http2FrameLog.Frame> pings = proxy.frames()
+				.pings(Direction.SERVER_TO_CLIENT, Http2FrameLog.SERVER_KEEPALIVE_PAYLOAD);
+			Http2FrameLog.Frame goAway = proxy.frames().goAways(Direction.SERVER_TO_CLIENT).get(0);
+			assertThat(goAway.debugData()).isEqualTo("max_idle");
+			assertThat(pings).isNotEmpty();
+			assertThat(Duration.ofNanos(goAway.nanoTime() - pings.get(0).nanoTime())).isBetween(Duration.ofSeconds(1),
+					Duration.ofSeconds(10));
+			MeterRegistry meters = app.getBean(MeterRegistry.class);
+			await().atMost(Duration.ofSeconds(5))
+				.until(() -> meters.get("grpc.keepalive.goaways")
+					.tags("channel", "server", "direction", "sent", "reason", "max_idle")
+					.functionCounter()
+					.count() == 1);
+			assertThat(meters.get("grpc.keepalive.pings.sent")
+				.tags("channel", "server", "kind", "keepalive")
+				.functionCounter()
+				.count()).isEqualTo(1);
+			assertThat(meters.get("grpc.keepalive.ping.timeouts").tags("channel", "server").functionCounter().count())
+				.as("the PING was outstanding for seconds, within the 20s timeout")
+				.isZero();
+		}
+	}
+
+	@Test
+	void bareNumbersInBootsChannelPropertiesAreSecondsAndWarningsNameBootsProperty(CapturedOutput output)
+			throws Exception {
+		try (ConfigurableApplicationContext upstream = TestApps.server("permit-time=10s");
+				ConfigurableApplicationContext app = TestApps.withBootGrpc("spring.grpc.server.enabled=false",
+						"grpc.keepalive.server.enabled=false",
+						"spring.grpc.client.channel.self.target=static://127.0.0.1:" + TestApps.port(upstream),
+						"spring.grpc.client.channel.self.keepalive.time=45",
+						"spring.grpc.client.channel.self.keepalive.timeout=20",
+						"spring.grpc.client.channel.x.target=static://127.0.0.1:" + TestApps.port(upstream),
+						"spring.grpc.client.channel.x.keepalive.time=5s")) {
+			// warned at startup, under the property the user wrote
+			String warning = "spring.grpc.client.channel.x.keepalive.time=5s takes effect as 10s";
+			assertThat(output).contains(warning)
+				.doesNotContain("spring.grpc.client.channel.self")
+				.doesNotContain("grpc.keepalive.client.channels.");
+			assertThat(output.toString().split(warning, -1)).as("warned once").hasSize(2);
+
+			GrpcChannelFactory factory = app.getBean(GrpcChannelFactory.class);
+			ManagedChannel self = factory.createChannel("self");
+			ManagedChannel x = factory.createChannel("x");
+			assertThat(TestServiceGrpc.newBlockingStub(self).echo(HELLO).getText()).isEqualTo("companion");
+			assertThat(TestServiceGrpc.newBlockingStub(x).echo(HELLO).getText()).isEqualTo("companion");
+
+			DocumentContext summary = Http.json(app, "/actuator/grpckeepalive");
+			assertThat(summary.read("$.channels.self.settings.time.requested", String.class)).isEqualTo("45s");
+			assertThat(summary.read("$.channels.self.settings.time.effective", String.class)).isEqualTo("45s");
+			assertThat(summary.read("$.channels.self.settings.timeout.effective", String.class)).isEqualTo("20s");
+			assertThat(summary.read("$.channels.x.settings.time.requested", String.class)).isEqualTo("5s");
+			assertThat(summary.read("$.channels.x.settings.time.effective", String.class)).isEqualTo("10s");
+		}
+	}
+
+	@Test
+	void invalidBootServerValueFailsStartupWithReportNamingIt(CapturedOutput output) {
+		assertThatException().isThrownBy(() -> TestApps.withBootGrpc("spring.grpc.server.keepalive.time=-5"));
+		assertThat(output).contains("APPLICATION FAILED TO START")
+			.contains("Property: spring.grpc.server.keepalive.time")
+			.contains("Value:    \"-5\"")
+			.contains("spring.grpc.server.keepalive.time: Use a positive duration such as 30s, or remove the property"
+					+ " for Spring Boot's default of 2h.")
+			.doesNotContain("grpc.keepalive.server.time");
+	}
+
+	@Test
+	void invalidBootChannelValueFailsStartupWithReportNamingIt(CapturedOutput output) {
+		assertThatException().isThrownBy(() -> TestApps.withBootGrpc("spring.grpc.server.enabled=false",
+				"grpc.keepalive.server.enabled=false",
+				"spring.grpc.client.channel.x.keepalive.timeout=0"));
+		assertThat(output).contains("APPLICATION FAILED TO START")
+			.contains("Property: spring.grpc.client.channel.x.keepalive.timeout")
+			.contains("Value:    \"0\"")
+			.contains("spring.grpc.client.channel.x.keepalive.timeout: Use a positive duration such as 30s, or remove"
+					+ " the property for Spring Boot's default of 20s.")
+			.doesNotContain("grpc.keepalive.client.channels");
 	}
 
 	private static int bootPort(ConfigurableApplicationContext app) {
