@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import org.apache.commons.logging.Log;
@@ -43,8 +44,14 @@ import static dev.grpckeepalive.config.DurationSetting.saturatedNanos;
  * <p>Spring Boot calls the customizer with the string {@code createChannel} was given: a
  * channel name or a target. As Spring Boot does, a key of {@code spring.grpc.client.channel}
  * is that channel, with its properties; anything else is a target, which Spring Boot builds
- * with the properties of the channel {@code default} (or its stock defaults). Property names
- * are only ever built from configured keys, never from a target.
+ * with the properties of the channel {@code default} (or its stock defaults). Targets are
+ * tracked under bounded names, see {@link ChannelNames}. Property names are only ever built
+ * from configured keys, never from a target.
+ *
+ * <p>There is one tracker per name, created with the first channel of that name and reused
+ * by every later one: the meters bound to it (once, when it appears) keep counting the
+ * connections of every channel of that name. Every channel of one name has the same
+ * settings, since they are worked out per configured channel and once for all targets.
  *
  * <p>The settings of every configured channel and of targets are worked out, validated and
  * warned about at startup, from Spring Boot's own {@link GrpcClientProperties} (a bare
@@ -77,6 +84,8 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 	/** The settings of each configured channel by Spring Boot's key, and of targets under {@link #FALLBACK}. */
 	private final Map<String, ChannelKeepAliveSettings> settings;
 
+	private final ChannelNames names;
+
 	private final Map<String, TrackedChannel> channels = Collections.synchronizedMap(new LinkedHashMap<>());
 
 	private final List<Consumer<TrackedChannel>> listeners = new CopyOnWriteArrayList<>();
@@ -90,6 +99,8 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 		this.oursTimeout = this.properties.ours(OURS + "timeout", Duration.class);
 		this.oursWithoutCalls = this.properties.ours(OURS + "without-calls", Boolean.class);
 		this.settings = inForce();
+		this.names = new ChannelNames(
+				this.boots.keySet().stream().map(ChannelNames::configured).collect(Collectors.toSet()));
 	}
 
 	/**
@@ -102,8 +113,9 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 		PropertyNames names = PropertyNames.ours();
 		Map<String, String> keys = new LinkedHashMap<>();
 		for (Map.Entry<String, GrpcClientProperties.Channel> entry : this.boots.entrySet()) {
-			keys.put(entry.getKey(), entry.getKey());
-			names = merge(merged, names, entry.getKey(), entry.getKey(), entry.getValue());
+			String name = ChannelNames.configured(entry.getKey());
+			keys.put(entry.getKey(), name);
+			names = merge(merged, names, name, entry.getKey(), entry.getValue());
 		}
 		if (!this.boots.containsKey(FALLBACK)) {
 			// what Spring Boot applies to targets when no channel 'default' is configured
@@ -165,18 +177,52 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 				channel.settings().timeout().effective());
 	}
 
-	/** A new tracked channel for {@code nameOrTarget}, with the settings Spring Boot applies to it. */
+	/** The tracked channel for {@code nameOrTarget}: the one of its name if there is one, else a new one. */
 	private TrackedChannel track(String nameOrTarget) {
-		String key = this.boots.containsKey(nameOrTarget) ? nameOrTarget : FALLBACK;
-		ChannelKeepAliveSettings resolved = this.settings.get(key);
-		ChannelKeepAliveSettings settings = new ChannelKeepAliveSettings(nameOrTarget, resolved.target(),
-				resolved.time(), resolved.timeout(), resolved.withoutCalls(), null);
-		TrackedChannel channel = new TrackedChannel(settings, null,
-				ConnectionTracker.create(ConnectionTracker.Side.CLIENT, nameOrTarget, null, null));
-		this.channels.put(nameOrTarget, channel);
-		logOverrides(nameOrTarget, null, key);
+		boolean configured = this.boots.containsKey(nameOrTarget);
+		String key = configured ? nameOrTarget : FALLBACK;
+		String target = configured ? null : this.environment.resolvePlaceholders(nameOrTarget);
+		String name = configured ? ChannelNames.configured(nameOrTarget) : this.names.forTarget(target);
+		TrackedChannel channel;
+		synchronized (this.channels) {
+			TrackedChannel existing = this.channels.get(name);
+			if (existing != null) {
+				return existing;
+			}
+			ChannelKeepAliveSettings resolved = this.settings.get(key);
+			String shownTarget = configured ? resolved.target() : name.equals(this.names.overflow())
+					? "(targets beyond the first " + ChannelNames.MAX_TARGET_NAMES + ")" : target;
+			ChannelKeepAliveSettings settings = new ChannelKeepAliveSettings(name, shownTarget, resolved.time(),
+					resolved.timeout(), resolved.withoutCalls(), null);
+			channel = new TrackedChannel(settings, null,
+					ConnectionTracker.create(ConnectionTracker.Side.CLIENT, name, null, null));
+			this.channels.put(name, channel);
+		}
+		logOverrides(name, target, key);
+		if (target != null) {
+			explainSameTarget(target, name);
+		}
 		this.listeners.forEach((listener) -> listener.accept(channel));
 		return channel;
+	}
+
+	/**
+	 * Tells, once per tracked name, that a target equal to a configured channel's target is
+	 * not that channel: Spring Boot matches the string given to {@code createChannel}
+	 * against its channel names only, so it applies {@code spring.grpc.client.channel.default.*}
+	 * to a target, not the properties of a channel with that target.
+	 */
+	private void explainSameTarget(String target, String name) {
+		String derived = ChannelNames.fromTarget(target);
+		this.settings.forEach((key, settings) -> {
+			if (!FALLBACK.equals(key) && derived.equals(ChannelNames.fromTarget(settings.target()))) {
+				logger.info("Spring Boot's gRPC channel for target '" + target + "' is tracked as '" + name
+						+ "', apart from channel '" + key + "' with the same target: Spring Boot applies "
+						+ BootKeepAliveProperties.channelProperty(FALLBACK, "*") + " to a target, not "
+						+ BootKeepAliveProperties.channelProperty(key, "*") + "; createChannel(\"" + key
+						+ "\") uses those");
+			}
+		});
 	}
 
 	/** Logs, once per tracked name, each of our options that overrides Spring Boot's. */

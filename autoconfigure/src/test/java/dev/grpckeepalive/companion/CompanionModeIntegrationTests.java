@@ -1,8 +1,11 @@
 package dev.grpckeepalive.companion;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import com.jayway.jsonpath.DocumentContext;
 import com.jayway.jsonpath.JsonPath;
@@ -228,6 +231,96 @@ class CompanionModeIntegrationTests {
 			.contains("spring.grpc.client.channel.x.keepalive.timeout: Use a positive duration such as 30s, or remove"
 					+ " the property for Spring Boot's default of 20s.")
 			.doesNotContain("grpc.keepalive.client.channels");
+	}
+
+	/**
+	 * {@code createChannel} with a target instead of a channel name, as Spring Boot allows:
+	 * the channel works and is tracked under a name derived from the target, and however many
+	 * targets an application dials, the {@code channel} tag keeps a bounded set of values.
+	 */
+	@Test
+	void channelsCreatedFromTargetsWorkAndAreTrackedUnderBoundedNames(CapturedOutput output) throws Exception {
+		try (ConfigurableApplicationContext upstream = TestApps.server();
+				ConfigurableApplicationContext app = TestApps.withBootGrpc("spring.grpc.server.enabled=false",
+						"grpc.keepalive.server.enabled=false",
+						"spring.grpc.client.channel.upstream.target=static://127.0.0.1:" + TestApps.port(upstream))) {
+			int port = TestApps.port(upstream);
+			GrpcChannelFactory factory = app.getBean(GrpcChannelFactory.class);
+			MeterRegistry meters = app.getBean(MeterRegistry.class);
+			Map<String, String> targets = Map.of("static://127.0.0.1:" + port, "127.0.0.1:" + port,
+					"dns:///127.0.0.1:" + port, "dns:127.0.0.1:" + port, "localhost:" + port, "localhost:" + port);
+			for (Map.Entry<String, String> target : targets.entrySet()) {
+				ManagedChannel channel = factory.createChannel(target.getKey());
+				assertThat(TestServiceGrpc.newBlockingStub(channel).echo(HELLO).getText()).isEqualTo("companion");
+				String name = target.getValue();
+				assertThat(meters.get("grpc.keepalive.connections.active")
+					.tags("side", "client", "channel", name)
+					.gauge()
+					.value()).as(name).isEqualTo(1);
+				DocumentContext summary = Http.json(app, "/actuator/grpckeepalive");
+				assertThat(summary.read("$.channels['" + name + "'].target", String.class)).isEqualTo(target.getKey());
+				assertThat(summary.read("$.channels['" + name + "'].connections.active", Integer.class)).isEqualTo(1);
+				assertThat(summary.read("$.channels['" + name + "'].settings.time.effective", String.class))
+					.as("Spring Boot's stock keepalive for a target").isEqualTo("5m");
+				DocumentContext health = JsonPath.parse(Http.get(app, "/actuator/health/grpcKeepalive/" + name).body());
+				assertThat(health.read("$.status", String.class)).isEqualTo("UP");
+			}
+			assertThat(output).contains("Spring Boot's gRPC channel for target 'static://127.0.0.1:" + port
+					+ "' is tracked as '127.0.0.1:" + port + "', apart from channel 'upstream' with the same target");
+
+			for (int i = 0; i < 3 * ChannelNames.MAX_TARGET_NAMES; i++) {
+				factory.createChannel("static://host-" + i + ".invalid:9090");
+			}
+			Set<String> tags = new HashSet<>();
+			meters.find("grpc.keepalive.connections.active")
+				.tag("side", "client")
+				.gauges()
+				.forEach((gauge) -> tags.add(gauge.getId().getTag("channel")));
+			assertThat(tags).hasSize(ChannelNames.MAX_TARGET_NAMES + 1)
+				.containsAll(targets.values())
+				.contains("host-0.invalid:9090", ChannelNames.OVERFLOW)
+				.doesNotContain("host-" + (3 * ChannelNames.MAX_TARGET_NAMES - 1) + ".invalid:9090");
+			DocumentContext summary = Http.json(app, "/actuator/grpckeepalive");
+			assertThat(summary.read("$.channels.other.target", String.class)).startsWith("(targets beyond the first");
+		}
+	}
+
+	/**
+	 * A channel created again under the same name joins the first one's tracker, the one its
+	 * meters were bound to: the gauge counts the second channel's connection.
+	 */
+	@Test
+	void channelCreatedTwiceKeepsItsMetersOnTheLiveTracker() throws Exception {
+		try (ConfigurableApplicationContext upstream = TestApps.server();
+				ConfigurableApplicationContext app = TestApps.withBootGrpc("spring.grpc.server.enabled=false",
+						"grpc.keepalive.server.enabled=false",
+						"spring.grpc.client.channel.upstream.target=static://127.0.0.1:" + TestApps.port(upstream))) {
+			GrpcChannelFactory factory = app.getBean(GrpcChannelFactory.class);
+			MeterRegistry meters = app.getBean(MeterRegistry.class);
+			String target = "static://127.0.0.1:" + TestApps.port(upstream);
+			for (String nameOrTarget : List.of("upstream", target)) {
+				String name = nameOrTarget.equals("upstream") ? "upstream" : "127.0.0.1:" + TestApps.port(upstream);
+				ManagedChannel first = factory.createChannel(nameOrTarget);
+				assertThat(TestServiceGrpc.newBlockingStub(first).echo(HELLO).getText()).isEqualTo("companion");
+				assertThat(activeConnections(meters, name)).isEqualTo(1);
+				first.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+				await().atMost(Duration.ofSeconds(5)).until(() -> activeConnections(meters, name) == 0);
+
+				ManagedChannel second = factory.createChannel(nameOrTarget);
+				assertThat(TestServiceGrpc.newBlockingStub(second).echo(HELLO).getText()).isEqualTo("companion");
+				assertThat(activeConnections(meters, name)).as(name).isEqualTo(1);
+				DocumentContext summary = Http.json(app, "/actuator/grpckeepalive");
+				assertThat(summary.read("$.channels['" + name + "'].connections.active", Integer.class)).isEqualTo(1);
+				assertThat(summary.read("$.channels['" + name + "'].connections.opened", Integer.class)).isEqualTo(2);
+			}
+		}
+	}
+
+	private static double activeConnections(MeterRegistry meters, String channel) {
+		return meters.get("grpc.keepalive.connections.active")
+			.tags("side", "client", "channel", channel)
+			.gauge()
+			.value();
 	}
 
 	private static int bootPort(ConfigurableApplicationContext app) {
