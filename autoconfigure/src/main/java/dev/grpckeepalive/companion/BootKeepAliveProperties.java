@@ -5,15 +5,25 @@ import java.time.Duration;
 import org.apache.commons.logging.Log;
 import org.jspecify.annotations.Nullable;
 
+import dev.grpckeepalive.config.DurationFormat;
+
 import org.springframework.boot.context.properties.bind.Bindable;
 import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.core.env.Environment;
 
 /**
- * Reads a keepalive option as the application set it: one of this starter's properties when
- * set explicitly, otherwise Spring Boot's own {@code spring.grpc.*} property, otherwise
- * Spring Boot's default. This starter's properties win, and each one that overrides a
- * Spring Boot value is logged.
+ * Reads the keepalive options of companion mode: this starter's {@code grpc.keepalive.*}
+ * property when the application set it, and Spring Boot's own {@code spring.grpc.*}
+ * properties as Spring Boot reads them. This starter's properties win, and each one that
+ * overrides a Spring Boot value is logged.
+ *
+ * <p>Spring Boot's values are bound into Spring Boot's own properties classes
+ * ({@code GrpcServerProperties}, {@code GrpcClientProperties}), never property by property
+ * into a plain {@link Duration}: those classes declare {@code @DurationUnit(SECONDS)}, so a
+ * bare {@code spring.grpc.server.keepalive.timeout: 20} is 20 seconds, where a bare number
+ * under {@code grpc.keepalive} is milliseconds. Binding the classes themselves also gives
+ * Spring Boot's defaults and its map keys for channel names.
  */
 final class BootKeepAliveProperties {
 
@@ -26,27 +36,53 @@ final class BootKeepAliveProperties {
 		this.logger = logger;
 	}
 
-	/** This starter's value, if the application set the property. */
+	/**
+	 * Spring Boot's properties object bound from {@code prefix} exactly as Spring Boot binds
+	 * it (units, defaults, map keys), or with Spring Boot's defaults when nothing is set.
+	 */
+	<T> T boots(String prefix, Class<T> type) {
+		return this.binder.bindOrCreate(prefix, Bindable.of(type));
+	}
+
+	/**
+	 * This starter's value, if the application set the property. A bare number is
+	 * milliseconds, the default unit of a {@link Duration} and the one of every
+	 * {@code grpc.keepalive.*} duration.
+	 */
 	<T> @Nullable T ours(String property, Class<T> type) {
 		return this.binder.bind(property, Bindable.of(type)).orElse(null);
 	}
 
-	/** The value in force: ours if set, else Spring Boot's property, else Spring Boot's default. */
-	<T> @Nullable T value(String ours, String boots, Class<T> type, @Nullable T bootsDefault) {
-		T value = ours(ours, type);
-		return (value != null) ? value : this.binder.bind(boots, Bindable.of(type)).orElse(bootsDefault);
-	}
-
 	/** Logs that this starter's property overrides Spring Boot's, naming both values. */
 	void logOverride(String ours, Object value, String boots, @Nullable Object bootsValue, String where) {
-		Object replaced = this.binder.bind(boots, Bindable.of(Object.class)).orElse(bootsValue);
 		this.logger.info(ours + "=" + format(value) + " applied to " + where + " (overrides " + boots + "="
-				+ format(replaced) + ")");
+				+ format(bootsValue) + ")");
 	}
 
-	private static String format(@Nullable Object value) {
+	/** What applies when the user removes a Spring Boot property, for the fix in a failure report. */
+	static String bootsDefault(@Nullable Object value) {
+		return (value != null) ? "Spring Boot's default of " + format(value) : "Spring Boot's default (none)";
+	}
+
+	/**
+	 * The name of a property of Spring Boot's channel {@code key}, such as
+	 * {@code spring.grpc.client.channel.orders.keepalive.time}. Only ever called with a key
+	 * of Spring Boot's channel map (or {@code default}), never with a target: a key that is
+	 * no plain name element (dots, upper case, ...) is written in brackets, as Spring Boot
+	 * accepts it.
+	 */
+	static String channelProperty(String key, String suffix) {
+		String element = (ConfigurationPropertyName.isValid(key) && key.indexOf('.') < 0) ? "." + key
+				: "[" + key + "]";
+		return "spring.grpc.client.channel" + element + "." + suffix;
+	}
+
+	static String format(@Nullable Object value) {
+		if (value == null) {
+			return "none";
+		}
 		if (value instanceof Duration duration) {
-			return dev.grpckeepalive.config.DurationFormat.format(duration);
+			return DurationFormat.format(duration);
 		}
 		return String.valueOf(value);
 	}

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import org.apache.commons.logging.Log;
@@ -19,12 +20,14 @@ import dev.grpckeepalive.client.TrackedChannels;
 import dev.grpckeepalive.config.ChannelKeepAliveSettings;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.KeepAliveSettings;
+import dev.grpckeepalive.config.PropertyNames;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.frame.ConnectionInstrumentation;
 import dev.grpckeepalive.frame.FrameObservingTransport;
 
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.boot.grpc.client.autoconfigure.GrpcClientProperties;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.core.env.Environment;
@@ -37,7 +40,23 @@ import static dev.grpckeepalive.config.DurationSetting.saturatedNanos;
  * Spring Boot's channel properties, applies the {@code grpc.keepalive.client.defaults.*}
  * options the application set (they win over {@code spring.grpc.client.channel.<name>.keepalive.*}),
  * and installs connection tracking and the frame observer on every channel Spring Boot
- * creates; each such channel then shows in the endpoint, health and meters by its name.
+ * creates; each such channel then shows in the endpoint, health and meters.
+ *
+ * <p>Spring Boot calls the customizer with the string {@code createChannel} was given: a
+ * channel name or a target. As Spring Boot does, a key of {@code spring.grpc.client.channel}
+ * is that channel, with its properties; anything else is a target, which Spring Boot builds
+ * with the properties of the channel {@code default} (or its stock defaults). Targets are
+ * tracked under bounded names, see {@link ChannelNames}. Property names are only ever built
+ * from configured keys, never from a target.
+ *
+ * <p>There is one tracker per name, created with the first channel of that name and reused
+ * by every later one: the meters bound to it (once, when it appears) keep counting the
+ * connections of every channel of that name. Every channel of one name has the same
+ * settings, since they are worked out per configured channel and once for all targets.
+ *
+ * <p>The settings of every configured channel and of targets are worked out, validated and
+ * warned about at startup, from Spring Boot's own {@link GrpcClientProperties} (a bare
+ * number is seconds there), each reported under the property it came from.
  */
 final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChannelBuilder>, TrackedChannels,
 		ApplicationListener<ContextClosedEvent>, DisposableBean {
@@ -46,71 +65,197 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 
 	private static final String OURS = GrpcKeepAliveProperties.PREFIX + ".client.defaults.";
 
+	/** Spring Boot's channel whose properties apply to every target without a channel of its own. */
+	private static final String FALLBACK = "default";
+
 	private final Environment environment;
 
 	private final BootKeepAliveProperties properties;
 
 	private final @Nullable FrameObservingTransport transport;
 
+	private final Map<String, GrpcClientProperties.Channel> boots;
+
+	private final @Nullable Duration oursTime;
+
+	private final @Nullable Duration oursTimeout;
+
+	private final @Nullable Boolean oursWithoutCalls;
+
+	/** The settings of each configured channel by Spring Boot's key, and of targets under {@link #FALLBACK}. */
+	private final Map<String, ChannelKeepAliveSettings> settings;
+
+	private final ChannelNames names;
+
 	private final Map<String, TrackedChannel> channels = Collections.synchronizedMap(new LinkedHashMap<>());
 
 	private final List<Consumer<TrackedChannel>> listeners = new CopyOnWriteArrayList<>();
 
-	private final List<ConnectionTracker> trackers = new CopyOnWriteArrayList<>();
+	/** The writer side of each tracked channel, by name: what the instrumentation feeds and shutdown marks. */
+	private final Map<String, ConnectionTracker> trackers = new java.util.concurrent.ConcurrentHashMap<>();
 
 	CompanionChannels(Environment environment, GrpcKeepAliveProperties keepAlive) {
 		this.environment = environment;
 		this.properties = new BootKeepAliveProperties(environment, logger);
 		this.transport = keepAlive.getFrames().isEnabled() ? FrameObservingTransport.forChannels() : null;
+		this.boots = Map.copyOf(this.properties.boots("spring.grpc.client", GrpcClientProperties.class).getChannel());
+		this.oursTime = this.properties.ours(OURS + "time", Duration.class);
+		this.oursTimeout = this.properties.ours(OURS + "timeout", Duration.class);
+		this.oursWithoutCalls = this.properties.ours(OURS + "without-calls", Boolean.class);
+		this.settings = inForce();
+		this.names = new ChannelNames(
+				this.boots.keySet().stream().map(ChannelNames::configured).collect(Collectors.toSet()));
 	}
 
-	/** Spring Boot passes the name it was asked for: the channel name, or a target. */
-	@Override
-	public void customize(String name, NettyChannelBuilder builder) {
-		String boots = "spring.grpc.client.channel." + name + ".keepalive.";
-		String where = "Spring Boot's gRPC channel '" + name + "'";
-		Duration time = this.properties.ours(OURS + "time", Duration.class);
-		if (time != null) {
-			builder.keepAliveTime(saturatedNanos(time), TimeUnit.NANOSECONDS);
-			this.properties.logOverride(OURS + "time", time, boots + "time", Duration.ofMinutes(5), where);
-		}
-		Duration timeout = this.properties.ours(OURS + "timeout", Duration.class);
-		if (timeout != null) {
-			builder.keepAliveTimeout(saturatedNanos(timeout), TimeUnit.NANOSECONDS);
-			this.properties.logOverride(OURS + "timeout", timeout, boots + "timeout", Duration.ofSeconds(20), where);
-		}
-		Boolean withoutCalls = this.properties.ours(OURS + "without-calls", Boolean.class);
-		if (withoutCalls != null) {
-			builder.keepAliveWithoutCalls(withoutCalls);
-			this.properties.logOverride(OURS + "without-calls", withoutCalls, boots + "without-calls", false, where);
-		}
-		ChannelKeepAliveSettings settings = settings(name, boots);
-		ConnectionTracker tracker = ConnectionTracker.create(Side.CLIENT, name, null, null);
-		ConnectionInstrumentation.install(builder, tracker, this.transport, settings.timeout().effective());
-		this.trackers.add(tracker);
-		TrackedChannel channel = new TrackedChannel(settings, null, tracker);
-		this.channels.put(name, channel);
-		this.listeners.forEach((listener) -> listener.accept(channel));
-	}
-
-	/** The channel's options in force, validated like this starter's own. */
-	private ChannelKeepAliveSettings settings(String name, String boots) {
+	/**
+	 * The options in force on each configured channel and on targets, validated like this
+	 * starter's own, all at once so that one report lists every invalid value. Each value
+	 * taken from Spring Boot is reported under its {@code spring.grpc.client.channel.*} name.
+	 */
+	private Map<String, ChannelKeepAliveSettings> inForce() {
 		GrpcKeepAliveProperties merged = new GrpcKeepAliveProperties();
+		PropertyNames names = PropertyNames.ours();
+		Map<String, String> keys = new LinkedHashMap<>();
+		for (Map.Entry<String, GrpcClientProperties.Channel> entry : this.boots.entrySet()) {
+			String name = ChannelNames.configured(entry.getKey());
+			keys.put(entry.getKey(), name);
+			names = merge(merged, names, name, entry.getKey(), entry.getValue());
+		}
+		if (!this.boots.containsKey(FALLBACK)) {
+			// what Spring Boot applies to targets when no channel 'default' is configured
+			keys.put(FALLBACK, FALLBACK);
+			names = merge(merged, names, FALLBACK, FALLBACK, new GrpcClientProperties.Channel());
+		}
+		KeepAliveSettings resolved = KeepAliveSettings.resolve(merged, names);
+		Map<String, ChannelKeepAliveSettings> settings = new LinkedHashMap<>();
+		keys.forEach((key, name) -> settings.put(key, resolved.channel(name)));
+		return Map.copyOf(settings);
+	}
+
+	/** Adds Spring Boot's channel {@code key} to {@code merged} as channel {@code name}, with ours winning. */
+	private PropertyNames merge(GrpcKeepAliveProperties merged, PropertyNames names, String name, String key,
+			GrpcClientProperties.Channel boots) {
+		GrpcClientProperties.Channel stock = new GrpcClientProperties.Channel();
+		String ours = GrpcKeepAliveProperties.PREFIX + ".client.channels." + name + ".";
 		GrpcKeepAliveProperties.Channel channel = new GrpcKeepAliveProperties.Channel();
-		channel.setTarget(this.environment.getProperty("spring.grpc.client.channel." + name + ".target", name));
-		channel.setTime(this.properties.value(OURS + "time", boots + "time", Duration.class, Duration.ofMinutes(5)));
-		channel.setTimeout(
-				this.properties.value(OURS + "timeout", boots + "timeout", Duration.class, Duration.ofSeconds(20)));
+		channel.setTarget(this.environment.resolvePlaceholders(boots.getTarget()));
+		PropertyNames merging = names.with(ours + "target", BootKeepAliveProperties.channelProperty(key, "target"),
+				BootKeepAliveProperties.bootsDefault(stock.getTarget()));
+		channel.setTime((this.oursTime != null) ? this.oursTime : boots.getKeepalive().getTime());
+		merging = source(merging, ours, "time", this.oursTime, key, stock.getKeepalive().getTime());
+		channel.setTimeout((this.oursTimeout != null) ? this.oursTimeout : boots.getKeepalive().getTimeout());
+		merging = source(merging, ours, "timeout", this.oursTimeout, key, stock.getKeepalive().getTimeout());
 		channel.setWithoutCalls(
-				this.properties.value(OURS + "without-calls", boots + "without-calls", Boolean.class, false));
+				(this.oursWithoutCalls != null) ? this.oursWithoutCalls : boots.getKeepalive().isWithoutCalls());
 		merged.getClient().getChannels().put(name, channel);
-		return KeepAliveSettings.resolve(merged).channel(name);
+		return merging;
+	}
+
+	/**
+	 * Names the source of the keepalive {@code option} of a merged channel: ours when the
+	 * application set it, else the property of Spring Boot's channel {@code key}.
+	 */
+	private static PropertyNames source(PropertyNames names, String merged, String option,
+			@Nullable Object oursValue, String key, @Nullable Object bootsDefault) {
+		String boots = BootKeepAliveProperties.channelProperty(key, "keepalive." + option);
+		if (oursValue != null) {
+			return names.with(merged + option, OURS + option, "the value of " + boots);
+		}
+		return names.with(merged + option, boots, BootKeepAliveProperties.bootsDefault(bootsDefault));
+	}
+
+	/** Spring Boot passes the name it was asked for: a configured channel's name, or a target. */
+	@Override
+	public void customize(String nameOrTarget, NettyChannelBuilder builder) {
+		if (this.oursTime != null) {
+			builder.keepAliveTime(saturatedNanos(this.oursTime), TimeUnit.NANOSECONDS);
+		}
+		if (this.oursTimeout != null) {
+			builder.keepAliveTimeout(saturatedNanos(this.oursTimeout), TimeUnit.NANOSECONDS);
+		}
+		if (this.oursWithoutCalls != null) {
+			builder.keepAliveWithoutCalls(this.oursWithoutCalls);
+		}
+		TrackedChannel channel = track(nameOrTarget);
+		ConnectionInstrumentation.install(builder, this.trackers.get(channel.settings().name()), this.transport,
+				channel.settings().timeout().effective());
+	}
+
+	/** The tracked channel for {@code nameOrTarget}: the one of its name if there is one, else a new one. */
+	private TrackedChannel track(String nameOrTarget) {
+		boolean configured = this.boots.containsKey(nameOrTarget);
+		String key = configured ? nameOrTarget : FALLBACK;
+		String target = configured ? null : this.environment.resolvePlaceholders(nameOrTarget);
+		String name = configured ? ChannelNames.configured(nameOrTarget) : this.names.forTarget(target);
+		TrackedChannel channel;
+		synchronized (this.channels) {
+			TrackedChannel existing = this.channels.get(name);
+			if (existing != null) {
+				return existing;
+			}
+			ChannelKeepAliveSettings resolved = this.settings.get(key);
+			String shownTarget = configured ? resolved.target() : name.equals(this.names.overflow())
+					? "(targets beyond the first " + ChannelNames.MAX_TARGET_NAMES + ")" : target;
+			ChannelKeepAliveSettings settings = new ChannelKeepAliveSettings(name, shownTarget, resolved.time(),
+					resolved.timeout(), resolved.withoutCalls(), null);
+			ConnectionTracker tracker = ConnectionTracker.create(Side.CLIENT, name, null, null);
+			channel = new TrackedChannel(settings, null, tracker);
+			this.trackers.put(name, tracker);
+			this.channels.put(name, channel);
+		}
+		logOverrides(name, target, key);
+		if (target != null) {
+			explainSameTarget(target, name);
+		}
+		this.listeners.forEach((listener) -> listener.accept(channel));
+		return channel;
+	}
+
+	/**
+	 * Tells, once per tracked name, that a target equal to a configured channel's target is
+	 * not that channel: Spring Boot matches the string given to {@code createChannel}
+	 * against its channel names only, so it applies {@code spring.grpc.client.channel.default.*}
+	 * to a target, not the properties of a channel with that target.
+	 */
+	private void explainSameTarget(String target, String name) {
+		String derived = ChannelNames.fromTarget(target);
+		this.settings.forEach((key, settings) -> {
+			if (!FALLBACK.equals(key) && derived.equals(ChannelNames.fromTarget(settings.target()))) {
+				logger.info("Spring Boot's gRPC channel for target '" + target + "' is tracked as '" + name
+						+ "', apart from channel '" + key + "' with the same target: Spring Boot applies "
+						+ BootKeepAliveProperties.channelProperty(FALLBACK, "*") + " to a target, not "
+						+ BootKeepAliveProperties.channelProperty(key, "*") + "; createChannel(\"" + key
+						+ "\") uses those");
+			}
+		});
+	}
+
+	/** Logs, once per tracked name, each of our options that overrides Spring Boot's. */
+	private void logOverrides(String name, @Nullable String target, String key) {
+		String where = "Spring Boot's gRPC channel '" + name + "'"
+				+ ((target != null) ? " (target " + target + ")" : "");
+		GrpcClientProperties.Channel.Keepalive boots = this.boots
+			.getOrDefault(key, new GrpcClientProperties.Channel())
+			.getKeepalive();
+		if (this.oursTime != null) {
+			this.properties.logOverride(OURS + "time", this.oursTime,
+					BootKeepAliveProperties.channelProperty(key, "keepalive.time"), boots.getTime(), where);
+		}
+		if (this.oursTimeout != null) {
+			this.properties.logOverride(OURS + "timeout", this.oursTimeout,
+					BootKeepAliveProperties.channelProperty(key, "keepalive.timeout"), boots.getTimeout(), where);
+		}
+		if (this.oursWithoutCalls != null) {
+			this.properties.logOverride(OURS + "without-calls", this.oursWithoutCalls,
+					BootKeepAliveProperties.channelProperty(key, "keepalive.without-calls"), boots.isWithoutCalls(),
+					where);
+		}
 	}
 
 	@Override
 	public Map<String, TrackedChannel> tracked() {
 		synchronized (this.channels) {
-			return Map.copyOf(this.channels);
+			return Collections.unmodifiableMap(new LinkedHashMap<>(this.channels));
 		}
 	}
 
@@ -121,7 +266,7 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 
 	@Override
 	public void onApplicationEvent(ContextClosedEvent event) {
-		this.trackers.forEach(ConnectionTracker::shutdownStarted);
+		this.trackers.values().forEach(ConnectionTracker::shutdownStarted);
 	}
 
 	/** Runs after Spring Boot's channel factory, which depends on this customizer, closed its channels. */

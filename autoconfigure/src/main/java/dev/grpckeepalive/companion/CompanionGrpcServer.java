@@ -1,8 +1,12 @@
 package dev.grpckeepalive.companion;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
 
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import org.apache.commons.logging.Log;
@@ -10,7 +14,9 @@ import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
+import dev.grpckeepalive.config.GrpcKeepAliveProperties.Server;
 import dev.grpckeepalive.config.KeepAliveSettings;
+import dev.grpckeepalive.config.PropertyNames;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
@@ -21,6 +27,8 @@ import dev.grpckeepalive.server.ObservedGrpcServer;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.grpc.server.autoconfigure.GrpcServerProperties;
+import org.springframework.boot.grpc.server.autoconfigure.GrpcServerProperties.Keepalive;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.core.env.Environment;
@@ -35,6 +43,11 @@ import static dev.grpckeepalive.config.DurationSetting.saturatedNanos;
  * application set (they win over {@code spring.grpc.server.keepalive.*}), and installs
  * connection tracking and the frame observer; and the {@link ObservedGrpcServer} the
  * endpoint, health and meters read.
+ *
+ * <p>The settings in force are this starter's value where the application set one, else
+ * Spring Boot's, read from Spring Boot's own {@link GrpcServerProperties} so that a bare
+ * number means seconds there as it does for Spring Boot. They are validated like this
+ * starter's own, and warnings and failure reports name the property each value came from.
  */
 final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBuilder>, ObservedGrpcServer,
 		ApplicationListener<ContextClosedEvent>, DisposableBean {
@@ -47,9 +60,34 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 
 	private static final String WHERE = "Spring Boot's gRPC server";
 
+	/** Every duration option, as this starter and Spring Boot name it. */
+	private static final List<DurationOption> DURATIONS = List.of(
+			new DurationOption("time", "time", Keepalive::getTime, Server::setTime,
+					NettyServerBuilder::keepAliveTime),
+			new DurationOption("timeout", "timeout", Keepalive::getTimeout, Server::setTimeout,
+					NettyServerBuilder::keepAliveTimeout),
+			new DurationOption("permit-time", "permit.time", (boots) -> boots.getPermit().getTime(),
+					Server::setPermitTime, NettyServerBuilder::permitKeepAliveTime),
+			new DurationOption("max-connection-idle", "connection.max-idle-time",
+					(boots) -> boots.getConnection().getMaxIdleTime(), Server::setMaxConnectionIdle,
+					NettyServerBuilder::maxConnectionIdle),
+			new DurationOption("max-connection-age", "connection.max-age",
+					(boots) -> boots.getConnection().getMaxAge(), Server::setMaxConnectionAge,
+					NettyServerBuilder::maxConnectionAge),
+			new DurationOption("max-connection-age-grace", "connection.grace-period",
+					(boots) -> boots.getConnection().getGracePeriod(), Server::setMaxConnectionAgeGrace,
+					NettyServerBuilder::maxConnectionAgeGrace));
+
 	private final BootKeepAliveProperties properties;
 
 	private final ObjectProvider<GrpcServerLifecycle> lifecycle;
+
+	private final Keepalive boots;
+
+	/** The options the application set under {@code grpc.keepalive.server}, by our name. */
+	private final Map<String, Duration> ours = new LinkedHashMap<>();
+
+	private final @Nullable Boolean oursPermitWithoutCalls;
 
 	private final ServerKeepAliveSettings settings;
 
@@ -61,63 +99,66 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 			ObjectProvider<GrpcServerLifecycle> lifecycle) {
 		this.properties = new BootKeepAliveProperties(environment, logger);
 		this.lifecycle = lifecycle;
-		this.settings = KeepAliveSettings.resolve(inForce()).server();
+		this.boots = this.properties.boots("spring.grpc.server", GrpcServerProperties.class).getKeepalive();
+		for (DurationOption option : DURATIONS) {
+			Duration value = this.properties.ours(OURS + option.ours(), Duration.class);
+			if (value != null) {
+				this.ours.put(option.ours(), value);
+			}
+		}
+		this.oursPermitWithoutCalls = this.properties.ours(OURS + "permit-without-calls", Boolean.class);
+		this.settings = inForce();
 		this.connections = ConnectionTracker.create(Side.SERVER, "server",
 				this.settings.maxConnectionIdle().effective(), this.settings.maxConnectionAge().effective());
 		this.transport = keepAlive.getFrames().isEnabled() ? FrameObservingTransport.forServer() : null;
 	}
 
-	/** The options in force on Spring Boot's server, validated like this starter's own. */
-	private GrpcKeepAliveProperties inForce() {
+	/**
+	 * The options in force on Spring Boot's server, validated like this starter's own; each
+	 * value taken from Spring Boot is reported under its {@code spring.grpc.*} name.
+	 */
+	private ServerKeepAliveSettings inForce() {
 		GrpcKeepAliveProperties merged = new GrpcKeepAliveProperties();
 		GrpcKeepAliveProperties.Server server = merged.getServer();
-		server.setTime(duration("time", "time", Duration.ofHours(2)));
-		server.setTimeout(duration("timeout", "timeout", Duration.ofSeconds(20)));
-		server.setPermitTime(duration("permit-time", "permit.time", Duration.ofMinutes(5)));
-		Boolean withoutCalls = this.properties.value(OURS + "permit-without-calls", BOOTS + "permit.without-calls",
-				Boolean.class, false);
-		server.setPermitWithoutCalls(Boolean.TRUE.equals(withoutCalls));
-		server.setMaxConnectionIdle(duration("max-connection-idle", "connection.max-idle-time", null));
-		server.setMaxConnectionAge(duration("max-connection-age", "connection.max-age", null));
-		if (server.getMaxConnectionAge() != null) {
-			server.setMaxConnectionAgeGrace(
-					duration("max-connection-age-grace", "connection.grace-period", Duration.ofSeconds(30)));
+		Keepalive stock = new GrpcServerProperties().getKeepalive();
+		PropertyNames names = PropertyNames.ours();
+		for (DurationOption option : DURATIONS) {
+			Duration value = this.ours.get(option.ours());
+			if (value == null) {
+				value = option.boots().apply(this.boots);
+				names = names.with(OURS + option.ours(), BOOTS + option.bootsName(),
+						BootKeepAliveProperties.bootsDefault(option.boots().apply(stock)));
+			}
+			if (value != null || option.nullMeansInfinite()) {
+				option.merge().accept(server, value);
+			}
 		}
-		return merged;
-	}
-
-	private @Nullable Duration duration(String ours, String boots, @Nullable Duration bootsDefault) {
-		return this.properties.value(OURS + ours, BOOTS + boots, Duration.class, bootsDefault);
+		// Spring Boot always hands grpc-java its grace period (30s by default), which grpc-java
+		// ignores without a maximum age; this starter's validation would reject it as pointless
+		if (server.getMaxConnectionAge() == null) {
+			server.setMaxConnectionAgeGrace(null);
+		}
+		server.setPermitWithoutCalls((this.oursPermitWithoutCalls != null) ? this.oursPermitWithoutCalls
+				: this.boots.getPermit().isWithoutCalls());
+		return KeepAliveSettings.resolve(merged, names).server();
 	}
 
 	@Override
 	public void customize(NettyServerBuilder builder) {
-		applySet("time", "time", Duration.ofHours(2), (value) -> builder.keepAliveTime(saturatedNanos(value), TimeUnit.NANOSECONDS));
-		applySet("timeout", "timeout", Duration.ofSeconds(20),
-				(value) -> builder.keepAliveTimeout(saturatedNanos(value), TimeUnit.NANOSECONDS));
-		applySet("permit-time", "permit.time", Duration.ofMinutes(5),
-				(value) -> builder.permitKeepAliveTime(saturatedNanos(value), TimeUnit.NANOSECONDS));
-		applySet("max-connection-idle", "connection.max-idle-time", null,
-				(value) -> builder.maxConnectionIdle(saturatedNanos(value), TimeUnit.NANOSECONDS));
-		applySet("max-connection-age", "connection.max-age", null,
-				(value) -> builder.maxConnectionAge(saturatedNanos(value), TimeUnit.NANOSECONDS));
-		applySet("max-connection-age-grace", "connection.grace-period", Duration.ofSeconds(30),
-				(value) -> builder.maxConnectionAgeGrace(saturatedNanos(value), TimeUnit.NANOSECONDS));
-		Boolean permitWithoutCalls = this.properties.ours(OURS + "permit-without-calls", Boolean.class);
-		if (permitWithoutCalls != null) {
-			builder.permitKeepAliveWithoutCalls(permitWithoutCalls);
-			this.properties.logOverride(OURS + "permit-without-calls", permitWithoutCalls,
-					BOOTS + "permit.without-calls", false, WHERE);
+		for (DurationOption option : DURATIONS) {
+			Duration value = this.ours.get(option.ours());
+			if (value != null) {
+				option.apply().apply(builder, saturatedNanos(value), TimeUnit.NANOSECONDS);
+				this.properties.logOverride(OURS + option.ours(), value, BOOTS + option.bootsName(),
+						option.boots().apply(this.boots), WHERE);
+			}
+		}
+		if (this.oursPermitWithoutCalls != null) {
+			builder.permitKeepAliveWithoutCalls(this.oursPermitWithoutCalls);
+			this.properties.logOverride(OURS + "permit-without-calls", this.oursPermitWithoutCalls,
+					BOOTS + "permit.without-calls", this.boots.getPermit().isWithoutCalls(), WHERE);
 		}
 		ConnectionInstrumentation.install(builder, this.connections, this.transport, this.settings.timeout().effective());
-	}
-
-	private void applySet(String ours, String boots, @Nullable Duration bootsDefault, Consumer<Duration> apply) {
-		Duration value = this.properties.ours(OURS + ours, Duration.class);
-		if (value != null) {
-			apply.accept(value);
-			this.properties.logOverride(OURS + ours, value, BOOTS + boots, bootsDefault, WHERE);
-		}
 	}
 
 	@Override
@@ -154,6 +195,36 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 		if (this.transport != null) {
 			this.transport.close();
 		}
+	}
+
+	/** Calls one of {@link NettyServerBuilder}'s duration setters. */
+	@FunctionalInterface
+	private interface BuilderSetter {
+
+		void apply(NettyServerBuilder builder, long duration, TimeUnit unit);
+
+	}
+
+	/**
+	 * One duration option of the server.
+	 * @param ours the name below {@code grpc.keepalive.server.}
+	 * @param bootsName the name below {@code spring.grpc.server.keepalive.}
+	 * @param boots how to read Spring Boot's value
+	 * @param merge how to set the value in force on this starter's properties, for validation
+	 * @param apply how to hand this starter's value to grpc-java
+	 */
+	private record DurationOption(String ours, String bootsName, Function<Keepalive, @Nullable Duration> boots,
+			BiConsumer<GrpcKeepAliveProperties.Server, @Nullable Duration> merge, BuilderSetter apply) {
+
+		/**
+		 * Whether an unset value means no limit. Otherwise (time, timeout, permit time) Spring
+		 * Boot applies nothing when its value is unset, and grpc-java's default stays, which is
+		 * also the default of this starter's properties.
+		 */
+		boolean nullMeansInfinite() {
+			return this.ours.startsWith("max-connection");
+		}
+
 	}
 
 }

@@ -25,7 +25,8 @@ public final class GrpcKeepAliveCompanionAutoConfiguration {
 
 	@Configuration(proxyBeanMethods = false)
 	@ConditionalOnClass(name = { "org.springframework.grpc.server.ServerBuilderCustomizer",
-			"org.springframework.grpc.server.lifecycle.GrpcServerLifecycle" })
+			"org.springframework.grpc.server.lifecycle.GrpcServerLifecycle",
+			"org.springframework.boot.grpc.server.autoconfigure.GrpcServerProperties" })
 	@ConditionalOnBean(type = "org.springframework.grpc.server.lifecycle.GrpcServerLifecycle")
 	static class ServerCompanionConfiguration {
 
@@ -38,7 +39,8 @@ public final class GrpcKeepAliveCompanionAutoConfiguration {
 	}
 
 	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnClass(name = "org.springframework.grpc.client.GrpcChannelBuilderCustomizer")
+	@ConditionalOnClass(name = { "org.springframework.grpc.client.GrpcChannelBuilderCustomizer",
+			"org.springframework.boot.grpc.client.autoconfigure.GrpcClientProperties" })
 	@ConditionalOnBean(type = "org.springframework.grpc.client.GrpcChannelFactory")
 	static class ClientCompanionConfiguration {
 

@@ -10,7 +10,9 @@ import org.jspecify.annotations.Nullable;
  * some values silently (raises keepalive time to 10s, treats 1000 days as infinite, ...),
  * so the two can differ; both are kept so that they can be reported.
  *
- * @param property the full property name, such as {@code grpc.keepalive.server.time}
+ * @param property the full name of the property the value was read from, such as
+ * {@code grpc.keepalive.server.time}, or in companion mode {@code spring.grpc.server.keepalive.time}
+ * when the value came from Spring Boot's property
  * @param requested the configured value, or the gRPC default when none was configured;
  * {@code null} means disabled or infinite
  * @param effective the value grpc-java applies; {@code null} means disabled or infinite

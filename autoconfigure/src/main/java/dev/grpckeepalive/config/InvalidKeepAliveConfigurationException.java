@@ -4,7 +4,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 
 /**
- * Thrown at startup when {@code grpc.keepalive.*} holds values that cannot work. Carries
+ * Thrown at startup when {@code grpc.keepalive.*} (in companion mode, also Spring Boot's
+ * {@code spring.grpc.*} keepalive properties) holds values that cannot work. Carries
  * every violation found, not only the first, so that one restart fixes them all.
  * {@link InvalidKeepAliveConfigurationFailureAnalyzer} turns it into a readable report.
  */

@@ -30,7 +30,20 @@ public final class KeepAliveSettings {
 	 * @throws InvalidKeepAliveConfigurationException listing every invalid value
 	 */
 	public static KeepAliveSettings resolve(GrpcKeepAliveProperties properties) {
-		return new KeepAliveSettingsResolver(properties).resolve();
+		return resolve(properties, PropertyNames.ours());
+	}
+
+	/**
+	 * Like {@link #resolve(GrpcKeepAliveProperties)} for properties some of whose values
+	 * were read from elsewhere: warnings, violations and each {@link DurationSetting} name
+	 * the property a value was read from.
+	 * @param properties the values
+	 * @param names where the values were read from
+	 * @return the settings
+	 * @throws InvalidKeepAliveConfigurationException listing every invalid value
+	 */
+	public static KeepAliveSettings resolve(GrpcKeepAliveProperties properties, PropertyNames names) {
+		return new KeepAliveSettingsResolver(properties, names).resolve();
 	}
 
 	public ServerKeepAliveSettings server() {

@@ -15,6 +15,9 @@ import org.springframework.util.StringUtils;
 /**
  * Validates {@link GrpcKeepAliveProperties} as a whole, merges channel defaults, predicts
  * grpc-java's adjustments and logs one WARN for each value grpc-java will change or ignore.
+ * Every warning, violation and {@link DurationSetting} names the property through
+ * {@link PropertyNames}, so that a value companion mode read from {@code spring.grpc.*} is
+ * reported under the name the user wrote.
  */
 final class KeepAliveSettingsResolver {
 
@@ -26,12 +29,15 @@ final class KeepAliveSettingsResolver {
 
 	private final GrpcKeepAliveProperties properties;
 
+	private final PropertyNames names;
+
 	private final List<ConfigurationViolation> violations = new ArrayList<>();
 
 	private final List<String> warnings = new ArrayList<>();
 
-	KeepAliveSettingsResolver(GrpcKeepAliveProperties properties) {
+	KeepAliveSettingsResolver(GrpcKeepAliveProperties properties, PropertyNames names) {
 		this.properties = properties;
+		this.names = names;
 	}
 
 	KeepAliveSettings resolve() {
@@ -67,24 +73,24 @@ final class KeepAliveSettingsResolver {
 				"Use 0 to close in-flight calls (UNAVAILABLE) at once on shutdown, or a duration such as 30s.");
 		requirePositive(SERVER + "handshake-timeout", server.getHandshakeTimeout(), "the gRPC default of 120s");
 		if (server.getMaxConnectionAgeGrace() != null && server.getMaxConnectionAge() == null) {
+			String age = name(SERVER + "max-connection-age");
 			reject(SERVER + "max-connection-age-grace", format(server.getMaxConnectionAgeGrace()),
-					"has no effect without " + SERVER + "max-connection-age: the grace starts when a connection"
-							+ " reaches its maximum age",
-					"Set " + SERVER + "max-connection-age as well, or remove " + SERVER
-							+ "max-connection-age-grace.");
+					"has no effect without " + age + ": the grace starts when a connection reaches its maximum age",
+					"Set " + age + " as well, or remove " + name(SERVER + "max-connection-age-grace") + ".");
 		}
 		if (!this.violations.isEmpty()) {
 			return null;
 		}
-		return new ServerKeepAliveSettings(adjusted(GrpcJavaLimits.keepAliveTime(SERVER + "time", server.getTime())),
-				adjusted(GrpcJavaLimits.keepAliveTimeout(SERVER + "timeout", server.getTimeout())),
-				adjusted(GrpcJavaLimits.permitTime(SERVER + "permit-time", server.getPermitTime())),
+		return new ServerKeepAliveSettings(
+				adjusted(GrpcJavaLimits.keepAliveTime(name(SERVER + "time"), server.getTime())),
+				adjusted(GrpcJavaLimits.keepAliveTimeout(name(SERVER + "timeout"), server.getTimeout())),
+				adjusted(GrpcJavaLimits.permitTime(name(SERVER + "permit-time"), server.getPermitTime())),
 				server.isPermitWithoutCalls(),
-				adjusted(GrpcJavaLimits.maxConnectionIdleOrAge(SERVER + "max-connection-idle",
+				adjusted(GrpcJavaLimits.maxConnectionIdleOrAge(name(SERVER + "max-connection-idle"),
 						server.getMaxConnectionIdle())),
-				adjusted(GrpcJavaLimits.maxConnectionIdleOrAge(SERVER + "max-connection-age",
+				adjusted(GrpcJavaLimits.maxConnectionIdleOrAge(name(SERVER + "max-connection-age"),
 						server.getMaxConnectionAge())),
-				adjusted(GrpcJavaLimits.maxConnectionAgeGrace(SERVER + "max-connection-age-grace",
+				adjusted(GrpcJavaLimits.maxConnectionAgeGrace(name(SERVER + "max-connection-age-grace"),
 						server.getMaxConnectionAgeGrace())));
 	}
 
@@ -98,8 +104,8 @@ final class KeepAliveSettingsResolver {
 		GrpcKeepAliveProperties.ChannelDefaults defaults = this.properties.getClient().getDefaults();
 		if (!StringUtils.hasText(channel.getTarget())) {
 			reject(prefix + "target", String.valueOf(channel.getTarget()), "is required: a channel needs a target",
-					"Set " + prefix + "target to a gRPC target such as 'localhost:9090' or 'dns:///orders:443',"
-							+ " or remove the channel.");
+					"Set " + name(prefix + "target") + " to a gRPC target such as 'localhost:9090' or"
+							+ " 'dns:///orders:443', or remove the channel.");
 		}
 		else if (containsWhitespace(channel.getTarget())) {
 			reject(prefix + "target", channel.getTarget(), "contains white space, which no gRPC target can",
@@ -114,12 +120,12 @@ final class KeepAliveSettingsResolver {
 		Duration timeout = (channel.getTimeout() != null) ? channel.getTimeout() : defaults.getTimeout();
 		boolean withoutCalls = (channel.getWithoutCalls() != null) ? channel.getWithoutCalls()
 				: defaults.isWithoutCalls();
-		String timeProperty = (channel.getTime() != null) ? prefix + "time" : DEFAULTS + "time";
-		String timeoutProperty = (channel.getTimeout() != null) ? prefix + "timeout" : DEFAULTS + "timeout";
+		String timeProperty = name((channel.getTime() != null) ? prefix + "time" : DEFAULTS + "time");
+		String timeoutProperty = name((channel.getTimeout() != null) ? prefix + "timeout" : DEFAULTS + "timeout");
 		DurationSetting timeSetting = adjusted(GrpcJavaLimits.keepAliveTime(timeProperty, time));
 		if (withoutCalls && !timeSetting.isEnabled()) {
 			this.warnings.add("Channel '" + name + "' sets without-calls=true but has no keepalive time, so it sends"
-					+ " no keepalive pings at all; set " + prefix + "time or " + DEFAULTS + "time");
+					+ " no keepalive pings at all; set " + name(prefix + "time") + " or " + name(DEFAULTS + "time"));
 		}
 		return new ChannelKeepAliveSettings(name, channel.getTarget(), timeSetting,
 				adjusted(GrpcJavaLimits.keepAliveTimeout(timeoutProperty, timeout)), withoutCalls,
@@ -140,7 +146,8 @@ final class KeepAliveSettingsResolver {
 	private void requirePositive(String property, @Nullable Duration value, String whenRemoved) {
 		if (value != null && (value.isZero() || value.isNegative())) {
 			reject(property, format(value), "must be a positive duration; grpc-java rejects zero and negative values",
-					"Use a positive duration such as 30s, or remove the property for " + whenRemoved + ".");
+					"Use a positive duration such as 30s, or remove the property for "
+							+ this.names.whenRemoved(property, whenRemoved) + ".");
 		}
 	}
 
@@ -150,8 +157,13 @@ final class KeepAliveSettingsResolver {
 		}
 	}
 
+	/** Rejects the value of {@code property}, one of ours, reported under the name it was read from. */
 	private void reject(String property, String value, String problem, String fix) {
-		this.violations.add(new ConfigurationViolation(property, value, problem, fix));
+		this.violations.add(new ConfigurationViolation(name(property), value, problem, fix));
+	}
+
+	private String name(String ours) {
+		return this.names.name(ours);
 	}
 
 	private static boolean containsWhitespace(String value) {

@@ -13,6 +13,7 @@ import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /** Merging of channel defaults, gRPC defaults, and the values grpc-java adjusts. */
 @ExtendWith(OutputCaptureExtension.class)
@@ -98,6 +99,30 @@ class KeepAliveSettingsTests {
 		KeepAliveSettings.resolve(properties);
 
 		assertThat(output).contains("Channel 'quiet' sets without-calls=true but has no keepalive time");
+	}
+
+	@Test
+	void valuesReadFromElsewhereAreReportedUnderTheNameTheyWereReadFrom(CapturedOutput output) {
+		GrpcKeepAliveProperties properties = new GrpcKeepAliveProperties();
+		properties.getServer().setTime(Duration.ofSeconds(5));
+		properties.getServer().setTimeout(Duration.ofSeconds(-1));
+		PropertyNames names = PropertyNames.ours()
+			.with("grpc.keepalive.server.time", "spring.grpc.server.keepalive.time", "Spring Boot's default of 2h")
+			.with("grpc.keepalive.server.timeout", "spring.grpc.server.keepalive.timeout",
+					"Spring Boot's default of 20s");
+
+		assertThatExceptionOfType(InvalidKeepAliveConfigurationException.class)
+			.isThrownBy(() -> KeepAliveSettings.resolve(properties, names))
+			.satisfies((failure) -> assertThat(failure.getViolations()).singleElement().satisfies((violation) -> {
+				assertThat(violation.property()).isEqualTo("spring.grpc.server.keepalive.timeout");
+				assertThat(violation.fix()).endsWith("remove the property for Spring Boot's default of 20s.");
+			}));
+
+		properties.getServer().setTimeout(Duration.ofSeconds(20));
+		DurationSetting time = KeepAliveSettings.resolve(properties, names).server().time();
+		assertThat(time.property()).isEqualTo("spring.grpc.server.keepalive.time");
+		assertThat(output).contains("spring.grpc.server.keepalive.time=5s takes effect as 10s")
+			.doesNotContain("grpc.keepalive.server.time=");
 	}
 
 }
