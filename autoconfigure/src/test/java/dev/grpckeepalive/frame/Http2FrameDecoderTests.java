@@ -8,12 +8,15 @@ import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 
+import static dev.grpckeepalive.frame.Http2Frames.PREFACE;
+import static dev.grpckeepalive.frame.Http2Frames.bytes;
+import static dev.grpckeepalive.frame.Http2Frames.frame;
+import static dev.grpckeepalive.frame.Http2Frames.goAway;
+import static dev.grpckeepalive.frame.Http2Frames.ping;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The decoder on byte sequences built by hand, delivered whole and one byte at a time. */
 class Http2FrameDecoderTests {
-
-	private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
 	private static final long PING_ACK_PAYLOAD = 0xDEAD;
 
@@ -280,33 +283,6 @@ class Http2FrameDecoderTests {
 			fake.writeMedium(8).writeByte(0x6).writeByte(0).writeInt(0);
 		}
 		return java.util.Arrays.copyOf(bytes(fake), length);
-	}
-
-	private static byte[] bytes(ByteBuf buffer) {
-		byte[] data = new byte[buffer.readableBytes()];
-		buffer.readBytes(data);
-		return data;
-	}
-
-	private static void ping(ByteBuf bytes, boolean ack, long payload) {
-		byte[] data = Unpooled.buffer(8).writeLong(payload).array();
-		frame(bytes, 0x6, ack ? 1 : 0, java.util.Arrays.copyOf(data, 8));
-	}
-
-	private static void goAway(ByteBuf bytes, int errorCode, String debug) {
-		ByteBuf payload = Unpooled.buffer();
-		payload.writeInt(7).writeInt(errorCode).writeBytes(debug.getBytes(StandardCharsets.UTF_8));
-		byte[] data = new byte[payload.readableBytes()];
-		payload.readBytes(data);
-		frame(bytes, 0x7, 0, data);
-	}
-
-	private static void frame(ByteBuf bytes, int type, int flags, byte[] payload) {
-		frame(bytes, type, flags, 0, payload);
-	}
-
-	private static void frame(ByteBuf bytes, int type, int flags, int streamId, byte[] payload) {
-		bytes.writeMedium(payload.length).writeByte(type).writeByte(flags).writeInt(streamId).writeBytes(payload);
 	}
 
 }
