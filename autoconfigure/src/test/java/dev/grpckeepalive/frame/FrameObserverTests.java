@@ -21,6 +21,9 @@ import ch.qos.logback.core.AppenderBase;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBufUtil;
 import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
+import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
 import io.grpc.netty.shaded.io.netty.channel.embedded.EmbeddedChannel;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import org.junit.jupiter.api.AfterEach;
@@ -334,6 +337,30 @@ class FrameObserverTests {
 		ack.release();
 	}
 
+	@Test
+	void aListenerFailingOnCloseDoesNotKeepTheInactiveEventFromGrpcJava() {
+		ConnectionTracker tracker = tracker(ConnectionTracker.Side.SERVER);
+		tracker.addListener(new ConnectionTracker.ConnectionListener() {
+
+			@Override
+			public void connectionClosed(ConnectionTracker source, ConnectionRecord record) {
+				throw new IllegalStateException("listener failure");
+			}
+
+		});
+		InactiveRecorder next = new InactiveRecorder();
+		EmbeddedChannel channel = track(new EmbeddedChannel(observer(tracker, true), next));
+		handshake(channel, true);
+
+		channel.close();
+
+		channel.checkException();
+		assertThat(next.inactive).as("channelInactive reached the next handler").isTrue();
+		assertThat(tracker.closedConnections(CloseReason.PEER_CLOSED)).isEqualTo(1);
+		assertThat(warnings()).singleElement()
+			.satisfies((event) -> assertThat(event.getFormattedMessage()).isEqualTo("Recording the close of connection s-1 failed"));
+	}
+
 	private void assertSwitchedOffAndPassesBytes(EmbeddedChannel channel, ConnectionTracker tracker, byte[] first) {
 		ByteBuf in = Unpooled.wrappedBuffer(first);
 		ByteBuf more = frames((bytes) -> {
@@ -458,6 +485,20 @@ class FrameObserverTests {
 
 	private static Logger observerLogger() {
 		return (Logger) LoggerFactory.getLogger(FrameObserver.class);
+	}
+
+	/** Stands for grpc-java's handler after the observer: must see the connection end. */
+	@ChannelHandler.Sharable
+	private static final class InactiveRecorder extends ChannelInboundHandlerAdapter {
+
+		private boolean inactive;
+
+		@Override
+		public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+			this.inactive = true;
+			super.channelInactive(ctx);
+		}
+
 	}
 
 }
