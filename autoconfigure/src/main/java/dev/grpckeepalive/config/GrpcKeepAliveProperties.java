@@ -58,7 +58,15 @@ public class GrpcKeepAliveProperties {
 	/** The passive HTTP/2 frame observer. */
 	public static class Frames {
 
-		/** Whether to observe PING and GOAWAY frames on every connection, for ping counts, round-trip times and close reasons. */
+		/**
+		 * Whether to put the passive HTTP/2 frame observer on every server and channel connection. It yields PING
+		 * counts and round-trip times, keepalive timeouts, GOAWAY counts and the close reasons keepalive_timeout,
+		 * too_many_pings, peer_goaway and error, and after a keepalive timeout it releases the socket (SO_LINGER 0, and
+		 * a forced close 1s after the GOAWAY). With false all of this is off: close reasons are inferred, health does
+		 * not go DOWN for keepalive timeouts or too_many_pings, connections that never complete the HTTP/2 handshake
+		 * are not tracked, a peer that stops reading can keep the socket held after a keepalive timeout, and grpc-java
+		 * runs on its own event loops.
+		 */
 		private boolean enabled = true;
 
 		public boolean isEnabled() {
@@ -104,7 +112,11 @@ public class GrpcKeepAliveProperties {
 	/** The 'grpcKeepalive' health contributor. */
 	public static class Health {
 
-		/** How long a keepalive timeout or a too_many_pings GOAWAY keeps a channel DOWN. */
+		/**
+		 * How long a keepalive timeout or a too_many_pings GOAWAY keeps a channel's health DOWN, and the server's
+		 * keepaliveTimeoutWithinWindow and tooManyPingsWithinWindow details true. Both events are seen by the frame
+		 * observer only (frames.enabled).
+		 */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private Duration window = Duration.ofMinutes(5);
 
@@ -134,7 +146,11 @@ public class GrpcKeepAliveProperties {
 		@DurationUnit(ChronoUnit.MILLIS)
 		private Duration time = Duration.ofHours(2);
 
-		/** KEEPALIVE_TIMEOUT: how long the server waits for the PING ACK before closing the connection. */
+		/**
+		 * KEEPALIVE_TIMEOUT: how long the server waits for the PING ACK before it gives up on the connection: grpc-java
+		 * cancels the connection's calls and sends GOAWAY, and the frame observer makes sure the socket is released
+		 * (frames.enabled). grpc-java raises values under 10ms to 10ms.
+		 */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private Duration timeout = Duration.ofSeconds(20);
 

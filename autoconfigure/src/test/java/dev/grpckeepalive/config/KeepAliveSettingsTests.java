@@ -100,4 +100,16 @@ class KeepAliveSettingsTests {
 		assertThat(output).contains("Channel 'quiet' sets without-calls=true but has no keepalive time");
 	}
 
+	@Test
+	void framesOffSaysAtStartupWhatIsLostWithTheObserver(CapturedOutput output) {
+		GrpcKeepAliveProperties properties = new GrpcKeepAliveProperties();
+		properties.getFrames().setEnabled(false);
+
+		KeepAliveSettings.resolve(properties);
+
+		assertThat(output).contains("INFO").contains(KeepAliveSettingsResolver.FRAMES_OFF);
+		assertThat(KeepAliveSettingsResolver.FRAMES_OFF).contains("round-trip times", "keepalive_timeout",
+				"health DOWN", "socket release after a keepalive timeout");
+	}
+
 }
