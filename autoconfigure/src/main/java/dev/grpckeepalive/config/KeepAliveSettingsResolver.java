@@ -78,7 +78,8 @@ final class KeepAliveSettingsResolver {
 		requirePositive(SERVER + "max-connection-idle", server.getMaxConnectionIdle(), "no idle limit");
 		requirePositive(SERVER + "max-connection-age", server.getMaxConnectionAge(), "no age limit");
 		requireNotNegative(SERVER + "max-connection-age-grace", server.getMaxConnectionAgeGrace(),
-				"Use 0 to cancel calls as soon as max-connection-age is reached, or a duration such as 30s.");
+				"Use 0 to close the connection as soon as max-connection-age is reached (calls still running fail "
+						+ "with UNAVAILABLE), or a duration such as 30s.");
 		requireNotNegative(SERVER + "shutdown-grace", server.getShutdownGrace(),
 				"Use 0 to close in-flight calls (UNAVAILABLE) at once on shutdown, or a duration such as 30s.");
 		requirePositive(SERVER + "handshake-timeout", server.getHandshakeTimeout(), "the gRPC default of 120s");
