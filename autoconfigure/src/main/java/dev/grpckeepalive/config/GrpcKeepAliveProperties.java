@@ -58,7 +58,15 @@ public class GrpcKeepAliveProperties {
 	/** The passive HTTP/2 frame observer. */
 	public static class Frames {
 
-		/** Whether to observe PING and GOAWAY frames on every connection, for ping counts, round-trip times and close reasons. */
+		/**
+		 * Whether to put the passive HTTP/2 frame observer on every server and channel connection. It yields PING
+		 * counts and round-trip times, keepalive timeouts, GOAWAY counts and the close reasons keepalive_timeout,
+		 * too_many_pings, peer_goaway and error, and after a keepalive timeout it releases the socket (SO_LINGER 0, and
+		 * a forced close 1s after the GOAWAY). With false all of this is off: close reasons are inferred, health does
+		 * not go DOWN for keepalive timeouts or too_many_pings, connections that never complete the HTTP/2 handshake
+		 * are not tracked, a peer that stops reading can keep the socket held after a keepalive timeout, and grpc-java
+		 * runs on its own event loops.
+		 */
 		private boolean enabled = true;
 
 		public boolean isEnabled() {
@@ -74,7 +82,7 @@ public class GrpcKeepAliveProperties {
 	/** The 'grpckeepalive' Actuator endpoint. */
 	public static class Actuator {
 
-		/** When to show the remote addresses of connections; masked otherwise. */
+		/** When the grpckeepalive endpoint shows the remote addresses of connections; masked otherwise. */
 		private PeerVisibility showPeers = PeerVisibility.NEVER;
 
 		public PeerVisibility getShowPeers() {
@@ -104,7 +112,11 @@ public class GrpcKeepAliveProperties {
 	/** The 'grpcKeepalive' health contributor. */
 	public static class Health {
 
-		/** How long a keepalive timeout or a too_many_pings GOAWAY keeps a channel DOWN. */
+		/**
+		 * How long a keepalive timeout or a too_many_pings GOAWAY keeps a channel's health DOWN, and the server's
+		 * keepaliveTimeoutWithinWindow and tooManyPingsWithinWindow details true. Both events are seen by the frame
+		 * observer only (frames.enabled).
+		 */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private Duration window = Duration.ofMinutes(5);
 
@@ -121,47 +133,88 @@ public class GrpcKeepAliveProperties {
 	/** The gRPC server: where it listens, its keepalive PINGs and the limits it enforces. */
 	public static class Server {
 
-		/** Whether to start the gRPC server when at least one service bean exists. */
+		/**
+		 * Whether to start this starter's gRPC server when at least one BindableService or ServerServiceDefinition
+		 * bean exists.
+		 */
 		private boolean enabled = true;
 
-		/** Network address to bind to. All interfaces when not set. */
+		/**
+		 * Network address to bind to. All interfaces when not set. Not applied to Spring Boot's own gRPC server
+		 * (companion mode).
+		 */
 		private @Nullable InetAddress address;
 
-		/** Port to listen on. 0 picks a free port, published as 'local.grpc.port'. */
+		/**
+		 * Port to listen on. 0 picks a free port, published as 'local.grpc.port'. Not applied to Spring Boot's own gRPC
+		 * server (companion mode).
+		 */
 		private int port = 9090;
 
-		/** KEEPALIVE_TIME: idle time after which the server sends a keepalive PING. grpc-java raises values under 10s to 10s. */
+		/**
+		 * KEEPALIVE_TIME: idle time after which the server sends a keepalive PING. grpc-java raises values under 10s to
+		 * 10s and treats 1000d or more as off.
+		 */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private Duration time = Duration.ofHours(2);
 
-		/** KEEPALIVE_TIMEOUT: how long the server waits for the PING ACK before closing the connection. */
+		/**
+		 * KEEPALIVE_TIMEOUT: how long the server waits for the PING ACK before it gives up on the connection: grpc-java
+		 * cancels the connection's calls and sends GOAWAY, and the frame observer makes sure the socket is released
+		 * (frames.enabled). grpc-java raises values under 10ms to 10ms.
+		 */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private Duration timeout = Duration.ofSeconds(20);
 
-		/** PERMIT_KEEPALIVE_TIME: shortest interval between client PINGs the server tolerates before GOAWAY too_many_pings. */
+		/**
+		 * PERMIT_KEEPALIVE_TIME: shortest interval between client PINGs the server tolerates. PINGs closer together are
+		 * strikes; the third closes the connection with GOAWAY too_many_pings. 0 accepts any rate; grpc-java treats
+		 * values above 2h as 2h.
+		 */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private Duration permitTime = Duration.ofMinutes(5);
 
-		/** PERMIT_KEEPALIVE_WITHOUT_CALLS: whether clients may send keepalive PINGs on connections without calls. */
+		/**
+		 * PERMIT_KEEPALIVE_WITHOUT_CALLS: whether clients may send keepalive PINGs on connections without calls. When
+		 * false, such PINGs more often than every 2h are strikes, as under permit-time.
+		 */
 		private boolean permitWithoutCalls;
 
-		/** MAX_CONNECTION_IDLE: close a connection with no calls for this long (GOAWAY max_idle). Infinite when not set. */
+		/**
+		 * MAX_CONNECTION_IDLE: closes a connection that has had no calls for this long, with GOAWAY max_idle; the
+		 * client reconnects for its next call. Infinite when not set; grpc-java raises values under 1s to 1s and treats
+		 * 1000d or more as infinite.
+		 */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private @Nullable Duration maxConnectionIdle;
 
-		/** MAX_CONNECTION_AGE: close any connection after this age, +/-10% jitter (GOAWAY max_age). Infinite when not set. */
+		/**
+		 * MAX_CONNECTION_AGE: age at which the server sends a connection GOAWAY max_age, +/-10% jitter per
+		 * connection: new calls go to a new connection, calls in flight get max-connection-age-grace. Infinite when not
+		 * set; grpc-java raises values under 1s to 1s and treats 1000d or more as infinite.
+		 */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private @Nullable Duration maxConnectionAge;
 
-		/** MAX_CONNECTION_AGE_GRACE: time calls get to finish after max-connection-age before being cancelled. Infinite when not set. */
+		/**
+		 * MAX_CONNECTION_AGE_GRACE: time calls in flight get to finish after max-connection-age. Then the connection is
+		 * closed: calls still running fail with UNAVAILABLE on the client. Infinite when not set; requires
+		 * max-connection-age.
+		 */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private @Nullable Duration maxConnectionAgeGrace;
 
-		/** Time in-flight calls get to finish on shutdown before they are cancelled. */
+		/**
+		 * Time in-flight calls get to finish when the application shuts down. Calls still running after it are closed
+		 * with UNAVAILABLE ('Server shutting down: ...'). Not applied to Spring Boot's own gRPC server (companion mode).
+		 */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private Duration shutdownGrace = Duration.ofSeconds(30);
 
-		/** Time a new connection gets to complete its TLS and HTTP/2 handshake (client preface and SETTINGS) before the server closes it. */
+		/**
+		 * Time a new connection gets to complete its TLS and HTTP/2 handshake (client preface and SETTINGS) before the
+		 * server closes it; the default is grpc-java's. Not applied to Spring Boot's own gRPC server (companion mode).
+		 */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private Duration handshakeTimeout = Duration.ofSeconds(120);
 
@@ -273,10 +326,16 @@ public class GrpcKeepAliveProperties {
 	/** TLS of the server, from a Spring Boot SSL bundle. */
 	public static class ServerSsl {
 
-		/** Name of the SSL bundle (spring.ssl.bundle.*) with the server's key and certificate. Plaintext when not set. */
+		/**
+		 * Name of the SSL bundle (spring.ssl.bundle.*) with the server's key and certificate. Plaintext when not set.
+		 * Not applied to Spring Boot's own gRPC server (companion mode).
+		 */
 		private @Nullable String bundle;
 
-		/** Whether clients must present a certificate the bundle's trust store trusts (mutual TLS). */
+		/**
+		 * Whether the server asks clients for a certificate, verified against the bundle's trust store: none, optional
+		 * (clients without one are accepted) or require (mutual TLS).
+		 */
 		private ClientAuth clientAuth = ClientAuth.NONE;
 
 		public @Nullable String getBundle() {
@@ -349,15 +408,25 @@ public class GrpcKeepAliveProperties {
 	/** Client keepalive settings that every channel inherits. */
 	public static class ChannelDefaults {
 
-		/** KEEPALIVE_TIME: idle time after which the channel sends a keepalive PING. Disabled when not set; grpc-java raises values under 10s to 10s. */
+		/**
+		 * KEEPALIVE_TIME: idle time after which a channel sends a keepalive PING. Disabled when not set; grpc-java
+		 * raises values under 10s to 10s and treats 1000d or more as disabled. Keep it at or above the server's
+		 * permit-time.
+		 */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private @Nullable Duration time;
 
-		/** KEEPALIVE_TIMEOUT: how long the channel waits for the PING ACK before failing the connection with UNAVAILABLE. */
+		/**
+		 * KEEPALIVE_TIMEOUT: how long a channel waits for the PING ACK before it closes the connection; calls on it fail
+		 * with UNAVAILABLE. grpc-java raises values under 10ms to 10ms.
+		 */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private Duration timeout = Duration.ofSeconds(20);
 
-		/** KEEPALIVE_WITHOUT_CALLS: whether to send keepalive PINGs on a connection without calls. Needs the server's permit-without-calls. */
+		/**
+		 * KEEPALIVE_WITHOUT_CALLS: whether to send keepalive PINGs on a connection without calls. Needs the server's
+		 * permit-without-calls, and a time: without one no PING is sent at all.
+		 */
 		private boolean withoutCalls;
 
 		public @Nullable Duration getTime() {

@@ -14,14 +14,27 @@ import org.springframework.util.StringUtils;
 
 /**
  * Validates {@link GrpcKeepAliveProperties} as a whole, merges channel defaults, predicts
- * grpc-java's adjustments and logs one WARN for each value grpc-java will change or ignore.
- * Every warning, violation and {@link DurationSetting} names the property through
- * {@link PropertyNames}, so that a value companion mode read from {@code spring.grpc.*} is
- * reported under the name the user wrote.
+ * grpc-java's adjustments and logs one WARN for each value grpc-java will change or ignore,
+ * and one INFO naming what is off when the frame observer is switched off. Every warning,
+ * violation and {@link DurationSetting} names the property through {@link PropertyNames}, so
+ * that a value companion mode read from {@code spring.grpc.*} is reported under the name the
+ * user wrote.
  */
 final class KeepAliveSettingsResolver {
 
 	private static final Log logger = LogFactory.getLog(KeepAliveSettings.class);
+
+	/**
+	 * Logged at startup with {@code grpc.keepalive.frames.enabled=false}: the switch turns off more
+	 * than statistics, and the one thing a user would not guess is the socket release.
+	 */
+	static final String FRAMES_OFF = GrpcKeepAliveProperties.PREFIX + ".frames.enabled=false: no HTTP/2 frame "
+			+ "observer on the connections of the gRPC server and channels. Off with it: PING counts, round-trip times "
+			+ "and keepalive timeouts; GOAWAY counts; the close reasons keepalive_timeout, too_many_pings, peer_goaway "
+			+ "and error (close reasons are inferred); health DOWN after a keepalive timeout or too_many_pings; tracking "
+			+ "of connections that never complete the HTTP/2 handshake; and the socket release after a keepalive "
+			+ "timeout, so a peer that stops reading can keep the socket and its buffers held (docs/reliability.md, "
+			+ "scenario 8)";
 
 	private static final String SERVER = GrpcKeepAliveProperties.PREFIX + ".server.";
 
@@ -53,6 +66,9 @@ final class KeepAliveSettingsResolver {
 			throw new InvalidKeepAliveConfigurationException(this.violations);
 		}
 		this.warnings.forEach(logger::warn);
+		if (!this.properties.getFrames().isEnabled()) {
+			logger.info(FRAMES_OFF);
+		}
 		return new KeepAliveSettings(server, channels);
 	}
 
@@ -68,7 +84,8 @@ final class KeepAliveSettingsResolver {
 		requirePositive(SERVER + "max-connection-idle", server.getMaxConnectionIdle(), "no idle limit");
 		requirePositive(SERVER + "max-connection-age", server.getMaxConnectionAge(), "no age limit");
 		requireNotNegative(SERVER + "max-connection-age-grace", server.getMaxConnectionAgeGrace(),
-				"Use 0 to cancel calls as soon as max-connection-age is reached, or a duration such as 30s.");
+				"Use 0 to close the connection as soon as max-connection-age is reached (calls still running fail "
+						+ "with UNAVAILABLE), or a duration such as 30s.");
 		requireNotNegative(SERVER + "shutdown-grace", server.getShutdownGrace(),
 				"Use 0 to close in-flight calls (UNAVAILABLE) at once on shutdown, or a duration such as 30s.");
 		requirePositive(SERVER + "handshake-timeout", server.getHandshakeTimeout(), "the gRPC default of 120s");

@@ -182,10 +182,16 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	public void channelInactive(ChannelHandlerContext ctx) throws Exception {
 		ConnectionRecord current = this.record;
 		if (current != null) {
-			if (!this.off && keepAliveOverdue()) {
-				current.keepAliveTimedOut();
+			try {
+				if (!this.off && keepAliveOverdue()) {
+					current.keepAliveTimedOut();
+				}
+				current.close();
 			}
-			current.close();
+			catch (RuntimeException ex) {
+				// A failing connection listener (a meter) must not keep the end of the connection from grpc-java.
+				logger.warn("Recording the close of connection " + current.displayId() + " failed", ex);
+			}
 		}
 		super.channelInactive(ctx);
 	}

@@ -125,4 +125,16 @@ class KeepAliveSettingsTests {
 			.doesNotContain("grpc.keepalive.server.time=");
 	}
 
+	@Test
+	void framesOffSaysAtStartupWhatIsLostWithTheObserver(CapturedOutput output) {
+		GrpcKeepAliveProperties properties = new GrpcKeepAliveProperties();
+		properties.getFrames().setEnabled(false);
+
+		KeepAliveSettings.resolve(properties);
+
+		assertThat(output).contains("INFO").contains(KeepAliveSettingsResolver.FRAMES_OFF);
+		assertThat(KeepAliveSettingsResolver.FRAMES_OFF).contains("round-trip times", "keepalive_timeout",
+				"health DOWN", "socket release after a keepalive timeout");
+	}
+
 }

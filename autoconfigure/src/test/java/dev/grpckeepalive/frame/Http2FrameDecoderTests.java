@@ -8,12 +8,17 @@ import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 
+import static dev.grpckeepalive.frame.Http2Frames.PREFACE;
+import static dev.grpckeepalive.frame.Http2Frames.bytes;
+import static dev.grpckeepalive.frame.Http2Frames.frame;
+import static dev.grpckeepalive.frame.Http2Frames.goAway;
+import static dev.grpckeepalive.frame.Http2Frames.ping;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The decoder on byte sequences built by hand, delivered whole and one byte at a time. */
 class Http2FrameDecoderTests {
 
-	private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+	private static final long PING_ACK_PAYLOAD = 0xDEAD;
 
 	private final List<String> events = new ArrayList<>();
 
@@ -152,21 +157,132 @@ class Http2FrameDecoderTests {
 		assertThat(this.events).containsExactly("goaway 1 " + "x".repeat(Http2FrameDecoder.MAX_DEBUG_DATA));
 	}
 
-	private static void ping(ByteBuf bytes, boolean ack, long payload) {
-		byte[] data = Unpooled.buffer(8).writeLong(payload).array();
-		frame(bytes, 0x6, ack ? 1 : 0, java.util.Arrays.copyOf(data, 8));
+	@Test
+	void skipsPaddedDataAndPaddedPrioritizedHeadersSplitAtEveryByte() {
+		ByteBuf bytes = Unpooled.buffer();
+		bytes.writeBytes(PREFACE);
+		frame(bytes, 0x4, 0, new byte[0]);
+		// HEADERS with PADDED, PRIORITY and END_HEADERS: pad length, dependency, weight, block, padding.
+		// The padding is filled with PING-like bytes: only the frame length may decide where the next frame starts.
+		ByteBuf headers = Unpooled.buffer();
+		headers.writeByte(9).writeInt(0x80000003).writeByte(15).writeBytes(new byte[] { (byte) 0x82, (byte) 0x86 });
+		pingLike(headers, 9);
+		frame(bytes, 0x1, 0x8 | 0x20 | 0x4, 1, bytes(headers));
+		// DATA with PADDED and END_STREAM: pad length, data, padding
+		ByteBuf data = Unpooled.buffer();
+		data.writeByte(20).writeBytes(new byte[30]);
+		pingLike(data, 20);
+		frame(bytes, 0x0, 0x8 | 0x1, 1, bytes(data));
+		ping(bytes, false, 42);
+
+		decodeSplitAtEveryByte(new Http2FrameDecoder(this.listener, true), bytes);
+
+		assertThat(this.events).containsExactly("ping 42");
 	}
 
-	private static void goAway(ByteBuf bytes, int errorCode, String debug) {
-		ByteBuf payload = Unpooled.buffer();
-		payload.writeInt(7).writeInt(errorCode).writeBytes(debug.getBytes(StandardCharsets.UTF_8));
-		byte[] data = new byte[payload.readableBytes()];
-		payload.readBytes(data);
-		frame(bytes, 0x7, 0, data);
+	@Test
+	void skipsHeadersContinuedInContinuationFramesSplitAtEveryByte() {
+		ByteBuf bytes = Unpooled.buffer();
+		frame(bytes, 0x4, 0, new byte[0]);
+		// HEADERS without END_HEADERS, then two CONTINUATIONs, the last with END_HEADERS
+		frame(bytes, 0x1, 0, 3, new byte[40]);
+		frame(bytes, 0x9, 0, 3, new byte[17]);
+		frame(bytes, 0x9, 0x4, 3, pingLikeBytes(8));
+		ping(bytes, true, PING_ACK_PAYLOAD);
+
+		decodeSplitAtEveryByte(new Http2FrameDecoder(this.listener, false), bytes);
+
+		assertThat(this.events).containsExactly("ack " + PING_ACK_PAYLOAD);
 	}
 
-	private static void frame(ByteBuf bytes, int type, int flags, byte[] payload) {
-		bytes.writeMedium(payload.length).writeByte(type).writeByte(flags).writeInt(0).writeBytes(payload);
+	@Test
+	void skipsPriorityFramesSplitAtEveryByte() {
+		ByteBuf bytes = Unpooled.buffer();
+		bytes.writeBytes(PREFACE);
+		frame(bytes, 0x4, 0, new byte[0]);
+		frame(bytes, 0x2, 0, 5, new byte[] { (byte) 0x80, 0, 0, 1, (byte) 255 });
+		ping(bytes, false, 5);
+		frame(bytes, 0x2, 0, 7, new byte[] { 0, 0, 0, 0, 0 });
+		goAway(bytes, 0, "");
+
+		decodeSplitAtEveryByte(new Http2FrameDecoder(this.listener, true), bytes);
+
+		assertThat(this.events).containsExactly("ping 5", "goaway 0 ");
+	}
+
+	@Test
+	void acceptsFramesOfExactlyTheMaximumAndReportsOneByteMore() {
+		ByteBuf bytes = Unpooled.buffer();
+		frame(bytes, 0x4, 0, new byte[0]);
+		frame(bytes, 0x0, 0, new byte[Http2FrameDecoder.DEFAULT_MAX_FRAME_SIZE]);
+		ping(bytes, false, 1);
+		frame(bytes, 0x0, 0, new byte[Http2FrameDecoder.DEFAULT_MAX_FRAME_SIZE + 1]);
+
+		decodeSplitAtEveryByte(new Http2FrameDecoder(this.listener, false), bytes);
+
+		assertThat(this.events).containsExactly("ping 1", "malformed frame of 16385 bytes, above the receiver's maximum of 16384");
+	}
+
+	@Test
+	void maxFrameSizeSettingSplitAcrossReadsRaisesTheMaximum() {
+		Http2FrameDecoder inbound = new Http2FrameDecoder(this.listener, true);
+		Http2FrameDecoder outbound = new Http2FrameDecoder(this.listener, false);
+		Http2FrameDecoder.pair(inbound, outbound);
+		// the receiver's SETTINGS: HEADER_TABLE_SIZE, MAX_FRAME_SIZE 1 MiB, INITIAL_WINDOW_SIZE; the
+		// MAX_FRAME_SIZE entry straddles the reads
+		ByteBuf settings = Unpooled.buffer();
+		frame(settings, 0x4, 0, new byte[] { 0, 0x1, 0, 0, 0x10, 0, 0, 0x5, 0, 0x10, 0, 0, 0, 0x4, 0, 0x01, 0, 0 });
+		decodeSplitAtEveryByte(outbound, settings);
+
+		ByteBuf bytes = Unpooled.buffer();
+		bytes.writeBytes(PREFACE);
+		frame(bytes, 0x4, 0, new byte[0]);
+		frame(bytes, 0x0, 0, new byte[1 << 20]);
+		ping(bytes, false, 9);
+		frame(bytes, 0x0, 0, new byte[(1 << 20) + 1]);
+		inbound.decode(bytes.readSlice(100));
+		inbound.decode(bytes.readSlice(70_000));
+		inbound.decode(bytes);
+
+		assertThat(this.events).containsExactly("ping 9",
+				"malformed frame of 1048577 bytes, above the receiver's maximum of 1048576");
+	}
+
+	@Test
+	void settingsOfOneDirectionDoNotRaiseItsOwnMaximum() {
+		Http2FrameDecoder inbound = new Http2FrameDecoder(this.listener, true);
+		Http2FrameDecoder outbound = new Http2FrameDecoder(this.listener, false);
+		Http2FrameDecoder.pair(inbound, outbound);
+		// the peer's own SETTINGS raise what this side may send, not what the peer may send
+		ByteBuf bytes = Unpooled.buffer();
+		bytes.writeBytes(PREFACE);
+		frame(bytes, 0x4, 0, new byte[] { 0, 0x5, 0, 0x10, 0, 0 });
+		frame(bytes, 0x0, 0, new byte[65_536]);
+
+		decodeSplitAtEveryByte(inbound, bytes);
+
+		assertThat(this.events).containsExactly("malformed frame of 65536 bytes, above the receiver's maximum of 16384");
+	}
+
+	private static void decodeSplitAtEveryByte(Http2FrameDecoder decoder, ByteBuf bytes) {
+		while (bytes.isReadable()) {
+			ByteBuf slice = bytes.readSlice(1);
+			decoder.decode(slice);
+			assertThat(slice.readerIndex()).isZero();
+		}
+	}
+
+	/** Bytes that would decode as a PING frame header if the decoder mistook them for one. */
+	private static void pingLike(ByteBuf bytes, int length) {
+		bytes.writeBytes(pingLikeBytes(length));
+	}
+
+	private static byte[] pingLikeBytes(int length) {
+		ByteBuf fake = Unpooled.buffer();
+		while (fake.readableBytes() < length) {
+			fake.writeMedium(8).writeByte(0x6).writeByte(0).writeInt(0);
+		}
+		return java.util.Arrays.copyOf(bytes(fake), length);
 	}
 
 }
