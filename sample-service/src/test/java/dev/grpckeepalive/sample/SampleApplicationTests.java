@@ -3,9 +3,15 @@ package dev.grpckeepalive.sample;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
+import com.jayway.jsonpath.DocumentContext;
+import com.jayway.jsonpath.JsonPath;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -17,7 +23,9 @@ import dev.grpckeepalive.sample.proto.QuoteRequest;
 
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.context.SpringBootTest.WebEnvironment;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -25,18 +33,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
 
-/** The sample as shipped, on a free port: quotes, errors, and its own subscription to the feed. */
-@SpringBootTest(properties = { "sample.tick-interval=50ms", "server.port=0" })
+/**
+ * The sample as shipped, started on a free gRPC port rather than 9090: quotes, errors, and its
+ * own subscription to the feed over the {@code prices} channel, which follows the port.
+ */
+@SpringBootTest(webEnvironment = WebEnvironment.RANDOM_PORT, properties = "sample.tick-interval=50ms")
 class SampleApplicationTests {
 
+	private static int grpcPort;
+
+	/** Only the server's port: application.yml points the prices channel at it. */
 	@DynamicPropertySource
 	static void freePort(DynamicPropertyRegistry registry) throws IOException {
-		int port;
 		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			port = socket.getLocalPort();
+			grpcPort = socket.getLocalPort();
 		}
-		registry.add("grpc.keepalive.server.port", () -> port);
-		registry.add("grpc.keepalive.client.channels.prices.target", () -> "localhost:" + port);
+		registry.add("grpc.keepalive.server.port", () -> grpcPort);
 	}
 
 	@Autowired
@@ -45,6 +57,9 @@ class SampleApplicationTests {
 
 	@Autowired
 	private PriceFeedSubscriber subscriber;
+
+	@Value("${local.server.port}")
+	private int httpPort;
 
 	@Test
 	void quotesKnownSymbol() {
@@ -67,6 +82,27 @@ class SampleApplicationTests {
 	@Test
 	void subscriberKeepsReceivingTheFeed() {
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.subscriber.ticksReceived() >= 30);
+	}
+
+	@Test
+	void pricesChannelTargetsTheServersPortAndIsHealthy() throws Exception {
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.subscriber.ticksReceived() >= 1);
+
+		DocumentContext health = get("/actuator/health/grpcKeepalive");
+		assertThat(health.read("$.components.prices.status", String.class)).isEqualTo("UP");
+		assertThat(health.read("$.components.prices.details.target", String.class))
+			.isEqualTo("localhost:" + grpcPort);
+		assertThat(health.read("$.components.prices.details.state", String.class)).isEqualTo("READY");
+		assertThat(health.read("$.components.server.details.port", Integer.class)).isEqualTo(grpcPort);
+		assertThat(health.read("$.status", String.class)).isEqualTo("UP");
+	}
+
+	private DocumentContext get(String path) throws Exception {
+		HttpResponse<String> response = HttpClient.newHttpClient()
+			.send(HttpRequest.newBuilder(URI.create("http://localhost:" + this.httpPort + path)).build(),
+					HttpResponse.BodyHandlers.ofString());
+		assertThat(response.statusCode()).as(path + ": " + response.body()).isEqualTo(200);
+		return JsonPath.parse(response.body());
 	}
 
 }
