@@ -298,6 +298,9 @@ public class GrpcKeepAliveProperties {
 		/** Largest metadata (request headers) a call may carry, advertised as SETTINGS_MAX_HEADER_LIST_SIZE; calls with more are rejected. -1 for no limit. */
 		private DataSize maxInboundMetadataSize = DataSize.ofKilobytes(8);
 
+		/** Whether to condense what grpc-java logs per frame or per connection of a misbehaving client (unsolicited PING ACKs, refused streams, HTTP/2 protocol errors) to one line per minute and kind, with a count. */
+		private boolean condenseGrpcLogs = true;
+
 		public int getMaxRstFrames() {
 			return this.maxRstFrames;
 		}
@@ -328,6 +331,14 @@ public class GrpcKeepAliveProperties {
 
 		public void setMaxInboundMetadataSize(DataSize maxInboundMetadataSize) {
 			this.maxInboundMetadataSize = maxInboundMetadataSize;
+		}
+
+		public boolean isCondenseGrpcLogs() {
+			return this.condenseGrpcLogs;
+		}
+
+		public void setCondenseGrpcLogs(boolean condenseGrpcLogs) {
+			this.condenseGrpcLogs = condenseGrpcLogs;
 		}
 
 	}
