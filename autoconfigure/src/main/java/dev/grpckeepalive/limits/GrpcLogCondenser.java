@@ -182,8 +182,8 @@ public final class GrpcLogCondenser implements AutoCloseable {
 			long dropped = kind.droppedSinceSummary.getAndSet(0);
 			if (dropped > 0) {
 				logger.warn("Suppressed " + dropped + " more " + kind.level + " record(s) '" + kind.message + "' from "
-						+ kind.loggerName + " in the last " + this.interval.toSeconds()
-						+ "s (a misbehaving client repeats them; see docs/security.md)");
+						+ kind.loggerName + " (one of a kind is logged per " + this.interval.toSeconds()
+						+ "s: a misbehaving client repeats them; see docs/security.md)");
 			}
 		}
 	}
