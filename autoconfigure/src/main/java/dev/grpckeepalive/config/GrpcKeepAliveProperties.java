@@ -295,7 +295,7 @@ public class GrpcKeepAliveProperties {
 		/** Most calls one connection may have in flight, advertised as SETTINGS_MAX_CONCURRENT_STREAMS: grpc-java clients queue further calls until one ends, others get their streams refused. -1 for no limit. */
 		private int maxConcurrentCallsPerConnection = 100;
 
-		/** Largest metadata (request headers) a call may carry, advertised as SETTINGS_MAX_HEADER_LIST_SIZE; calls with more fail (grpc-java clients see INTERNAL, the connection stays). -1 for no limit. */
+		/** Largest metadata (request headers) a call may carry, advertised as SETTINGS_MAX_HEADER_LIST_SIZE; calls with more fail (grpc-java clients see INTERNAL). -1 for no limit. */
 		private DataSize maxInboundMetadataSize = DataSize.ofKilobytes(8);
 
 		/** Whether to condense what grpc-java logs per frame or per connection of a misbehaving client (unsolicited PING ACKs, refused streams, HTTP/2 protocol errors) to one line per minute and kind, with a count. */
