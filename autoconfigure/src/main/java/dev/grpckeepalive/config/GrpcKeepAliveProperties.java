@@ -10,6 +10,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.convert.DurationUnit;
+import org.springframework.util.unit.DataSize;
 
 /**
  * Keepalive and connection-management settings for the gRPC server and channels, bound
@@ -221,8 +222,15 @@ public class GrpcKeepAliveProperties {
 		/** TLS for the server. Plaintext when no bundle is set. */
 		private final ServerSsl ssl = new ServerSsl();
 
+		/** HTTP/2 abuse limits, on by default. */
+		private final Limits limits = new Limits();
+
 		public ServerSsl getSsl() {
 			return this.ssl;
+		}
+
+		public Limits getLimits() {
+			return this.limits;
 		}
 
 		public boolean isEnabled() {
@@ -319,6 +327,71 @@ public class GrpcKeepAliveProperties {
 
 		public void setHandshakeTimeout(Duration handshakeTimeout) {
 			this.handshakeTimeout = handshakeTimeout;
+		}
+
+	}
+
+	/**
+	 * What one client connection may demand of the server before grpc-java refuses or closes
+	 * it. Each limit is on by default, with a value chosen from measurement (docs/security.md);
+	 * -1 turns it off.
+	 */
+	public static class Limits {
+
+		/** Most RST_STREAM frames a connection may send, or provoke with bad frames, per rst-frames-window before it is closed with GOAWAY ENHANCE_YOUR_CALM 'too_many_rststreams'. -1 for no limit. */
+		private int maxRstFrames = 1000;
+
+		/** The window max-rst-frames counts in; a whole number of seconds. */
+		@DurationUnit(ChronoUnit.MILLIS)
+		private Duration rstFramesWindow = Duration.ofSeconds(10);
+
+		/** Most calls one connection may have in flight, advertised as SETTINGS_MAX_CONCURRENT_STREAMS: grpc-java clients queue further calls until one ends, others get their streams refused. -1 for no limit. */
+		private int maxConcurrentCallsPerConnection = 100;
+
+		/** Largest metadata (request headers) a call may carry, advertised as SETTINGS_MAX_HEADER_LIST_SIZE; calls with more fail (grpc-java clients see INTERNAL). -1 for no limit. */
+		private DataSize maxInboundMetadataSize = DataSize.ofKilobytes(8);
+
+		/** Whether to condense what grpc-java logs per frame or per connection of a misbehaving client (unsolicited PING ACKs, refused streams, HTTP/2 protocol errors) to one line per minute and kind, with a count. */
+		private boolean condenseGrpcLogs = true;
+
+		public int getMaxRstFrames() {
+			return this.maxRstFrames;
+		}
+
+		public void setMaxRstFrames(int maxRstFrames) {
+			this.maxRstFrames = maxRstFrames;
+		}
+
+		public Duration getRstFramesWindow() {
+			return this.rstFramesWindow;
+		}
+
+		public void setRstFramesWindow(Duration rstFramesWindow) {
+			this.rstFramesWindow = rstFramesWindow;
+		}
+
+		public int getMaxConcurrentCallsPerConnection() {
+			return this.maxConcurrentCallsPerConnection;
+		}
+
+		public void setMaxConcurrentCallsPerConnection(int maxConcurrentCallsPerConnection) {
+			this.maxConcurrentCallsPerConnection = maxConcurrentCallsPerConnection;
+		}
+
+		public DataSize getMaxInboundMetadataSize() {
+			return this.maxInboundMetadataSize;
+		}
+
+		public void setMaxInboundMetadataSize(DataSize maxInboundMetadataSize) {
+			this.maxInboundMetadataSize = maxInboundMetadataSize;
+		}
+
+		public boolean isCondenseGrpcLogs() {
+			return this.condenseGrpcLogs;
+		}
+
+		public void setCondenseGrpcLogs(boolean condenseGrpcLogs) {
+			this.condenseGrpcLogs = condenseGrpcLogs;
 		}
 
 	}

@@ -40,6 +40,8 @@ final class KeepAliveSettingsResolver {
 
 	private static final String DEFAULTS = GrpcKeepAliveProperties.PREFIX + ".client.defaults.";
 
+	private static final String LIMITS = SERVER + "limits.";
+
 	private final GrpcKeepAliveProperties properties;
 
 	private final PropertyNames names;
@@ -95,6 +97,7 @@ final class KeepAliveSettingsResolver {
 					"has no effect without " + age + ": the grace starts when a connection reaches its maximum age",
 					"Set " + age + " as well, or remove " + name(SERVER + "max-connection-age-grace") + ".");
 		}
+		ServerLimitSettings limits = resolveLimits(server.getLimits());
 		if (!this.violations.isEmpty()) {
 			return null;
 		}
@@ -108,7 +111,47 @@ final class KeepAliveSettingsResolver {
 				adjusted(GrpcJavaLimits.maxConnectionIdleOrAge(name(SERVER + "max-connection-age"),
 						server.getMaxConnectionAge())),
 				adjusted(GrpcJavaLimits.maxConnectionAgeGrace(name(SERVER + "max-connection-age-grace"),
-						server.getMaxConnectionAgeGrace())));
+						server.getMaxConnectionAgeGrace())),
+				limits);
+	}
+
+	private ServerLimitSettings resolveLimits(GrpcKeepAliveProperties.Limits limits) {
+		requireLimit(LIMITS + "max-rst-frames", limits.getMaxRstFrames(), "RST_STREAM frames per window, such as 1000");
+		Duration window = limits.getRstFramesWindow();
+		requirePositive(LIMITS + "rst-frames-window", window, "the default of 10s");
+		if (window != null && !window.isNegative() && !window.isZero() && (window.getNano() != 0 || window.getSeconds() > Integer.MAX_VALUE)) {
+			reject(LIMITS + "rst-frames-window", format(window),
+					"must be a whole number of seconds; grpc-java counts the window in seconds",
+					"Use a duration in whole seconds such as 10s, or remove the property for the default of 10s.");
+		}
+		requireLimit(LIMITS + "max-concurrent-calls-per-connection", limits.getMaxConcurrentCallsPerConnection(),
+				"calls, such as 100");
+		long metadata = limits.getMaxInboundMetadataSize().toBytes();
+		if (metadata != LimitSetting.OFF && (metadata < 1 || metadata > Integer.MAX_VALUE)) {
+			reject(LIMITS + "max-inbound-metadata-size", limits.getMaxInboundMetadataSize().toString(),
+					"must be between 1B and 2147483647B (grpc-java takes an int), or -1 for no limit",
+					"Use a size such as 8KB (the default, grpc-java's own) or 64KB, or -1 to turn the limit off.");
+		}
+		if (!this.violations.isEmpty()) {
+			return null;
+		}
+		LimitSetting metadataSetting = (metadata == LimitSetting.OFF)
+				// grpc-java has no "off": its largest value is as good as none
+				? new LimitSetting(LIMITS + "max-inbound-metadata-size", null, null, null)
+				: LimitSetting.unchanged(LIMITS + "max-inbound-metadata-size", metadata);
+		return new ServerLimitSettings(LimitSetting.unchanged(LIMITS + "max-rst-frames", limits.getMaxRstFrames()),
+				DurationSetting.unchanged(LIMITS + "rst-frames-window", window),
+				LimitSetting.unchanged(LIMITS + "max-concurrent-calls-per-connection",
+						limits.getMaxConcurrentCallsPerConnection()),
+				metadataSetting);
+	}
+
+	/** A count limit: positive, or -1 for none. */
+	private void requireLimit(String property, long value, String example) {
+		if (value != LimitSetting.OFF && value < 1) {
+			reject(property, String.valueOf(value), "must be positive, or -1 for no limit",
+					"Use a positive number of " + example + ", or -1 to turn the limit off.");
+		}
 	}
 
 	private void validateChannelDefaults(GrpcKeepAliveProperties.ChannelDefaults defaults) {

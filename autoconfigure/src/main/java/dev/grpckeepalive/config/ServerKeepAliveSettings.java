@@ -11,9 +11,10 @@ package dev.grpckeepalive.config;
  * @param maxConnectionIdle MAX_CONNECTION_IDLE
  * @param maxConnectionAge MAX_CONNECTION_AGE
  * @param maxConnectionAgeGrace MAX_CONNECTION_AGE_GRACE
+ * @param limits the HTTP/2 abuse limits
  */
 public record ServerKeepAliveSettings(DurationSetting time, DurationSetting timeout, DurationSetting permitTime,
 		boolean permitWithoutCalls, DurationSetting maxConnectionIdle, DurationSetting maxConnectionAge,
-		DurationSetting maxConnectionAgeGrace) {
+		DurationSetting maxConnectionAgeGrace, ServerLimitSettings limits) {
 
 }

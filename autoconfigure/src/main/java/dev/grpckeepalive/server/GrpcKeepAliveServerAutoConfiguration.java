@@ -11,6 +11,7 @@ import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.frame.FrameObservingTransport;
+import dev.grpckeepalive.limits.GrpcLogCondenser;
 import dev.grpckeepalive.tls.SslBundleContexts;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -40,12 +41,21 @@ import org.springframework.core.env.Environment;
 @ConditionalOnMissingBean(type = "org.springframework.grpc.server.lifecycle.GrpcServerLifecycle")
 public final class GrpcKeepAliveServerAutoConfiguration {
 
+	/** Created before the server (which asks for it): its first hostile connection may already log. */
+	@Bean(destroyMethod = "close")
+	@ConditionalOnBooleanProperty(name = "grpc.keepalive.server.limits.condense-grpc-logs", matchIfMissing = true)
+	GrpcLogCondenser.Hold grpcKeepAliveLogCondenser() {
+		return GrpcLogCondenser.acquire();
+	}
+
 	@Bean
 	@ConditionalOnMissingBean
 	KeepAliveGrpcServer grpcKeepAliveServer(GrpcKeepAliveProperties properties, KeepAliveSettings settings,
 			ObjectProvider<BindableService> services, ObjectProvider<ServerServiceDefinition> definitions,
 			ObjectProvider<ServerBuilderCustomizer> customizers, ObjectProvider<SslBundles> sslBundles,
-			Environment environment) {
+			ObjectProvider<GrpcLogCondenser.Hold> logCondenser, Environment environment) {
+		logCondenser.ifAvailable((hold) -> {
+		});
 		GrpcKeepAliveProperties.Server serverProperties = properties.getServer();
 		ConnectionTracker tracker = ConnectionTracker.create(Side.SERVER, "server",
 				settings.server().maxConnectionIdle().effective(), settings.server().maxConnectionAge().effective());

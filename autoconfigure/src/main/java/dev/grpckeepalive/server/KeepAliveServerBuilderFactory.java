@@ -13,6 +13,7 @@ import org.jspecify.annotations.Nullable;
 import dev.grpckeepalive.config.DurationSetting;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
+import dev.grpckeepalive.config.ServerLimitSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.frame.ConnectionInstrumentation;
 import dev.grpckeepalive.frame.FrameObservingTransport;
@@ -20,8 +21,9 @@ import dev.grpckeepalive.tls.SslBundleContexts;
 
 /**
  * Creates the {@link NettyServerBuilder}: address, services, the seven keepalive and
- * connection-management options, the handshake timeout, connection tracking and the frame
- * observer, then the customizers. grpc-java receives the requested values and enforces them itself.
+ * connection-management options, the handshake timeout, the HTTP/2 abuse limits, connection
+ * tracking and the frame observer, then the customizers. grpc-java receives the requested
+ * values and enforces them itself.
  */
 final class KeepAliveServerBuilderFactory {
 
@@ -48,6 +50,7 @@ final class KeepAliveServerBuilderFactory {
 		applyKeepAlive(builder);
 		// always set: the property's default is grpc-java's own (120 s), lowering it frees silent sockets sooner
 		builder.handshakeTimeout(this.properties.getHandshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+		applyLimits(builder, this.settings.limits());
 		ConnectionInstrumentation.install(builder, tracker, transport, this.settings.timeout().effective());
 		customizers.forEach((customizer) -> customizer.customize(builder));
 		return builder;
@@ -70,6 +73,20 @@ final class KeepAliveServerBuilderFactory {
 		ifRequested(this.settings.maxConnectionAge(), (nanos) -> builder.maxConnectionAge(nanos, TimeUnit.NANOSECONDS));
 		ifRequested(this.settings.maxConnectionAgeGrace(),
 				(nanos) -> builder.maxConnectionAgeGrace(nanos, TimeUnit.NANOSECONDS));
+	}
+
+	/** Before the customizers, so that a customizer can still override any of them. */
+	private static void applyLimits(NettyServerBuilder builder, ServerLimitSettings limits) {
+		if (limits.maxRstFrames().isEnabled()) {
+			builder.maxRstFramesPerWindow(limits.maxRstFrames().effectiveInt(),
+					Math.toIntExact(limits.rstFramesWindow().requested().toSeconds()));
+		}
+		if (limits.maxConcurrentCallsPerConnection().isEnabled()) {
+			builder.maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection().effectiveInt());
+		}
+		// grpc-java always has a metadata limit (8 KiB by default); its largest value is as good as none
+		builder.maxInboundMetadataSize(limits.maxInboundMetadataSize().isEnabled()
+				? limits.maxInboundMetadataSize().effectiveInt() : Integer.MAX_VALUE);
 	}
 
 	private static void ifRequested(DurationSetting setting, java.util.function.LongConsumer apply) {

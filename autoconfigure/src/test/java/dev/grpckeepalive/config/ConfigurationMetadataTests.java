@@ -49,7 +49,10 @@ class ConfigurationMetadataTests {
 			"grpc.keepalive.server.port", "grpc.keepalive.server.time", "grpc.keepalive.server.timeout",
 			"grpc.keepalive.server.permit-time", "grpc.keepalive.server.permit-without-calls",
 			"grpc.keepalive.server.shutdown-grace", "grpc.keepalive.server.handshake-timeout",
-			"grpc.keepalive.server.ssl.client-auth",
+			"grpc.keepalive.server.ssl.client-auth", "grpc.keepalive.server.limits.max-rst-frames",
+			"grpc.keepalive.server.limits.rst-frames-window",
+			"grpc.keepalive.server.limits.max-concurrent-calls-per-connection",
+			"grpc.keepalive.server.limits.max-inbound-metadata-size",
 			"grpc.keepalive.client.defaults.timeout", "grpc.keepalive.client.defaults.without-calls",
 			"grpc.keepalive.frames.enabled", "grpc.keepalive.actuator.show-peers", "grpc.keepalive.health.window");
 

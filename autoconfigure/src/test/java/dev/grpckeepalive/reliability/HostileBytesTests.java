@@ -6,7 +6,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,6 +36,7 @@ import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
 import dev.grpckeepalive.test.Http;
+import dev.grpckeepalive.test.Http2Frames;
 import dev.grpckeepalive.test.TestApps;
 import dev.grpckeepalive.test.proto.EchoRequest;
 import dev.grpckeepalive.test.proto.TestServiceGrpc;
@@ -60,10 +60,6 @@ class HostileBytesTests {
 
 	private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(2);
 
-	private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-
-	private static final byte[] EMPTY_SETTINGS = { 0, 0, 0, 0x4, 0, 0, 0, 0, 0 };
-
 	private static final EchoRequest HELLO = EchoRequest.newBuilder().setText("hello").build();
 
 	/** Enough plain channels that one lands on every worker event loop of the server (two per core). */
@@ -74,9 +70,9 @@ class HostileBytesTests {
 		LogCapture logs = LogCapture.start();
 		Map<String, byte[]> cases = new LinkedHashMap<>();
 		cases.put("garbage", garbage());
-		cases.put("truncated preface", Arrays.copyOf(PREFACE, 10));
-		cases.put("huge frame length", concat(PREFACE, EMPTY_SETTINGS,
-				new byte[] { (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0, 0x1, 0, 0, 0, 1 }));
+		cases.put("truncated preface", Arrays.copyOf(Http2Frames.PREFACE, 10));
+		cases.put("huge frame length", Http2Frames.concat(Http2Frames.PREFACE, Http2Frames.settings(),
+				Http2Frames.header(0xFFFFFF, Http2Frames.DATA, Http2Frames.FLAG_END_STREAM, 1)));
 		cases.put("TLS ClientHello", tlsClientHello());
 		cases.put("never written", new byte[0]);
 		List<ManagedChannel> channels = new ArrayList<>();
@@ -223,17 +219,7 @@ class HostileBytesTests {
 	/** The start of a TLS 1.2 record with a ClientHello, as any TLS client sends first. */
 	private static byte[] tlsClientHello() {
 		byte[] header = { 0x16, 0x03, 0x01, 0x00, (byte) 0xC8, 0x01, 0x00, 0x00, (byte) 0xC4, 0x03, 0x03 };
-		return concat(header, new byte[32 + 1 + 2 + 2 + 1 + 1 + 150]);
-	}
-
-	private static byte[] concat(byte[]... parts) {
-		byte[] all = new byte[0];
-		for (byte[] part : parts) {
-			int length = all.length;
-			all = Arrays.copyOf(all, length + part.length);
-			System.arraycopy(part, 0, all, length, part.length);
-		}
-		return all;
+		return Http2Frames.concat(header, new byte[32 + 1 + 2 + 2 + 1 + 1 + 150]);
 	}
 
 	/** One raw connection: writes its bytes, then only reads, on a thread of its own, until the server closes it. */

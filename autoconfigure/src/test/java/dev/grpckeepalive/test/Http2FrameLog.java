@@ -4,19 +4,23 @@ import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Test oracle: decodes the HTTP/2 frames that cross a {@link SniffingTcpProxy} and keeps
- * the PING and GOAWAY frames, independently of the code under test.
+ * Test oracle: decodes the HTTP/2 frames that cross a {@link SniffingTcpProxy}, keeps the
+ * PING and GOAWAY frames and counts all of them by type, independently of the code under test.
  */
 public final class Http2FrameLog {
 
-	static final byte[] CLIENT_PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+	static final byte[] CLIENT_PREFACE = Http2Frames.PREFACE;
 
-	static final int PING = 0x6;
+	static final int PING = Http2Frames.PING;
 
-	static final int GOAWAY = 0x7;
+	static final int GOAWAY = Http2Frames.GOAWAY;
 
 	/** grpc-java's client keepalive PING payload ({@code NettyClientHandler.USER_PING_PAYLOAD}). */
 	public static final long CLIENT_KEEPALIVE_PAYLOAD = 1111;
@@ -54,9 +58,25 @@ public final class Http2FrameLog {
 
 	private final List<Frame> frames = new CopyOnWriteArrayList<>();
 
+	private final Map<Direction, Map<String, AtomicLong>> counts = new ConcurrentHashMap<>();
+
 	public List<Frame> frames() {
 		return List.copyOf(this.frames);
 	}
+
+	/**
+	 * How many frames of each type crossed in one direction, all connections together. Empty
+	 * DATA frames without END_STREAM (which carry nothing at all) are counted apart, as
+	 * {@value #EMPTY_DATA}.
+	 */
+	public Map<String, Long> counts(Direction direction) {
+		Map<String, Long> snapshot = new TreeMap<>();
+		this.counts.getOrDefault(direction, Map.of()).forEach((type, count) -> snapshot.put(type, count.get()));
+		return snapshot;
+	}
+
+	/** The key of {@link #counts} for DATA frames without payload nor END_STREAM. */
+	public static final String EMPTY_DATA = "DATA(empty)";
 
 	public List<Frame> pings(Direction direction, long payload) {
 		return this.frames.stream()
@@ -126,6 +146,10 @@ public final class Http2FrameLog {
 		}
 
 		private void record(int type, int flags, byte[] payload) {
+			boolean emptyData = type == Http2Frames.DATA && payload.length == 0 && (flags & Http2Frames.FLAG_END_STREAM) == 0;
+			Http2FrameLog.this.counts.computeIfAbsent(this.direction, (key) -> new ConcurrentHashMap<>())
+				.computeIfAbsent(emptyData ? EMPTY_DATA : Http2Frames.typeName(type), (key) -> new AtomicLong())
+				.incrementAndGet();
 			long now = System.nanoTime();
 			ByteBuffer data = ByteBuffer.wrap(payload);
 			if (type == PING && payload.length == 8) {
