@@ -12,6 +12,8 @@ import org.jspecify.annotations.Nullable;
 
 import dev.grpckeepalive.config.DurationFormat;
 import dev.grpckeepalive.config.DurationSetting;
+import dev.grpckeepalive.config.LimitSetting;
+import dev.grpckeepalive.config.ServerLimitSettings;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
@@ -37,6 +39,32 @@ final class ConnectionViews {
 		Map<String, Object> view = new LinkedHashMap<>();
 		view.put("requested", text(setting.requested()));
 		view.put("effective", text(setting.effective()));
+		if (setting.adjustment() != null) {
+			view.put("adjustment", setting.adjustment());
+		}
+		return view;
+	}
+
+	/** The server's abuse limits, each as requested and effective; {@code "off"} for a limit turned off. */
+	static Map<String, Object> limits(ServerLimitSettings limits) {
+		Map<String, Object> view = new LinkedHashMap<>();
+		view.put("maxRstFrames", setting(limits.maxRstFrames()));
+		view.put("rstFramesWindow", setting(limits.rstFramesWindow()));
+		view.put("maxConcurrentCallsPerConnection", setting(limits.maxConcurrentCallsPerConnection()));
+		view.put("maxInboundMetadataSize", setting(limits.maxInboundMetadataSize()));
+		view.put("maxConnections", setting(limits.maxConnections()));
+		view.put("floodWindow", setting(limits.floodWindow()));
+		view.put("maxUnsolicitedPingAcks", setting(limits.maxUnsolicitedPingAcks()));
+		view.put("maxSettingsFrames", setting(limits.maxSettingsFrames()));
+		view.put("maxEmptyDataFrames", setting(limits.maxEmptyDataFrames()));
+		view.put("maxWindowUpdateFrames", setting(limits.maxWindowUpdateFrames()));
+		return view;
+	}
+
+	static Map<String, Object> setting(LimitSetting setting) {
+		Map<String, Object> view = new LinkedHashMap<>();
+		view.put("requested", (setting.requested() != null) ? setting.requested() : "off");
+		view.put("effective", (setting.effective() != null) ? setting.effective() : "off");
 		if (setting.adjustment() != null) {
 			view.put("adjustment", setting.adjustment());
 		}
@@ -133,6 +161,7 @@ final class ConnectionViews {
 		view.put("state", record.state().tag());
 		view.put("closeReason", tag(record.closeReason()));
 		view.put("closedAt", instant(record.closedAtMillis()));
+		view.put("abuseLimit", record.abuseLimit());
 		view.put("socketReleasedByStarter", record.socketReleasedByStarter());
 		view.put("pings", pings(record.pings(), record.observed()));
 		Map<String, Object> goAways = new LinkedHashMap<>();

@@ -124,8 +124,10 @@ public class GrpcKeepAliveEndpoint {
 		settingViews.put("maxConnectionIdle", ConnectionViews.setting(settings.maxConnectionIdle()));
 		settingViews.put("maxConnectionAge", ConnectionViews.setting(settings.maxConnectionAge()));
 		settingViews.put("maxConnectionAgeGrace", ConnectionViews.setting(settings.maxConnectionAgeGrace()));
+		settingViews.put("limits", ConnectionViews.limits(settings.limits()));
 		view.put("settings", settingViews);
 		Map<String, Object> connections = ConnectionViews.connections(tracker);
+		connections.put("refused", tracker.refusedConnections());
 		connections.put("recentlyClosed", ConnectionViews.recentlyClosed(tracker, peers));
 		view.put("connections", connections);
 		view.put("activeCalls", tracker.activeCalls());

@@ -23,6 +23,7 @@ import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.frame.ConnectionInstrumentation;
 import dev.grpckeepalive.frame.FrameObservingTransport;
+import dev.grpckeepalive.limits.ServerLimits;
 import dev.grpckeepalive.server.ObservedGrpcServer;
 
 import org.springframework.beans.factory.DisposableBean;
@@ -95,6 +96,12 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 
 	private final @Nullable FrameObservingTransport transport;
 
+	/** The abuse limits, on by default on Spring Boot's server as on this starter's own. */
+	private final GrpcKeepAliveProperties.Limits limits;
+
+	/** Whether the application set our metadata limit; else Spring Boot's own applies. */
+	private final boolean oursMetadataSize;
+
 	CompanionGrpcServer(Environment environment, GrpcKeepAliveProperties keepAlive,
 			ObjectProvider<GrpcServerLifecycle> lifecycle) {
 		this.properties = new BootKeepAliveProperties(environment, logger);
@@ -107,6 +114,8 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 			}
 		}
 		this.oursPermitWithoutCalls = this.properties.ours(OURS + "permit-without-calls", Boolean.class);
+		this.limits = keepAlive.getServer().getLimits();
+		this.oursMetadataSize = this.properties.ours(OURS + "limits.max-inbound-metadata-size", Object.class) != null;
 		this.settings = inForce();
 		this.connections = ConnectionTracker.create(Side.SERVER, "server",
 				this.settings.maxConnectionIdle().effective(), this.settings.maxConnectionAge().effective());
@@ -120,6 +129,7 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 	private ServerKeepAliveSettings inForce() {
 		GrpcKeepAliveProperties merged = new GrpcKeepAliveProperties();
 		GrpcKeepAliveProperties.Server server = merged.getServer();
+		copyLimits(this.limits, server.getLimits());
 		Keepalive stock = new GrpcServerProperties().getKeepalive();
 		PropertyNames names = PropertyNames.ours();
 		for (DurationOption option : DURATIONS) {
@@ -158,7 +168,23 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 			this.properties.logOverride(OURS + "permit-without-calls", this.oursPermitWithoutCalls,
 					BOOTS + "permit.without-calls", this.boots.getPermit().isWithoutCalls(), WHERE);
 		}
-		ConnectionInstrumentation.install(builder, this.connections, this.transport, this.settings.timeout().effective());
+		ServerLimits.applyTo(builder, this.settings.limits(), this.oursMetadataSize);
+		ConnectionInstrumentation.install(builder, this.connections, this.transport, this.settings.timeout().effective(),
+				this.settings.limits());
+	}
+
+	private static void copyLimits(GrpcKeepAliveProperties.Limits from, GrpcKeepAliveProperties.Limits to) {
+		to.setMaxRstFrames(from.getMaxRstFrames());
+		to.setRstFramesWindow(from.getRstFramesWindow());
+		to.setMaxConcurrentCallsPerConnection(from.getMaxConcurrentCallsPerConnection());
+		to.setMaxInboundMetadataSize(from.getMaxInboundMetadataSize());
+		to.setMaxConnections(from.getMaxConnections());
+		to.setFloodWindow(from.getFloodWindow());
+		to.setMaxUnsolicitedPingAcks(from.getMaxUnsolicitedPingAcks());
+		to.setMaxSettingsFrames(from.getMaxSettingsFrames());
+		to.setMaxEmptyDataFrames(from.getMaxEmptyDataFrames());
+		to.setMaxWindowUpdateFrames(from.getMaxWindowUpdateFrames());
+		to.setCondenseGrpcLogs(from.isCondenseGrpcLogs());
 	}
 
 	@Override

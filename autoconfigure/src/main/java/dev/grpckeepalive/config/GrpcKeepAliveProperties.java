@@ -351,6 +351,25 @@ public class GrpcKeepAliveProperties {
 		/** Largest metadata (request headers) a call may carry, advertised as SETTINGS_MAX_HEADER_LIST_SIZE; calls with more fail (grpc-java clients see INTERNAL). -1 for no limit. */
 		private DataSize maxInboundMetadataSize = DataSize.ofKilobytes(8);
 
+		/** Most connections the server keeps open at once; connections over it are reset at accept, before any handshake. Needs the frame observer's transport (frames.enabled). -1 for no limit. */
+		private int maxConnections = 10_000;
+
+		/** The window the frame-flood limits (max-unsolicited-ping-acks, max-settings-frames, max-empty-data-frames, max-window-update-frames) count in. */
+		@DurationUnit(ChronoUnit.MILLIS)
+		private Duration floodWindow = Duration.ofSeconds(10);
+
+		/** Most PING ACKs per flood-window a connection may send for PINGs the server never sent; one more closes it (close reason abuse). Needs the frame observer. -1 for no limit. */
+		private int maxUnsolicitedPingAcks = 10;
+
+		/** Most SETTINGS frames (not ACKs) per flood-window a connection may send; one more closes it (close reason abuse). Needs the frame observer. -1 for no limit. */
+		private int maxSettingsFrames = 100;
+
+		/** Most empty DATA frames without END_STREAM per flood-window a connection may send; one more closes it (close reason abuse). Needs the frame observer. -1 for no limit. */
+		private int maxEmptyDataFrames = 100;
+
+		/** Most WINDOW_UPDATE frames per flood-window a connection may send beyond one per DATA frame the server sent it; one more closes it (close reason abuse). Needs the frame observer. -1 for no limit. */
+		private int maxWindowUpdateFrames = 1000;
+
 		/** Whether to condense what grpc-java logs per frame or per connection of a misbehaving client (unsolicited PING ACKs, refused streams, HTTP/2 protocol errors) to one line per minute and kind, with a count. */
 		private boolean condenseGrpcLogs = true;
 
@@ -384,6 +403,54 @@ public class GrpcKeepAliveProperties {
 
 		public void setMaxInboundMetadataSize(DataSize maxInboundMetadataSize) {
 			this.maxInboundMetadataSize = maxInboundMetadataSize;
+		}
+
+		public int getMaxConnections() {
+			return this.maxConnections;
+		}
+
+		public void setMaxConnections(int maxConnections) {
+			this.maxConnections = maxConnections;
+		}
+
+		public Duration getFloodWindow() {
+			return this.floodWindow;
+		}
+
+		public void setFloodWindow(Duration floodWindow) {
+			this.floodWindow = floodWindow;
+		}
+
+		public int getMaxUnsolicitedPingAcks() {
+			return this.maxUnsolicitedPingAcks;
+		}
+
+		public void setMaxUnsolicitedPingAcks(int maxUnsolicitedPingAcks) {
+			this.maxUnsolicitedPingAcks = maxUnsolicitedPingAcks;
+		}
+
+		public int getMaxSettingsFrames() {
+			return this.maxSettingsFrames;
+		}
+
+		public void setMaxSettingsFrames(int maxSettingsFrames) {
+			this.maxSettingsFrames = maxSettingsFrames;
+		}
+
+		public int getMaxEmptyDataFrames() {
+			return this.maxEmptyDataFrames;
+		}
+
+		public void setMaxEmptyDataFrames(int maxEmptyDataFrames) {
+			this.maxEmptyDataFrames = maxEmptyDataFrames;
+		}
+
+		public int getMaxWindowUpdateFrames() {
+			return this.maxWindowUpdateFrames;
+		}
+
+		public void setMaxWindowUpdateFrames(int maxWindowUpdateFrames) {
+			this.maxWindowUpdateFrames = maxWindowUpdateFrames;
 		}
 
 		public boolean isCondenseGrpcLogs() {

@@ -126,6 +126,12 @@ final class KeepAliveSettingsResolver {
 		}
 		requireLimit(LIMITS + "max-concurrent-calls-per-connection", limits.getMaxConcurrentCallsPerConnection(),
 				"calls, such as 100");
+		requireLimit(LIMITS + "max-connections", limits.getMaxConnections(), "connections, such as 10000");
+		requirePositive(LIMITS + "flood-window", limits.getFloodWindow(), "the default of 10s");
+		requireLimit(LIMITS + "max-unsolicited-ping-acks", limits.getMaxUnsolicitedPingAcks(), "frames, such as 10");
+		requireLimit(LIMITS + "max-settings-frames", limits.getMaxSettingsFrames(), "frames, such as 100");
+		requireLimit(LIMITS + "max-empty-data-frames", limits.getMaxEmptyDataFrames(), "frames, such as 100");
+		requireLimit(LIMITS + "max-window-update-frames", limits.getMaxWindowUpdateFrames(), "frames, such as 1000");
 		long metadata = limits.getMaxInboundMetadataSize().toBytes();
 		if (metadata != LimitSetting.OFF && (metadata < 1 || metadata > Integer.MAX_VALUE)) {
 			reject(LIMITS + "max-inbound-metadata-size", limits.getMaxInboundMetadataSize().toString(),
@@ -143,7 +149,12 @@ final class KeepAliveSettingsResolver {
 				DurationSetting.unchanged(LIMITS + "rst-frames-window", window),
 				LimitSetting.unchanged(LIMITS + "max-concurrent-calls-per-connection",
 						limits.getMaxConcurrentCallsPerConnection()),
-				metadataSetting);
+				metadataSetting, LimitSetting.unchanged(LIMITS + "max-connections", limits.getMaxConnections()),
+				DurationSetting.unchanged(LIMITS + "flood-window", limits.getFloodWindow()),
+				LimitSetting.unchanged(LIMITS + "max-unsolicited-ping-acks", limits.getMaxUnsolicitedPingAcks()),
+				LimitSetting.unchanged(LIMITS + "max-settings-frames", limits.getMaxSettingsFrames()),
+				LimitSetting.unchanged(LIMITS + "max-empty-data-frames", limits.getMaxEmptyDataFrames()),
+				LimitSetting.unchanged(LIMITS + "max-window-update-frames", limits.getMaxWindowUpdateFrames()));
 	}
 
 	/** A count limit: positive, or -1 for none. */

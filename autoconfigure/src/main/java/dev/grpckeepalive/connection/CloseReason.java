@@ -33,7 +33,14 @@ public enum CloseReason {
 	 * A protocol or I/O error: bytes that are not HTTP/2, a GOAWAY this side sent with an error
 	 * code, an exception, or (server) a client that did not complete the HTTP/2 handshake in time.
 	 */
-	ERROR;
+	ERROR,
+
+	/**
+	 * An HTTP/2 abuse limit of the server closed it: too many stream resets, a flood of PING
+	 * ACKs, SETTINGS, empty DATA or WINDOW_UPDATE frames, or a CONTINUATION flood. The
+	 * connection names the limit.
+	 */
+	ABUSE;
 
 	/** The lower snake case name, such as {@code too_many_pings}. */
 	public String tag() {

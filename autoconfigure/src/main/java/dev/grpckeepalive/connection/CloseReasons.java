@@ -14,6 +14,8 @@ import org.jspecify.annotations.Nullable;
  * close the reason is the first in {@link #PRECEDENCE} that has evidence, whatever the order
  * the events came in:
  * <ol>
+ * <li>{@code abuse}: an HTTP/2 abuse limit fired. The peer is hostile or broken; the errors
+ * that follow are the close it earned.</li>
  * <li>{@code keepalive_timeout}: this side's keepalive PING went unanswered. The strongest
  * fact: the peer or the path is gone, and whatever follows (errors, resets) is its
  * consequence.</li>
@@ -31,9 +33,23 @@ import org.jspecify.annotations.Nullable;
 final class CloseReasons {
 
 	/** Which evidence wins when several reasons have some: the first in this list. */
-	static final List<CloseReason> PRECEDENCE = List.of(CloseReason.KEEPALIVE_TIMEOUT, CloseReason.TOO_MANY_PINGS,
+	static final List<CloseReason> PRECEDENCE = List.of(CloseReason.ABUSE, CloseReason.KEEPALIVE_TIMEOUT, CloseReason.TOO_MANY_PINGS,
 			CloseReason.MAX_AGE, CloseReason.MAX_IDLE, CloseReason.APP_REQUESTED, CloseReason.ERROR,
 			CloseReason.PEER_GOAWAY);
+
+	/** HTTP/2's error code for "the peer may be generating excessive load". */
+	static final long ENHANCE_YOUR_CALM = 0xb;
+
+	/**
+	 * The limit a GOAWAY {@code ENHANCE_YOUR_CALM} this side sent names: grpc-java's reset
+	 * limit by its debug data, else the debug data itself (Netty's CONTINUATION limit, for one).
+	 */
+	static String abuseLimitOf(String debugData) {
+		if ("too_many_rststreams".equals(debugData)) {
+			return "max-rst-frames";
+		}
+		return debugData.isEmpty() ? "ENHANCE_YOUR_CALM" : debugData;
+	}
 
 	/** Share of max-connection-idle or -age after which a close without evidence is put down to it. */
 	private static final double INFERENCE_SHARE = 0.9;
@@ -86,8 +102,9 @@ final class CloseReasons {
 
 	/**
 	 * What a GOAWAY this side sent means: the reason grpc-java's debug data names
-	 * ({@code max_idle}, {@code max_age}, {@code too_many_pings}); else {@code error} for an
-	 * error code; else {@code keepalive_timeout} when one of this side's keepalive PINGs was
+	 * ({@code max_idle}, {@code max_age}, {@code too_many_pings}); else {@code abuse} for
+	 * {@code ENHANCE_YOUR_CALM} (grpc-java's reset limit, Netty's CONTINUATION limit, the
+	 * starter's flood limits); else {@code error} for another error code; else {@code keepalive_timeout} when one of this side's keepalive PINGs was
 	 * overdue (grpc-java's keepalive GOAWAY carries no debug data); else {@code app_requested}
 	 * while the application shuts down; else unknown.
 	 */
@@ -96,6 +113,9 @@ final class CloseReasons {
 		CloseReason named = fromDebugData(debugData);
 		if (named != null) {
 			return named;
+		}
+		if (errorCode == ENHANCE_YOUR_CALM) {
+			return CloseReason.ABUSE;
 		}
 		if (errorCode != 0) {
 			return CloseReason.ERROR;

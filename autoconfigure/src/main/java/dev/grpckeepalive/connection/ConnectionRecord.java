@@ -68,6 +68,9 @@ public final class ConnectionRecord {
 
 	private volatile boolean socketReleasedByStarter;
 
+	/** The abuse limit that closed the connection, if one did; written before its evidence. */
+	private volatile @Nullable String abuseLimit;
+
 	private volatile @Nullable GoAway lastGoAwaySent;
 
 	private volatile @Nullable GoAway lastGoAwayReceived;
@@ -212,9 +215,23 @@ public final class ConnectionRecord {
 				this.tracker.isShuttingDown());
 		this.lastGoAwaySent = goAway(GoAway.Direction.SENT, errorCode, debugData, reason);
 		this.draining = true;
-		if (reason != null) {
+		if (reason == CloseReason.ABUSE) {
+			abused(CloseReasons.abuseLimitOf(debugData));
+		}
+		else if (reason != null) {
 			addEvidence(reason);
 		}
+	}
+
+	/**
+	 * An HTTP/2 abuse limit fired on this connection, and this side closes it.
+	 * @param limit the limit, as its property suffix such as {@code max-settings-frames}
+	 */
+	public void abused(String limit) {
+		if (this.abuseLimit == null) {
+			this.abuseLimit = limit;
+		}
+		addEvidence(CloseReason.ABUSE);
 	}
 
 	/** The peer sent a GOAWAY. */
@@ -320,8 +337,8 @@ public final class ConnectionRecord {
 		return new ConnectionSnapshot(displayId(), this.tracker.side(), this.tracker.name(), this.remote, this.local,
 				this.openedAtMillis, age, idle, calls, this.totalCalls, state(close, draining, calls, server),
 				isObserved(), this.observerOffReason, this.pings.snapshot(), this.lastGoAwaySent,
-				this.lastGoAwayReceived, this.socketReleasedByStarter, (close != null) ? close.reason() : null,
-				(close != null) ? close.atMillis() : null);
+				this.lastGoAwayReceived, this.socketReleasedByStarter, this.abuseLimit,
+				(close != null) ? close.reason() : null, (close != null) ? close.atMillis() : null);
 	}
 
 	private ConnectionState state(@Nullable Closed close, boolean draining, int calls, boolean server) {

@@ -29,6 +29,8 @@ import org.jspecify.annotations.Nullable;
  * @param lastGoAwaySent the last GOAWAY this side sent on it
  * @param lastGoAwayReceived the last GOAWAY the peer sent on it
  * @param socketReleasedByStarter whether the starter made the close abortive after a keepalive timeout
+ * @param abuseLimit the HTTP/2 abuse limit that closed it (close reason {@code abuse}), such as
+ * {@code max-settings-frames}, or {@code null}
  * @param closeReason why it closed, {@code null} while open
  * @param closedAtMillis when it closed, epoch milliseconds, {@code null} while open
  */
@@ -36,7 +38,7 @@ public record ConnectionSnapshot(String id, Side side, String channel, @Nullable
 		@Nullable SocketAddress local, long openedAtMillis, long ageNanos, long idleNanos, int activeCalls,
 		long totalCalls, ConnectionState state, boolean observed, @Nullable String observerOffReason,
 		PingStatistics.Snapshot pings, @Nullable GoAway lastGoAwaySent, @Nullable GoAway lastGoAwayReceived,
-		boolean socketReleasedByStarter, @Nullable CloseReason closeReason, @Nullable Long closedAtMillis) {
+		boolean socketReleasedByStarter, @Nullable String abuseLimit, @Nullable CloseReason closeReason, @Nullable Long closedAtMillis) {
 
 	/** Whether the connection is closed. */
 	public boolean isClosed() {

@@ -66,6 +66,8 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 
 	private final LongAdder opened = new LongAdder();
 
+	private final LongAdder refused = new LongAdder();
+
 	private final Map<CloseReason, LongAdder> closed = new EnumMap<>(CloseReason.class);
 
 	private final PingStatistics pings = new PingStatistics();
@@ -321,6 +323,16 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 	@Override
 	public long openedConnections() {
 		return this.opened.sum();
+	}
+
+	/** The server refused a connection at accept, over its cap on open connections. */
+	public void connectionRefused() {
+		this.refused.increment();
+	}
+
+	@Override
+	public long refusedConnections() {
+		return this.refused.sum();
 	}
 
 	@Override

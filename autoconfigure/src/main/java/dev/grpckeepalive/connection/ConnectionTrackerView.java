@@ -37,6 +37,9 @@ public interface ConnectionTrackerView {
 	/** Connections opened since start. */
 	long openedConnections();
 
+	/** Connections the server reset at accept since start, over its cap on open connections; 0 for a channel. */
+	long refusedConnections();
+
 	/** Connections closed since start for this reason. */
 	long closedConnections(CloseReason reason);
 

@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import org.jspecify.annotations.Nullable;
 
+import dev.grpckeepalive.config.ServerLimitSettings;
 import dev.grpckeepalive.connection.ClientCallCounter;
 import dev.grpckeepalive.connection.ClientConnectionFilter;
 import dev.grpckeepalive.connection.ConnectionTracker;
@@ -28,13 +29,15 @@ public final class ConnectionInstrumentation {
 	 * @param tracker where the server's connections are recorded
 	 * @param transport the event loops with the frame observer, or {@code null} when frames are not observed
 	 * @param keepAliveTimeout the server's effective keepalive timeout
+	 * @param limits the abuse limits the frame observer's transport enforces (connection cap,
+	 * frame floods), or {@code null} for none
 	 */
 	public static void install(NettyServerBuilder builder, ConnectionTracker tracker,
-			@Nullable FrameObservingTransport transport, Duration keepAliveTimeout) {
+			@Nullable FrameObservingTransport transport, Duration keepAliveTimeout, @Nullable ServerLimitSettings limits) {
 		builder.addTransportFilter(new ServerConnectionFilter(tracker));
 		builder.intercept(new ServerCallCounter());
 		if (transport != null) {
-			transport.applyTo(builder, tracker, keepAliveTimeout);
+			transport.applyTo(builder, tracker, keepAliveTimeout, limits);
 		}
 	}
 

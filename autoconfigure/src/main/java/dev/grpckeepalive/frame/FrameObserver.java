@@ -1,5 +1,6 @@
 package dev.grpckeepalive.frame;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -14,11 +15,15 @@ import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
+import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
 import org.jspecify.annotations.Nullable;
 
 import dev.grpckeepalive.connection.ConnectionRecord;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.PingKind;
+import dev.grpckeepalive.limits.AbuseLog;
+import dev.grpckeepalive.limits.FrameFloodGuard;
+import dev.grpckeepalive.limits.FrameFloodLimits;
 
 /**
  * Watches the HTTP/2 frames of one connection as they pass, in both directions, and feeds
@@ -26,10 +31,14 @@ import dev.grpckeepalive.connection.PingKind;
  * round-trip times from PING to matching ACK, keepalive timeouts, GOAWAYs with error code
  * and debug data.
  *
- * <p>Passive: it never changes, holds or delays a byte, and never throws into the pipeline.
+ * <p>Passive towards well-behaved peers: it never changes, holds or delays their bytes, and never throws into the pipeline.
  * It sits at the head of the pipeline; on a TLS connection it moves itself to just after the
  * {@link SslHandler} before any HTTP/2 byte flows. If the bytes are not HTTP/2 it switches
  * itself off for that connection, with one WARN, and leaves the connection to grpc-java.
+ *
+ * <p>On a server connection it also enforces the {@link FrameFloodLimits}: a client that
+ * floods PING ACKs, SETTINGS, empty DATA or WINDOW_UPDATE frames is sent a GOAWAY
+ * {@code ENHANCE_YOUR_CALM} naming the limit and closed (close reason {@code abuse}).
  *
  * <p>One active step: after a keepalive timeout, grpc-java 1.84 cancels the calls and
  * sends GOAWAY, but its close is graceful and can keep the socket and its buffers for as long
@@ -53,6 +62,15 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	 */
 	static final Duration KEEPALIVE_TIMEOUT_CLOSE_DELAY = Duration.ofSeconds(1);
 
+	/** How long a client closed for abuse gets to read its GOAWAY before the connection is reset. */
+	static final Duration ABUSE_CLOSE_DELAY = Duration.ofSeconds(1);
+
+	private static final long ENHANCE_YOUR_CALM = 0xb;
+
+	private static final int TYPE_DATA = 0x0;
+
+	private static final int TYPE_HEADERS = 0x1;
+
 	private final ConnectionTracker tracker;
 
 	private final boolean serverSide;
@@ -64,6 +82,17 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	private final Http2FrameDecoder inbound;
 
 	private final Http2FrameDecoder outbound;
+
+	/** The server's frame-flood limits for this connection, or {@code null} (client side, or all off). */
+	private final @Nullable FrameFloodGuard floodGuard;
+
+	private final @Nullable FrameFloodLimits floodLimits;
+
+	/** The highest stream a client opened, for the last-stream-id of an abuse GOAWAY. Event loop only. */
+	private int lastClientStream;
+
+	/** An abuse limit closed the connection: what the client still sends is dropped. */
+	private boolean closingForAbuse;
 
 	/** When the outstanding PING of each kind was sent, or {@link #NONE}. Event loop only. */
 	private final long[] outstandingSince = new long[PingKind.values().length];
@@ -77,15 +106,28 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	private boolean off;
 
 	FrameObserver(ConnectionTracker tracker, boolean serverSide, Duration keepAliveTimeout, LongSupplier ticker) {
-		this(tracker, serverSide, keepAliveTimeout.toNanos(), ticker, null, false);
+		this(tracker, serverSide, keepAliveTimeout, ticker, null);
+	}
+
+	/**
+	 * An observer for one new connection.
+	 * @param floodLimits the server's frame-flood limits, enforced on what the client sends, or
+	 * {@code null} for none (always on the client side)
+	 */
+	FrameObserver(ConnectionTracker tracker, boolean serverSide, Duration keepAliveTimeout, LongSupplier ticker,
+			@Nullable FrameFloodLimits floodLimits) {
+		this(tracker, serverSide, keepAliveTimeout.toNanos(), ticker, null, false, floodLimits);
 	}
 
 	private FrameObserver(ConnectionTracker tracker, boolean serverSide, long keepAliveTimeoutNanos,
-			LongSupplier ticker, @Nullable ConnectionRecord record, boolean afterTls) {
+			LongSupplier ticker, @Nullable ConnectionRecord record, boolean afterTls,
+			@Nullable FrameFloodLimits floodLimits) {
 		this.tracker = tracker;
 		this.serverSide = serverSide;
 		this.keepAliveTimeoutNanos = keepAliveTimeoutNanos;
 		this.ticker = ticker;
+		this.floodLimits = serverSide ? floodLimits : null;
+		this.floodGuard = (this.floodLimits != null) ? this.floodLimits.newGuard() : null;
 		this.record = record;
 		this.firstBytesChecked = afterTls;
 		this.inbound = new Http2FrameDecoder(new Inbound(), serverSide);
@@ -119,6 +161,11 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
 		if (!this.off && msg instanceof ByteBuf buffer) {
 			observe(ctx, buffer, this.inbound, this.serverSide);
+		}
+		if (this.closingForAbuse) {
+			// the flood that broke a limit goes no further than this observer
+			ReferenceCountUtil.release(msg);
+			return;
 		}
 		ctx.fireChannelRead(msg);
 	}
@@ -158,7 +205,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		}
 		this.off = true;
 		pipeline.addAfter(tls.name(), NAME + "Tls", new FrameObserver(this.tracker, this.serverSide,
-				this.keepAliveTimeoutNanos, this.ticker, this.record, true));
+				this.keepAliveTimeoutNanos, this.ticker, this.record, true, this.floodLimits));
 		pipeline.remove(this);
 		return true;
 	}
@@ -234,6 +281,50 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		}, KEEPALIVE_TIMEOUT_CLOSE_DELAY.toMillis(), TimeUnit.MILLISECONDS);
 	}
 
+	/**
+	 * Closes a connection whose client broke one of the server's frame-flood limits: a GOAWAY
+	 * {@code ENHANCE_YOUR_CALM} naming the limit, straight to the socket, then the close,
+	 * which {@link #ABUSE_CLOSE_DELAY} later is forced if the client does not read. grpc-java
+	 * gets nothing more from the connection. Logged condensed by {@link AbuseLog}.
+	 */
+	private void closeForAbuse(String limit) {
+		ChannelHandlerContext ctx = this.context;
+		ConnectionRecord current = this.record;
+		if (this.closingForAbuse || ctx == null) {
+			return;
+		}
+		this.closingForAbuse = true;
+		this.inbound.stop();
+		if (current != null) {
+			current.abused(limit);
+			current.goAwaySent(ENHANCE_YOUR_CALM, limit, false);
+		}
+		AbuseLog.closed(limit, (current != null) ? current.displayId() : "?", ctx.channel().remoteAddress());
+		Channel channel = ctx.channel();
+		// Straight to the transport, as after a keepalive timeout: grpc-java would drain gracefully.
+		ctx.writeAndFlush(goAway(ctx, limit)).addListener((future) -> channel.unsafe().close(channel.voidPromise()));
+		ctx.executor().schedule(() -> {
+			if (channel.isOpen()) {
+				channel.config().setOption(ChannelOption.SO_LINGER, 0);
+				channel.unsafe().close(channel.voidPromise());
+			}
+		}, ABUSE_CLOSE_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+	}
+
+	/** A GOAWAY frame: the highest stream the client opened, ENHANCE_YOUR_CALM, the limit as debug data. */
+	private ByteBuf goAway(ChannelHandlerContext ctx, String limit) {
+		byte[] debug = limit.getBytes(StandardCharsets.US_ASCII);
+		ByteBuf frame = ctx.alloc().buffer(Http2FrameDecoder.FRAME_HEADER_LENGTH + 8 + debug.length);
+		frame.writeMedium(8 + debug.length);
+		frame.writeByte(Http2FrameDecoder.TYPE_GOAWAY);
+		frame.writeByte(0);
+		frame.writeInt(0);
+		frame.writeInt(this.lastClientStream);
+		frame.writeInt((int) ENHANCE_YOUR_CALM);
+		frame.writeBytes(debug);
+		return frame;
+	}
+
 	private void switchOff(ChannelHandlerContext ctx, String reason) {
 		if (this.off) {
 			return;
@@ -267,6 +358,27 @@ public final class FrameObserver extends ChannelDuplexHandler {
 				FrameObserver.this.outstandingSince[kind.ordinal()] = NONE;
 				current.pingAcked(kind, FrameObserver.this.ticker.getAsLong() - since);
 			}
+			else if (FrameObserver.this.floodGuard != null) {
+				String broken = FrameObserver.this.floodGuard.unsolicitedPingAck(FrameObserver.this.ticker.getAsLong());
+				if (broken != null) {
+					closeForAbuse(broken);
+				}
+			}
+		}
+
+		@Override
+		public void onFrame(int type, int flags, int length, int streamId) {
+			FrameFloodGuard guard = FrameObserver.this.floodGuard;
+			if (guard == null) {
+				return;
+			}
+			if (type == TYPE_HEADERS && streamId > FrameObserver.this.lastClientStream) {
+				FrameObserver.this.lastClientStream = streamId;
+			}
+			String broken = guard.inbound(type, flags, length, FrameObserver.this.ticker.getAsLong());
+			if (broken != null) {
+				closeForAbuse(broken);
+			}
 		}
 
 		@Override
@@ -295,6 +407,14 @@ public final class FrameObserver extends ChannelDuplexHandler {
 			PingKind kind = PingKind.of(payload);
 			FrameObserver.this.outstandingSince[kind.ordinal()] = FrameObserver.this.ticker.getAsLong();
 			current.pingSent(kind);
+		}
+
+		@Override
+		public void onFrame(int type, int flags, int length, int streamId) {
+			FrameFloodGuard guard = FrameObserver.this.floodGuard;
+			if (guard != null && type == TYPE_DATA) {
+				guard.dataSent(FrameObserver.this.ticker.getAsLong());
+			}
 		}
 
 		@Override

@@ -26,7 +26,10 @@ import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 
 import org.jspecify.annotations.Nullable;
 
+import dev.grpckeepalive.config.ServerLimitSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.limits.ConnectionLimit;
+import dev.grpckeepalive.limits.FrameFloodLimits;
 
 /**
  * The Netty transport of a server or of channels with a {@link FrameObserver} on every
@@ -81,11 +84,23 @@ public final class FrameObservingTransport implements AutoCloseable {
 	 * @param builder the server builder
 	 * @param tracker where the connections are recorded
 	 * @param keepAliveTimeout the server's keepalive timeout, after which an unanswered keepalive PING counts as timed out
+	 * @param limits the server's abuse limits, for the cap on open connections and the
+	 * frame-flood limits; {@code null} for none
 	 */
-	public void applyTo(NettyServerBuilder builder, ConnectionTracker tracker, Duration keepAliveTimeout) {
+	public void applyTo(NettyServerBuilder builder, ConnectionTracker tracker, Duration keepAliveTimeout,
+			@Nullable ServerLimitSettings limits) {
+		FrameFloodLimits floodLimits = (limits != null) ? FrameFloodLimits.of(limits) : null;
+		ConnectionLimit connectionLimit = (limits != null && limits.maxConnections().isEnabled())
+				? new ConnectionLimit(limits.maxConnections().effectiveInt(), limits.maxConnections().property())
+					.onRefused(tracker::connectionRefused)
+				: null;
 		ChannelFactory<ServerChannel> listeners = () -> {
 			ServerChannel listener = this.epoll ? new EpollServerSocketChannel() : new NioServerSocketChannel();
-			listener.pipeline().addLast(new ObserverInstaller(tracker, keepAliveTimeout));
+			if (connectionLimit != null) {
+				// first: a refused socket never gets an observer, a record or a grpc-java transport
+				listener.pipeline().addLast(connectionLimit.acceptHandler());
+			}
+			listener.pipeline().addLast(new ObserverInstaller(tracker, keepAliveTimeout, floodLimits));
 			return listener;
 		};
 		builder.bossEventLoopGroup(this.boss).workerEventLoopGroup(this.worker).channelFactory(listeners);
@@ -127,9 +142,12 @@ public final class FrameObservingTransport implements AutoCloseable {
 
 		private final Duration keepAliveTimeout;
 
-		ObserverInstaller(ConnectionTracker tracker, Duration keepAliveTimeout) {
+		private final @Nullable FrameFloodLimits floodLimits;
+
+		ObserverInstaller(ConnectionTracker tracker, Duration keepAliveTimeout, @Nullable FrameFloodLimits floodLimits) {
 			this.tracker = tracker;
 			this.keepAliveTimeout = keepAliveTimeout;
+			this.floodLimits = floodLimits;
 		}
 
 		@Override
@@ -137,7 +155,7 @@ public final class FrameObservingTransport implements AutoCloseable {
 			if (msg instanceof Channel accepted) {
 				accepted.pipeline()
 					.addFirst(FrameObserver.NAME, new FrameObserver(this.tracker, true, this.keepAliveTimeout,
-							FrameObservingTransport.this.ticker));
+							FrameObservingTransport.this.ticker, this.floodLimits));
 			}
 			ctx.fireChannelRead(msg);
 		}

@@ -6,8 +6,8 @@ import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 
 /**
  * Decodes the frame headers of one direction of an HTTP/2 connection as the bytes go by,
- * without copying them, changing their indexes or allocating per frame. Only PING and
- * GOAWAY payloads are read; every other payload is skipped by length.
+ * without copying them, changing their indexes or allocating per frame. Every frame header
+ * is reported; only PING and GOAWAY payloads are read, every other payload is skipped by length.
  *
  * <p>The client-to-server direction starts with the 24-byte connection preface; both
  * directions must then start with a SETTINGS frame. Bytes that break these rules, frames
@@ -25,6 +25,16 @@ final class Http2FrameDecoder {
 		void onGoAway(long errorCode, String debugData);
 
 		void onMalformed(String reason);
+
+		/**
+		 * Any frame's header, once read and checked, before its payload.
+		 * @param type the frame type
+		 * @param flags the frame flags
+		 * @param length the payload length
+		 * @param streamId the stream identifier
+		 */
+		default void onFrame(int type, int flags, int length, int streamId) {
+		}
 
 	}
 
@@ -68,6 +78,8 @@ final class Http2FrameDecoder {
 
 	private int flags;
 
+	private int streamId;
+
 	private int payloadIndex;
 
 	/** The first 8 payload bytes of a PING or GOAWAY frame. */
@@ -95,6 +107,11 @@ final class Http2FrameDecoder {
 	static void pair(Http2FrameDecoder one, Http2FrameDecoder other) {
 		one.opposite = other;
 		other.opposite = one;
+	}
+
+	/** Ignores every byte from now on, as after malformed bytes, without reporting anything. */
+	void stop() {
+		this.malformed = true;
 	}
 
 	boolean isMalformed() {
@@ -130,9 +147,8 @@ final class Http2FrameDecoder {
 			case 0, 1, 2 -> this.length = (this.length << 8) | value;
 			case 3 -> this.type = value;
 			case 4 -> this.flags = value;
-			default -> {
-				// stream identifier: not needed
-			}
+			// the reserved bit is dropped with the mask
+			default -> this.streamId = ((this.streamId << 8) | value) & 0x7FFFFFFF;
 		}
 		if (this.headerIndex == FRAME_HEADER_LENGTH) {
 			frameHeaderComplete();
@@ -157,6 +173,10 @@ final class Http2FrameDecoder {
 		this.payloadIndex = 0;
 		this.leadingPayload = 0;
 		this.debugLength = 0;
+		this.listener.onFrame(this.type, this.flags, this.length, this.streamId);
+		if (this.malformed) {
+			return;
+		}
 		if (this.length == 0) {
 			frameComplete();
 		}
@@ -228,6 +248,7 @@ final class Http2FrameDecoder {
 		}
 		this.headerIndex = 0;
 		this.length = 0;
+		this.streamId = 0;
 	}
 
 	private void malformed(String reason) {

@@ -52,6 +52,9 @@ public final class ConnectionLimit {
 
 	private final Handler handler = new Handler();
 
+	private volatile Runnable onRefused = () -> {
+	};
+
 	/**
 	 * @param maxConnections the most connections open at once, positive
 	 * @param property the property that set it, named in the log
@@ -68,6 +71,12 @@ public final class ConnectionLimit {
 		this.property = property;
 		this.ticker = ticker;
 		this.lastLogNanos = new AtomicLong(ticker.getAsLong() - LOG_INTERVAL.toNanos());
+	}
+
+	/** Calls {@code listener} for every connection refused from now on, on the acceptor thread. */
+	public ConnectionLimit onRefused(Runnable listener) {
+		this.onRefused = listener;
+		return this;
 	}
 
 	/** The handler for the listening channel's pipeline; shared by all the server's listeners. */
@@ -111,6 +120,7 @@ public final class ConnectionLimit {
 	private void refuse(Channel accepted) {
 		this.refused.incrementAndGet();
 		this.refusedSinceLog.incrementAndGet();
+		this.onRefused.run();
 		try {
 			// RST instead of FIN: nothing to linger over, and the socket is freed at once
 			accepted.config().setOption(ChannelOption.SO_LINGER, 0);

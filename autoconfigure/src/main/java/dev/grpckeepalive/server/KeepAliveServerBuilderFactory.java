@@ -16,6 +16,7 @@ import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.config.ServerLimitSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.frame.ConnectionInstrumentation;
+import dev.grpckeepalive.limits.ServerLimits;
 import dev.grpckeepalive.frame.FrameObservingTransport;
 import dev.grpckeepalive.tls.SslBundleContexts;
 
@@ -50,8 +51,10 @@ final class KeepAliveServerBuilderFactory {
 		applyKeepAlive(builder);
 		// always set: the property's default is grpc-java's own (120 s), lowering it frees silent sockets sooner
 		builder.handshakeTimeout(this.properties.getHandshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
-		applyLimits(builder, this.settings.limits());
-		ConnectionInstrumentation.install(builder, tracker, transport, this.settings.timeout().effective());
+		// before the customizers, so that a customizer can still override any of them
+		ServerLimits.applyTo(builder, this.settings.limits(), true);
+		ConnectionInstrumentation.install(builder, tracker, transport, this.settings.timeout().effective(),
+				this.settings.limits());
 		customizers.forEach((customizer) -> customizer.customize(builder));
 		return builder;
 	}
@@ -73,20 +76,6 @@ final class KeepAliveServerBuilderFactory {
 		ifRequested(this.settings.maxConnectionAge(), (nanos) -> builder.maxConnectionAge(nanos, TimeUnit.NANOSECONDS));
 		ifRequested(this.settings.maxConnectionAgeGrace(),
 				(nanos) -> builder.maxConnectionAgeGrace(nanos, TimeUnit.NANOSECONDS));
-	}
-
-	/** Before the customizers, so that a customizer can still override any of them. */
-	private static void applyLimits(NettyServerBuilder builder, ServerLimitSettings limits) {
-		if (limits.maxRstFrames().isEnabled()) {
-			builder.maxRstFramesPerWindow(limits.maxRstFrames().effectiveInt(),
-					Math.toIntExact(limits.rstFramesWindow().requested().toSeconds()));
-		}
-		if (limits.maxConcurrentCallsPerConnection().isEnabled()) {
-			builder.maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection().effectiveInt());
-		}
-		// grpc-java always has a metadata limit (8 KiB by default); its largest value is as good as none
-		builder.maxInboundMetadataSize(limits.maxInboundMetadataSize().isEnabled()
-				? limits.maxInboundMetadataSize().effectiveInt() : Integer.MAX_VALUE);
 	}
 
 	private static void ifRequested(DurationSetting setting, java.util.function.LongConsumer apply) {

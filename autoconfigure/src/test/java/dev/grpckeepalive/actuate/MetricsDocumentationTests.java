@@ -104,7 +104,7 @@ class MetricsDocumentationTests {
 		}
 		assertThat(registry.getMeters()).allSatisfy((meter) -> assertThat(meter.getId().getName())
 			.isIn(Arrays.stream(KeepAliveMeter.values()).map(KeepAliveMeter::getName).toList()));
-		assertThat(registry.getMeters()).as("42 meters per server or channel, as docs/metrics.md counts").hasSize(42);
+		assertThat(registry.getMeters()).as("46 meters per server or channel, as docs/metrics.md counts").hasSize(46);
 	}
 
 }

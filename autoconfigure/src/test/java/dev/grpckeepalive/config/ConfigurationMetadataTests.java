@@ -170,9 +170,18 @@ class ConfigurationMetadataTests {
 				if (description.toLowerCase(Locale.ROOT).contains("default")) {
 					assertThat(properties).as(name).containsKey(name);
 					Object documented = properties.get(name).get("defaultValue");
-					assertThat(DurationStyle.detectAndParse((String) value.get("value"), ChronoUnit.MILLIS))
-						.as(name + " hint '" + description + "'")
-						.isEqualTo(DurationStyle.detectAndParse(String.valueOf(documented), ChronoUnit.MILLIS));
+					Object hinted = value.get("value");
+					if (hinted instanceof String text && !text.matches("-?\\d+")
+							&& !text.toUpperCase(Locale.ROOT).endsWith("B")) {
+						assertThat(DurationStyle.detectAndParse(text, ChronoUnit.MILLIS))
+							.as(name + " hint '" + description + "'")
+							.isEqualTo(DurationStyle.detectAndParse(String.valueOf(documented), ChronoUnit.MILLIS));
+					}
+					else {
+						// counts and sizes: the same text as the documented default
+						assertThat(String.valueOf(hinted)).as(name + " hint '" + description + "'")
+							.isEqualTo(String.valueOf(documented));
+					}
 				}
 			}
 		}
@@ -296,6 +305,9 @@ class ConfigurationMetadataTests {
 		}
 		if (type.isEnum()) {
 			return text.toUpperCase(Locale.ROOT).replace('-', '_');
+		}
+		if (org.springframework.util.unit.DataSize.class.isAssignableFrom(type)) {
+			return org.springframework.util.unit.DataSize.parse(text);
 		}
 		return text;
 	}

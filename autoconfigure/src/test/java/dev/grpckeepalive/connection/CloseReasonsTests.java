@@ -23,7 +23,7 @@ class CloseReasonsTests {
 	void precedenceListsEveryReasonThatEvidenceCanSupportOnce() {
 		assertThat(CloseReasons.PRECEDENCE).doesNotHaveDuplicates()
 			.doesNotContain(CloseReason.PEER_CLOSED)
-			.startsWith(CloseReason.KEEPALIVE_TIMEOUT);
+			.startsWith(CloseReason.ABUSE, CloseReason.KEEPALIVE_TIMEOUT);
 	}
 
 	@Test
@@ -57,10 +57,19 @@ class CloseReasonsTests {
 	}
 
 	@Test
+	void anAbuseLimitWinsOverEverythingElse() {
+		assertThat(closeAfter((record) -> record.keepAliveTimedOut(), (record) -> record.abused("max-settings-frames")))
+			.isEqualTo(CloseReason.ABUSE);
+		assertThat(closeAfter((record) -> record.goAwaySent(0xb, "too_many_rststreams", false))).isEqualTo(CloseReason.ABUSE);
+		assertThat(CloseReasons.abuseLimitOf("too_many_rststreams")).isEqualTo("max-rst-frames");
+	}
+
+	@Test
 	void goAwaysAreClassifiedInOnePlace() {
 		assertThat(CloseReasons.ofGoAwaySent(0, "max_idle", false, false)).isEqualTo(CloseReason.MAX_IDLE);
 		assertThat(CloseReasons.ofGoAwaySent(11, "too_many_pings", false, false)).isEqualTo(CloseReason.TOO_MANY_PINGS);
 		assertThat(CloseReasons.ofGoAwaySent(1, "", true, true)).isEqualTo(CloseReason.ERROR);
+		assertThat(CloseReasons.ofGoAwaySent(0xb, "too_many_rststreams", false, false)).isEqualTo(CloseReason.ABUSE);
 		assertThat(CloseReasons.ofGoAwaySent(0, "", true, true)).isEqualTo(CloseReason.KEEPALIVE_TIMEOUT);
 		assertThat(CloseReasons.ofGoAwaySent(0, "", false, true)).isEqualTo(CloseReason.APP_REQUESTED);
 		assertThat(CloseReasons.ofGoAwaySent(0, "", false, false)).isNull();

@@ -38,6 +38,7 @@ import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.Side;
+import dev.grpckeepalive.limits.FrameFloodLimits;
 import dev.grpckeepalive.connection.PingKind;
 
 import static dev.grpckeepalive.frame.Http2Frames.PREFACE;
@@ -337,6 +338,83 @@ class FrameObserverTests {
 			.contains("listener failure");
 		assertThat(warnings()).hasSize(1);
 		ack.release();
+	}
+
+	@Test
+	void aClientOverAFloodLimitGetsGoAwayEnhanceYourCalmAndIsClosedAsAbuse() {
+		ConnectionTracker tracker = tracker(Side.SERVER);
+		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 3, 100, 100, 1000);
+		EmbeddedChannel channel = track(new EmbeddedChannel(new FrameObserver(tracker, true, TIMEOUT, this.nanos::get, limits)));
+		channel.freezeTime();
+		handshake(channel, true);
+		// a HEADERS on stream 5: the GOAWAY's last stream
+		channel.writeInbound(frames((bytes) -> frame(bytes, Http2Frames.HEADERS, 0x4, 5, new byte[0])));
+		channel.releaseInbound();
+		String id = only(tracker).id();
+
+		channel.writeInbound(frames((bytes) -> {
+			for (int i = 0; i < 3; i++) {
+				ping(bytes, true, 42);
+			}
+		}));
+		assertThat(channel.isOpen()).as("at the limit").isTrue();
+		assertThat(channel.inboundMessages()).as("passed on to grpc-java").hasSize(1);
+		channel.releaseInbound();
+		channel.writeInbound(frames((bytes) -> {
+			ping(bytes, true, 42);
+			ping(bytes, true, 43);
+		}));
+
+		assertThat(channel.inboundMessages()).as("the flood goes no further").isEmpty();
+		ByteBuf goAway = channel.readOutbound();
+		assertThat(goAway.getByte(3)).isEqualTo((byte) Http2Frames.GOAWAY);
+		assertThat(goAway.getInt(9)).as("last stream").isEqualTo(5);
+		assertThat(goAway.getInt(13)).as("ENHANCE_YOUR_CALM").isEqualTo(0xb);
+		assertThat(goAway.toString(17, goAway.readableBytes() - 17, StandardCharsets.US_ASCII))
+			.isEqualTo("max-unsolicited-ping-acks");
+		goAway.release();
+		channel.runPendingTasks();
+		assertThat(channel.isOpen()).isFalse();
+		ConnectionSnapshot closed = current(tracker, id);
+		assertThat(closed.closeReason()).isEqualTo(CloseReason.ABUSE);
+		assertThat(closed.abuseLimit()).isEqualTo("max-unsolicited-ping-acks");
+		assertThat(closed.lastGoAwaySent().reason()).isEqualTo(CloseReason.ABUSE);
+		assertThat(tracker.closedConnections(CloseReason.ABUSE)).isEqualTo(1);
+	}
+
+	@Test
+	void pingAcksForThePingsTheServerSentAreNeverAFlood() {
+		ConnectionTracker tracker = tracker(Side.SERVER);
+		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 1, 100, 100, 1000);
+		EmbeddedChannel channel = track(new EmbeddedChannel(new FrameObserver(tracker, true, TIMEOUT, this.nanos::get, limits)));
+		channel.freezeTime();
+		handshake(channel, true);
+		for (int i = 0; i < 50; i++) {
+			channel.writeOutbound(frames((bytes) -> ping(bytes, false, SERVER_KEEPALIVE)));
+			channel.writeInbound(frames((bytes) -> ping(bytes, true, SERVER_KEEPALIVE)));
+		}
+		channel.releaseInbound();
+		channel.releaseOutbound();
+
+		assertThat(channel.isOpen()).isTrue();
+		assertThat(tracker.pings().acked()).isEqualTo(50);
+	}
+
+	@Test
+	void aChannelNeverEnforcesFloodLimits() {
+		ConnectionTracker tracker = tracker(Side.CLIENT);
+		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 1, 1, 1, 1);
+		EmbeddedChannel channel = track(new EmbeddedChannel(new FrameObserver(tracker, false, TIMEOUT, this.nanos::get, limits)));
+		channel.freezeTime();
+		handshake(channel, false);
+		channel.writeInbound(frames((bytes) -> {
+			for (int i = 0; i < 10; i++) {
+				ping(bytes, true, 42);
+				frame(bytes, SETTINGS, 0, new byte[0]);
+			}
+		}));
+		channel.releaseInbound();
+		assertThat(channel.isOpen()).isTrue();
 	}
 
 	@Test
