@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import com.jayway.jsonpath.DocumentContext;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -56,6 +57,8 @@ class FrameFloodTests {
 	private static final EchoRequest HELLO = EchoRequest.newBuilder().setText("hello").build();
 
 	private static final String ABUSE_LOG_LINE = "closed by an HTTP/2 abuse limit";
+
+	private static final Duration FLOOD = Duration.ofSeconds(60);
 
 	@ParameterizedTest(name = "{0} is closed as abuse by {1}")
 	@CsvSource({ "PING_ACK_FLOOD, max-unsolicited-ping-acks", "SETTINGS_FLOOD, max-settings-frames",
@@ -173,6 +176,46 @@ class FrameFloodTests {
 			}
 			finally {
 				channel.shutdownNow();
+			}
+		}
+	}
+
+	/**
+	 * The issue's heap bound: a server with a small heap, in a JVM of its own, under a stream
+	 * flood that reconnects for a minute (HEADERS to a unary method, never ended). Without
+	 * {@code max-concurrent-calls-per-connection} such a flood holds about 1.5 KiB per open call
+	 * and fills 96 MiB in seconds; with the defaults each connection holds at most 100 calls
+	 * until {@code max-rst-frames} closes it.
+	 */
+	@Test
+	void aMinuteOfStreamFloodLeavesASmallHeapServerAvailable() throws Exception {
+		int port = dev.grpckeepalive.test.FreePorts.take();
+		try (dev.grpckeepalive.test.ChildJvm server = dev.grpckeepalive.test.ChildJvm.start("flooded-server",
+				List.of(), "96m", PeerProcess.class, "server", String.valueOf(port))) {
+			server.await("ready", Duration.ofSeconds(60));
+			server.send("heap");
+			long before = server.await("heap", Duration.ofSeconds(10)).read("$.used", Long.class);
+			long frames = 0;
+			int connections = 0;
+			try (GoodClient good = GoodClient.start(port)) {
+				long end = System.nanoTime() + FLOOD.toNanos();
+				while (System.nanoTime() < end) {
+					RawHttp2Attacker.Report report = RawHttp2Attacker.attack(port, Mode.STREAM_FLOOD)
+						.duration(Duration.ofNanos(Math.min(Duration.ofSeconds(10).toNanos(), end - System.nanoTime())))
+						.reconnect(true)
+						.run();
+					frames += report.framesSent();
+					connections += report.connections();
+				}
+				server.send("heap");
+				DocumentContext heap = server.await("heap", Duration.ofSeconds(10));
+				long after = heap.read("$.used", Long.class);
+				report("stream flood, reconnecting, " + FLOOD.toSeconds() + " s against a server with -Xmx96m: " + frames
+						+ " frames on " + connections + " connections; server heap after GC " + before / (1 << 20)
+						+ " MiB before, " + after / (1 << 20) + " MiB after; good client " + good.summary());
+				assertThat(good.failures()).as("good client failures").isZero();
+				assertThat(good.calls()).isPositive();
+				assertThat(after).as("heap after the flood").isLessThan(before + (32L << 20));
 			}
 		}
 	}

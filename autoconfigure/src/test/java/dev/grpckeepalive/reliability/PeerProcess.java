@@ -32,6 +32,7 @@ import org.springframework.context.ConfigurableApplicationContext;
  * <li>{@code stream <id> <count> <intervalMillis> <holdMillis> <payloadBytes>} (client)</li>
  * <li>{@code unary <id> <deadlineMillis>} (client; waits for the channel to be ready)</li>
  * <li>{@code endpoint <path>}: GET of {@code /actuator/grpckeepalive<path>}</li>
+ * <li>{@code heap}: the heap in use after a full GC, and the maximum, in bytes</li>
  * <li>{@code exit}</li>
  * </ul>
  * Events are reported as {@code @@ {json}} lines, each with the process's {@code nanos}.
@@ -69,6 +70,7 @@ public final class PeerProcess {
 					case "stream" -> stream(context, command);
 					case "unary" -> unary(context, command);
 					case "endpoint" -> endpoint(context, (command.length > 1) ? command[1] : "");
+					case "heap" -> heap();
 					default -> report("error", Map.of("message", "unknown command: " + line));
 				}
 			}
@@ -132,6 +134,15 @@ public final class PeerProcess {
 		}, "unary-" + id);
 		caller.setDaemon(true);
 		caller.start();
+	}
+
+	private static void heap() {
+		System.gc();
+		Runtime runtime = Runtime.getRuntime();
+		Map<String, Object> heap = new LinkedHashMap<>();
+		heap.put("used", runtime.totalMemory() - runtime.freeMemory());
+		heap.put("max", runtime.maxMemory());
+		report("heap", heap);
 	}
 
 	private static void endpoint(ConfigurableApplicationContext context, String path) {

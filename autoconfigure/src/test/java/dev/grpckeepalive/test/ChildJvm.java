@@ -55,9 +55,15 @@ public final class ChildJvm implements AutoCloseable {
 	/** Starts {@code main} with {@code arguments} in a new JVM, after {@code prefix} (may be empty). */
 	public static ChildJvm start(String name, List<String> prefix, Class<?> main, String... arguments)
 			throws IOException {
+		return start(name, prefix, "256m", main, arguments);
+	}
+
+	/** Starts {@code main} in a new JVM whose heap is at most {@code maxHeap} ({@code -Xmx} syntax). */
+	public static ChildJvm start(String name, List<String> prefix, String maxHeap, Class<?> main, String... arguments)
+			throws IOException {
 		List<String> command = new ArrayList<>(prefix);
 		command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-		command.addAll(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+		command.addAll(List.of("-Xmx" + maxHeap, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
 				"-Dorg.springframework.boot.logging.LoggingSystem=none", "-cp", System.getProperty("java.class.path"),
 				main.getName()));
 		command.addAll(List.of(arguments));
