@@ -35,6 +35,8 @@ import dev.grpckeepalive.connection.PingKind;
  * sends GOAWAY, but its close is graceful and can keep the socket and its buffers for as long
  * as the silent peer does not read: the observer makes that close abortive, and resets the
  * connection itself {@link #KEEPALIVE_TIMEOUT_CLOSE_DELAY} later if grpc-java has not closed it.
+ *
+ * <p>It also feeds a {@link KeepAliveEvidence} for the keepalive advisor.
  */
 public final class FrameObserver extends ChannelDuplexHandler {
 
@@ -65,6 +67,9 @@ public final class FrameObserver extends ChannelDuplexHandler {
 
 	private final Http2FrameDecoder outbound;
 
+	/** What the frames say about keepalive, for the advisor. */
+	private final KeepAliveEvidence evidence;
+
 	/** When the outstanding PING of each kind was sent, or {@link #NONE}. Event loop only. */
 	private final long[] outstandingSince = new long[PingKind.values().length];
 
@@ -77,16 +82,18 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	private boolean off;
 
 	FrameObserver(ConnectionTracker tracker, boolean serverSide, Duration keepAliveTimeout, LongSupplier ticker) {
-		this(tracker, serverSide, keepAliveTimeout.toNanos(), ticker, null, false);
+		this(tracker, serverSide, keepAliveTimeout.toNanos(), ticker, null, null, false);
 	}
 
 	private FrameObserver(ConnectionTracker tracker, boolean serverSide, long keepAliveTimeoutNanos,
-			LongSupplier ticker, @Nullable ConnectionRecord record, boolean afterTls) {
+			LongSupplier ticker, @Nullable ConnectionRecord record, @Nullable KeepAliveEvidence evidence,
+			boolean afterTls) {
 		this.tracker = tracker;
 		this.serverSide = serverSide;
 		this.keepAliveTimeoutNanos = keepAliveTimeoutNanos;
 		this.ticker = ticker;
 		this.record = record;
+		this.evidence = (evidence != null) ? evidence : new KeepAliveEvidence(ticker.getAsLong());
 		this.firstBytesChecked = afterTls;
 		this.inbound = new Http2FrameDecoder(new Inbound(), serverSide);
 		this.outbound = new Http2FrameDecoder(new Outbound(), !serverSide);
@@ -118,6 +125,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	@Override
 	public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
 		if (!this.off && msg instanceof ByteBuf buffer) {
+			this.evidence.inbound(this.ticker.getAsLong());
 			observe(ctx, buffer, this.inbound, this.serverSide);
 		}
 		ctx.fireChannelRead(msg);
@@ -158,7 +166,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		}
 		this.off = true;
 		pipeline.addAfter(tls.name(), NAME + "Tls", new FrameObserver(this.tracker, this.serverSide,
-				this.keepAliveTimeoutNanos, this.ticker, this.record, true));
+				this.keepAliveTimeoutNanos, this.ticker, this.record, this.evidence, true));
 		pipeline.remove(this);
 		return true;
 	}
@@ -253,6 +261,10 @@ public final class FrameObserver extends ChannelDuplexHandler {
 			}
 			if (!ack) {
 				current.pingReceived();
+				if (FrameObserver.this.serverSide) {
+					FrameObserver.this.evidence.peerPing(current, FrameObserver.this.tracker,
+							FrameObserver.this.ticker.getAsLong());
+				}
 				return;
 			}
 			PingKind kind = PingKind.of(payload);
@@ -287,8 +299,20 @@ public final class FrameObserver extends ChannelDuplexHandler {
 				return;
 			}
 			PingKind kind = PingKind.of(payload);
-			FrameObserver.this.outstandingSince[kind.ordinal()] = FrameObserver.this.ticker.getAsLong();
+			long now = FrameObserver.this.ticker.getAsLong();
+			FrameObserver.this.outstandingSince[kind.ordinal()] = now;
 			current.pingSent(kind);
+			if (kind == PingKind.KEEPALIVE) {
+				FrameObserver.this.evidence.keepAlivePingSent(current, now);
+			}
+		}
+
+		@Override
+		public void onFrame(int type) {
+			if (FrameObserver.this.serverSide
+					&& (type == Http2FrameDecoder.TYPE_HEADERS || type == Http2FrameDecoder.TYPE_DATA)) {
+				FrameObserver.this.evidence.headersOrDataSent(FrameObserver.this.ticker.getAsLong());
+			}
 		}
 
 		@Override

@@ -20,6 +20,10 @@ final class Http2FrameDecoder {
 	/** Receives the frames this decoder cares about. Called on the connection's event loop. */
 	interface Listener {
 
+		/** Every frame, once its header is read and found valid; before its payload. */
+		default void onFrame(int type) {
+		}
+
 		void onPing(boolean ack, long payload);
 
 		void onGoAway(long errorCode, String debugData);
@@ -29,6 +33,10 @@ final class Http2FrameDecoder {
 	}
 
 	static final int FRAME_HEADER_LENGTH = 9;
+
+	static final int TYPE_DATA = 0x0;
+
+	static final int TYPE_HEADERS = 0x1;
 
 	static final int TYPE_SETTINGS = 0x4;
 
@@ -157,6 +165,7 @@ final class Http2FrameDecoder {
 		this.payloadIndex = 0;
 		this.leadingPayload = 0;
 		this.debugLength = 0;
+		this.listener.onFrame(this.type);
 		if (this.length == 0) {
 			frameComplete();
 		}
