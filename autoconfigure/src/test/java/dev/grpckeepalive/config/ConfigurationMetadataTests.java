@@ -21,7 +21,8 @@ class ConfigurationMetadataTests {
 			"grpc.keepalive.server.shutdown-grace", "grpc.keepalive.server.handshake-timeout",
 			"grpc.keepalive.server.ssl.client-auth",
 			"grpc.keepalive.client.defaults.timeout", "grpc.keepalive.client.defaults.without-calls",
-			"grpc.keepalive.frames.enabled", "grpc.keepalive.actuator.show-peers", "grpc.keepalive.health.window");
+			"grpc.keepalive.frames.enabled", "grpc.keepalive.actuator.show-peers", "grpc.keepalive.health.window",
+			"grpc.keepalive.advisor.enabled", "grpc.keepalive.advisor.window");
 
 	@Test
 	void everyPropertyHasADescriptionAndTheNonNullOnesADefault() throws Exception {
