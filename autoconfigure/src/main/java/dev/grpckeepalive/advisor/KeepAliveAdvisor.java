@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
@@ -37,6 +38,9 @@ public final class KeepAliveAdvisor {
 	private final Clock clock;
 
 	private final Map<Key, Finding> findings = new ConcurrentHashMap<>();
+
+	/** Where the one WARN line of each new finding goes; tests replace it. */
+	Consumer<String> warnings = logger::warn;
 
 	/**
 	 * An advisor.
@@ -95,7 +99,7 @@ public final class KeepAliveAdvisor {
 					previous.occurrences() + 1, copy, recommendation, persistent);
 		});
 		if (created[0]) {
-			logger.warn("Keepalive advisor: " + finding.severity().tag() + " " + type.tag() + " on " + side.tag()
+			this.warnings.accept("Keepalive advisor: " + finding.severity().tag() + " " + type.tag() + " on " + side.tag()
 					+ ((side == Side.SERVER) ? "" : " channel '" + channel + "'") + " (" + subject + "): " + summary
 					+ " Fix: " + recommendation.text());
 		}
