@@ -14,6 +14,7 @@ import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.PingKind;
 import dev.grpckeepalive.connection.Side;
 
 /**
@@ -57,7 +58,7 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 
 	@Override
 	public void peerPing(ConnectionTrackerView tracker, long connection, @Nullable String userAgent,
-			long intervalNanos, boolean withoutCalls, boolean strike, int strikes) {
+			PingKind kind, long intervalNanos, boolean withoutCalls, boolean strike, int strikes) {
 		if (!strike) {
 			return;
 		}
@@ -67,7 +68,13 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 		long now = this.advisor.clock().millis();
 		synchronized (this.agents) {
 			Agent agent = agent(agentName, now);
-			agent.intervals.add(Durations.millis(intervalNanos), now);
+			if (kind != PingKind.BDP) {
+				// a BDP PING answers the server's DATA: its interval says nothing of the keepalive time
+				agent.intervals.add(Durations.millis(intervalNanos), now);
+			}
+			else {
+				agent.bdpStrikes++;
+			}
 			agent.strikes++;
 			if (withoutCalls) {
 				agent.strikesWithoutCalls++;
@@ -112,7 +119,7 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 		for (long interval : intervals) {
 			shortest = Math.min(shortest, interval);
 		}
-		boolean tooSoon = shortest < permitMillis;
+		boolean tooSoon = intervals.length > 0 && shortest < permitMillis;
 		boolean withoutCalls = agent.strikesWithoutCalls > 0 && !permitWithoutCalls;
 
 		Map<String, Object> evidence = new LinkedHashMap<>();
@@ -120,6 +127,7 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 		evidence.put("pingIntervalMillis", Durations.stats(intervals));
 		evidence.put("strikes", agent.strikes);
 		evidence.put("strikesWithoutCalls", agent.strikesWithoutCalls);
+		evidence.put("strikesByBdpPings", agent.bdpStrikes);
 		evidence.put("mostStrikesOnOneConnection", agent.maxStrikes);
 		evidence.put("goawayAfterStrikes", 3);
 		evidence.put("connectionsClosedTooManyPings", agent.closedTooManyPings);
@@ -146,13 +154,21 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 							+ (withoutCalls ? " and " + withoutCallsProperty + " to true" : "") + ", or " + clientTime
 							+ ".");
 		}
+		else if (!withoutCalls) {
+			// only BDP PINGs struck so far: no keepalive interval to fit permit-time to yet
+			recommendation = new Recommendation(permitTime.property(), Durations.text(permitTime.effective()),
+					Durations.text(permitTime.effective()), also, clientTime,
+					"watch the next strikes: so far only BDP PINGs struck, which HEADERS or DATA from the server "
+							+ "normally excuse; if they continue, " + clientTime + ".");
+		}
 		else {
 			recommendation = new Recommendation(withoutCallsProperty, String.valueOf(permitWithoutCalls), "true", also,
 					clientTime, "set " + withoutCallsProperty + " to true, or " + clientTime + ".");
 		}
 		Severity severity = (agent.closedTooManyPings > 0) ? Severity.CRITICAL : Severity.WARNING;
-		String summary = "Clients '" + agentName + "' send PINGs every "
-				+ ((intervals.length > 0) ? Durations.text(Duration.ofMillis(Durations.median(sorted(intervals)))) : "?")
+		String summary = "Clients '" + agentName + "' send PINGs"
+				+ ((intervals.length > 0)
+						? " every " + Durations.text(Duration.ofMillis(Durations.median(sorted(intervals)))) : "")
 				+ (withoutCalls ? " on connections without calls" : "") + ", faster than the server permits ("
 				+ "permit-time " + Durations.text(permitTime.effective()) + ", permit-without-calls "
 				+ permitWithoutCalls + "): " + agent.strikes + " strikes, "
@@ -176,6 +192,8 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 		final List<String> examples = new ArrayList<>(MAX_EXAMPLES);
 
 		long strikes;
+
+		long bdpStrikes;
 
 		long strikesWithoutCalls;
 

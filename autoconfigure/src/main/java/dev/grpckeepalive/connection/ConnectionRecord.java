@@ -200,8 +200,9 @@ public final class ConnectionRecord {
 	 * The peer sent a PING (server side), with what grpc-java's keepalive enforcer makes of it;
 	 * for the advisor. See {@link ConnectionTrackerView.ConnectionListener#peerPing}.
 	 */
-	public void peerPingObserved(long intervalNanos, boolean withoutCalls, boolean strike, int strikes) {
-		this.tracker.peerPing(this.id, this.userAgent, intervalNanos, withoutCalls, strike, strikes);
+	public void peerPingObserved(PingKind kind, long intervalNanos, boolean withoutCalls, boolean strike,
+			int strikes) {
+		this.tracker.peerPing(this.id, this.userAgent, kind, intervalNanos, withoutCalls, strike, strikes);
 	}
 
 	/**

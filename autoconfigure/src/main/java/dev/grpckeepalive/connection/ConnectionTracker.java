@@ -271,10 +271,10 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 		return this.permitWithoutCalls;
 	}
 
-	void peerPing(long connection, @Nullable String userAgent, long intervalNanos, boolean withoutCalls,
-			boolean strike, int strikes) {
+	void peerPing(long connection, @Nullable String userAgent, PingKind kind, long intervalNanos,
+			boolean withoutCalls, boolean strike, int strikes) {
 		for (ConnectionListener listener : this.listeners) {
-			listener.peerPing(this, connection, userAgent, intervalNanos, withoutCalls, strike, strikes);
+			listener.peerPing(this, connection, userAgent, kind, intervalNanos, withoutCalls, strike, strikes);
 		}
 	}
 

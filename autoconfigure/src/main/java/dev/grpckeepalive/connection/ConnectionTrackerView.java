@@ -91,6 +91,7 @@ public interface ConnectionTrackerView {
 		 * @param tracker the server's tracker
 		 * @param connection the connection number, see {@link ConnectionTrackerView#connectionId}
 		 * @param userAgent the client's {@code user-agent}, or {@code null} before its first call
+		 * @param kind the PING's kind, as its payload tells (grpc-java's BDP PINGs count as strikes too)
 		 * @param intervalNanos time since the client's previous PING on the connection; for the
 		 * first, since the server last sent HEADERS or DATA, or since the connection opened
 		 * @param withoutCalls whether the connection had no calls in flight
@@ -98,7 +99,7 @@ public interface ConnectionTrackerView {
 		 * @param strikes the connection's strikes, this PING included
 		 */
 		default void peerPing(ConnectionTrackerView tracker, long connection, @Nullable String userAgent,
-				long intervalNanos, boolean withoutCalls, boolean strike, int strikes) {
+				PingKind kind, long intervalNanos, boolean withoutCalls, boolean strike, int strikes) {
 		}
 
 		/**

@@ -262,7 +262,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 			if (!ack) {
 				current.pingReceived();
 				if (FrameObserver.this.serverSide) {
-					FrameObserver.this.evidence.peerPing(current, FrameObserver.this.tracker,
+					FrameObserver.this.evidence.peerPing(current, FrameObserver.this.tracker, PingKind.of(payload),
 							FrameObserver.this.ticker.getAsLong());
 				}
 				return;

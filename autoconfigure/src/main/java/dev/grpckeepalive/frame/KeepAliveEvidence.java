@@ -2,6 +2,7 @@ package dev.grpckeepalive.frame;
 
 import dev.grpckeepalive.connection.ConnectionRecord;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.PingKind;
 
 /**
  * What one connection's frames say about keepalive, for the advisor: the strikes grpc-java's
@@ -56,12 +57,12 @@ final class KeepAliveEvidence {
 	}
 
 	/** The client sent a PING to this server: judged as grpc-java's enforcer judges it. */
-	void peerPing(ConnectionRecord record, ConnectionTracker tracker, long nowNanos) {
+	void peerPing(ConnectionRecord record, ConnectionTracker tracker, PingKind kind, long nowNanos) {
 		boolean withoutCalls = record.activeCalls() == 0;
 		boolean strike = !acceptable(nowNanos, withoutCalls, tracker.permitTimeNanos(), tracker.permitWithoutCalls());
 		long interval = nowNanos - this.intervalStartNanos;
 		this.intervalStartNanos = nowNanos;
-		record.peerPingObserved(interval, withoutCalls, strike, this.strikes);
+		record.peerPingObserved(kind, interval, withoutCalls, strike, this.strikes);
 	}
 
 	/** grpc-java's {@code KeepAliveEnforcer.pingAcceptable()}, without the GOAWAY. */
