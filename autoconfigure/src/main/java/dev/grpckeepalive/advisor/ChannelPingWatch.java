@@ -105,7 +105,9 @@ final class ChannelPingWatch implements ConnectionTrackerView.ConnectionListener
 		DurationSetting time = this.settings.time();
 		int doublings = tracker.keepAliveBackoffs();
 		DurationSetting inForce = time.backedOff(doublings);
-		Duration suggested = (smallestTolerated != Long.MAX_VALUE) ? Durations.ceilNice(smallestTolerated)
+		// a measured interval is the keepalive time plus a few milliseconds of scheduling: the nearest second
+		Duration suggested = (smallestTolerated != Long.MAX_VALUE)
+				? Duration.ofSeconds(Math.max(1, Math.round(smallestTolerated / 1000.0)))
 				: (inForce.effective() != null) ? inForce.effective() : Durations.ceilNice(2 * worstRejected);
 
 		Map<String, Object> evidence = new LinkedHashMap<>();
