@@ -9,6 +9,7 @@ import java.util.Set;
 
 import org.jspecify.annotations.Nullable;
 
+import dev.grpckeepalive.advisor.KeepAliveAdvisor;
 import dev.grpckeepalive.client.TrackedChannel;
 import dev.grpckeepalive.client.TrackedChannels;
 import dev.grpckeepalive.config.ChannelKeepAliveSettings;
@@ -35,17 +36,34 @@ public class GrpcKeepAliveEndpoint {
 
 	private static final String CONNECTIONS = "connections";
 
+	private static final String ADVICE = "advice";
+
 	private final @Nullable ObservedGrpcServer server;
 
 	private final List<TrackedChannels> channels;
 
 	private final Show showPeers;
 
+	private final @Nullable KeepAliveAdvisor advisor;
+
 	public GrpcKeepAliveEndpoint(@Nullable ObservedGrpcServer server, List<TrackedChannels> channels,
 			PeerVisibility showPeers) {
+		this(server, channels, showPeers, null);
+	}
+
+	/**
+	 * The endpoint.
+	 * @param server the server, if any
+	 * @param channels the channels
+	 * @param showPeers when remote addresses are shown
+	 * @param advisor the keepalive advisor, or {@code null} when it is off
+	 */
+	public GrpcKeepAliveEndpoint(@Nullable ObservedGrpcServer server, List<TrackedChannels> channels,
+			PeerVisibility showPeers, @Nullable KeepAliveAdvisor advisor) {
 		this.server = server;
 		this.channels = List.copyOf(channels);
 		this.showPeers = Show.valueOf(showPeers.name());
+		this.advisor = advisor;
 	}
 
 	/** {@code GET /actuator/grpckeepalive}: the summary of the server and every channel. */
@@ -57,12 +75,21 @@ public class GrpcKeepAliveEndpoint {
 		Map<String, Object> channelViews = new LinkedHashMap<>();
 		trackedChannels().forEach((name, channel) -> channelViews.put(name, channel(channel, peers)));
 		view.put("channels", channelViews);
+		if (this.advisor != null) {
+			view.put("advice", AdviceViews.summary(this.advisor));
+		}
 		return view;
 	}
 
-	/** {@code GET /actuator/grpckeepalive/connections}: every open server connection. */
+	/**
+	 * {@code GET /actuator/grpckeepalive/connections}: every open server connection;
+	 * {@code GET /actuator/grpckeepalive/advice}: the keepalive advisor's findings, newest first.
+	 */
 	@ReadOperation
 	public @Nullable List<Map<String, Object>> connections(@Selector String section, SecurityContext securityContext) {
+		if (ADVICE.equals(section)) {
+			return (this.advisor != null) ? AdviceViews.findings(this.advisor) : null;
+		}
 		if (!CONNECTIONS.equals(section)) {
 			return null;
 		}
@@ -144,7 +171,8 @@ public class GrpcKeepAliveEndpoint {
 		// a channel Spring Boot created (companion mode) is known by its connections only
 		view.put("state", (channel.channel() != null) ? channel.channel().getState(false).name() : "UNKNOWN");
 		Map<String, Object> settingViews = new LinkedHashMap<>();
-		settingViews.put("time", ConnectionViews.setting(settings.time()));
+		// grpc-java doubles a channel's keepalive time after GOAWAY too_many_pings
+		settingViews.put("time", ConnectionViews.setting(settings.time().backedOff(tracker.keepAliveBackoffs())));
 		settingViews.put("timeout", ConnectionViews.setting(settings.timeout()));
 		settingViews.put("withoutCalls", settings.withoutCalls());
 		view.put("settings", settingViews);

@@ -1,5 +1,6 @@
 package dev.grpckeepalive.actuate;
 
+import dev.grpckeepalive.advisor.KeepAliveAdvisor;
 import dev.grpckeepalive.client.TrackedChannels;
 import dev.grpckeepalive.client.GrpcKeepAliveClientAutoConfiguration;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
@@ -16,7 +17,8 @@ import org.springframework.context.annotation.Bean;
 
 /** Auto-configures the {@code grpckeepalive} Actuator endpoint when Actuator is present and the endpoint exposed. */
 @AutoConfiguration(after = { GrpcKeepAliveServerAutoConfiguration.class, GrpcKeepAliveClientAutoConfiguration.class },
-		afterName = "dev.grpckeepalive.companion.GrpcKeepAliveCompanionAutoConfiguration")
+		afterName = { "dev.grpckeepalive.companion.GrpcKeepAliveCompanionAutoConfiguration",
+				"dev.grpckeepalive.advisor.KeepAliveAdvisorAutoConfiguration" })
 @ConditionalOnClass(Endpoint.class)
 @ConditionalOnAvailableEndpoint(GrpcKeepAliveEndpoint.class)
 public final class GrpcKeepAliveEndpointAutoConfiguration {
@@ -24,9 +26,10 @@ public final class GrpcKeepAliveEndpointAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	GrpcKeepAliveEndpoint grpcKeepAliveEndpoint(ObjectProvider<ObservedGrpcServer> server,
-			ObjectProvider<TrackedChannels> channels, GrpcKeepAliveProperties properties) {
+			ObjectProvider<TrackedChannels> channels, GrpcKeepAliveProperties properties,
+			ObjectProvider<KeepAliveAdvisor> advisor) {
 		return new GrpcKeepAliveEndpoint(server.getIfAvailable(), channels.orderedStream().toList(),
-				properties.getActuator().getShowPeers());
+				properties.getActuator().getShowPeers(), advisor.getIfAvailable());
 	}
 
 }

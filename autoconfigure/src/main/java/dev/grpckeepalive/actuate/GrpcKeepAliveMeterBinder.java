@@ -20,6 +20,9 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import org.jspecify.annotations.Nullable;
 
 import dev.grpckeepalive.actuate.KeepAliveMeter.Tag;
+import dev.grpckeepalive.advisor.FindingType;
+import dev.grpckeepalive.advisor.KeepAliveAdvisor;
+import dev.grpckeepalive.advisor.Severity;
 import dev.grpckeepalive.client.TrackedChannels;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
@@ -46,9 +49,23 @@ public class GrpcKeepAliveMeterBinder implements MeterBinder {
 	/** Trackers already bound, per registry: channels created later are bound once, when they appear. */
 	private final Map<MeterRegistry, Set<ConnectionTrackerView>> bound = new ConcurrentHashMap<>();
 
+	private final @Nullable KeepAliveAdvisor advisor;
+
 	public GrpcKeepAliveMeterBinder(@Nullable ObservedGrpcServer server, List<TrackedChannels> channels) {
+		this(server, channels, null);
+	}
+
+	/**
+	 * A binder that also registers {@code grpc.keepalive.advice.findings}.
+	 * @param server the server, if any
+	 * @param channels the channels
+	 * @param advisor the keepalive advisor, or {@code null} when it is off
+	 */
+	public GrpcKeepAliveMeterBinder(@Nullable ObservedGrpcServer server, List<TrackedChannels> channels,
+			@Nullable KeepAliveAdvisor advisor) {
 		this.server = server;
 		this.channels = List.copyOf(channels);
+		this.advisor = advisor;
 	}
 
 	@Override
@@ -95,6 +112,9 @@ public class GrpcKeepAliveMeterBinder implements MeterBinder {
 			counter(KeepAliveMeter.CONNECTIONS_CLOSED, tracker, (t) -> t.closedConnections(reason),
 					tags.and(Tag.REASON.asString(), reason.tag()), registry);
 		}
+		if (this.advisor != null) {
+			bindFindings(this.advisor, tracker, tags, registry);
+		}
 		Timer rtt = timer(KeepAliveMeter.PING_RTT, tags, registry);
 		List<Timer> lifetimes = new ArrayList<>();
 		for (CloseReason reason : CloseReason.values()) {
@@ -114,6 +134,23 @@ public class GrpcKeepAliveMeterBinder implements MeterBinder {
 			}
 
 		});
+	}
+
+	/** One gauge per finding type that concerns the tracker's side and per severity the type can have. */
+	private static void bindFindings(KeepAliveAdvisor advisor, ConnectionTrackerView tracker, Tags tags,
+			MeterRegistry registry) {
+		for (FindingType type : FindingType.values()) {
+			if (!type.concerns(tracker.side())) {
+				continue;
+			}
+			for (Severity severity : type.severities()) {
+				Gauge.builder(KeepAliveMeter.ADVICE_FINDINGS.getName(), advisor,
+						(a) -> a.count(type, severity, tracker.side(), tracker.name()))
+					.description(KeepAliveMeter.ADVICE_FINDINGS.getDescription())
+					.tags(tags.and(Tag.TYPE.asString(), type.tag(), Tag.SEVERITY.asString(), severity.tag()))
+					.register(registry);
+			}
+		}
 	}
 
 	private static void counter(KeepAliveMeter meter, ConnectionTrackerView tracker,

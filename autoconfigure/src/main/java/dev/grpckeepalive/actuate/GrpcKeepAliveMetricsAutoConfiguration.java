@@ -3,6 +3,7 @@ package dev.grpckeepalive.actuate;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 
+import dev.grpckeepalive.advisor.KeepAliveAdvisor;
 import dev.grpckeepalive.client.TrackedChannels;
 import dev.grpckeepalive.client.GrpcKeepAliveClientAutoConfiguration;
 import dev.grpckeepalive.server.GrpcKeepAliveServerAutoConfiguration;
@@ -16,15 +17,17 @@ import org.springframework.context.annotation.Bean;
 
 /** Auto-configures the {@code grpc.keepalive.*} Micrometer meters; Spring Boot binds them to its registries. */
 @AutoConfiguration(after = { GrpcKeepAliveServerAutoConfiguration.class, GrpcKeepAliveClientAutoConfiguration.class },
-		afterName = "dev.grpckeepalive.companion.GrpcKeepAliveCompanionAutoConfiguration")
+		afterName = { "dev.grpckeepalive.companion.GrpcKeepAliveCompanionAutoConfiguration",
+				"dev.grpckeepalive.advisor.KeepAliveAdvisorAutoConfiguration" })
 @ConditionalOnClass({ MeterRegistry.class, MeterBinder.class })
 public final class GrpcKeepAliveMetricsAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
 	GrpcKeepAliveMeterBinder grpcKeepAliveMeterBinder(ObjectProvider<ObservedGrpcServer> server,
-			ObjectProvider<TrackedChannels> channels) {
-		return new GrpcKeepAliveMeterBinder(server.getIfAvailable(), channels.orderedStream().toList());
+			ObjectProvider<TrackedChannels> channels, ObjectProvider<KeepAliveAdvisor> advisor) {
+		return new GrpcKeepAliveMeterBinder(server.getIfAvailable(), channels.orderedStream().toList(),
+				advisor.getIfAvailable());
 	}
 
 }

@@ -43,7 +43,11 @@ public enum KeepAliveMeter implements MeterDocumentation {
 
 	/** How long connections lived, by close reason. */
 	CONNECTION_LIFETIME("grpc.keepalive.connection.lifetime", Meter.Type.TIMER, "seconds",
-			"How long connections lived, by why they closed", Tag.REASON);
+			"How long connections lived, by why they closed", Tag.REASON),
+
+	/** The keepalive advisor's current findings, by type and severity. */
+	ADVICE_FINDINGS("grpc.keepalive.advice.findings", Meter.Type.GAUGE, null,
+			"Current keepalive advisor findings, by type and severity", Tag.TYPE, Tag.SEVERITY);
 
 	private final String name;
 
@@ -120,7 +124,13 @@ public enum KeepAliveMeter implements MeterDocumentation {
 		DIRECTION,
 
 		/** A close reason, and for GOAWAYs also {@code other}. */
-		REASON;
+		REASON,
+
+		/** An advisor finding type, such as {@code clients_ping_too_often}. */
+		TYPE,
+
+		/** A finding's severity: {@code info}, {@code warning}, {@code critical}. */
+		SEVERITY;
 
 		@Override
 		public String asString() {

@@ -60,4 +60,22 @@ public record DurationSetting(String property, @Nullable Duration requested, @Nu
 		}
 	}
 
+	/**
+	 * This keepalive time as grpc-java's channel applies it to new connections after it
+	 * doubled it {@code doublings} times (after GOAWAY {@code too_many_pings}).
+	 */
+	public DurationSetting backedOff(int doublings) {
+		if (doublings <= 0 || this.effective == null) {
+			return this;
+		}
+		long nanos = saturatedNanos(this.effective);
+		for (int i = 0; i < doublings; i++) {
+			nanos = Math.max(nanos * 2, nanos);
+		}
+		String why = "doubled " + ((doublings == 1) ? "once" : doublings + " times")
+				+ " by grpc-java after GOAWAY too_many_pings, for new connections";
+		return new DurationSetting(this.property, this.requested, Duration.ofNanos(nanos),
+				(this.adjustment != null) ? this.adjustment + "; " + why : why);
+	}
+
 }

@@ -36,6 +36,8 @@ public class GrpcKeepAliveProperties {
 
 	private final Health health = new Health();
 
+	private final Advisor advisor = new Advisor();
+
 	public Server getServer() {
 		return this.server;
 	}
@@ -54,6 +56,38 @@ public class GrpcKeepAliveProperties {
 
 	public Health getHealth() {
 		return this.health;
+	}
+
+	public Advisor getAdvisor() {
+		return this.advisor;
+	}
+
+	/** The keepalive advisor: findings with their evidence and the fix, under /actuator/grpckeepalive/advice. */
+	public static class Advisor {
+
+		/** Whether to diagnose keepalive problems from what the connections show. */
+		private boolean enabled = true;
+
+		/** How long a finding's evidence counts: a finding whose last evidence is older is dropped. */
+		@DurationUnit(ChronoUnit.MILLIS)
+		private Duration window = Duration.ofHours(1);
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public Duration getWindow() {
+			return this.window;
+		}
+
+		public void setWindow(Duration window) {
+			this.window = window;
+		}
+
 	}
 
 	/** The passive HTTP/2 frame observer. */

@@ -60,6 +60,8 @@ final class KeepAliveSettingsResolver {
 		validateChannelDefaults(this.properties.getClient().getDefaults());
 		requirePositive(GrpcKeepAliveProperties.PREFIX + ".health.window", this.properties.getHealth().getWindow(),
 				"the default of 5m");
+		requirePositive(GrpcKeepAliveProperties.PREFIX + ".advisor.window", this.properties.getAdvisor().getWindow(),
+				"the default of 1h");
 		Map<String, ChannelKeepAliveSettings> channels = new LinkedHashMap<>();
 		this.properties.getClient()
 			.getChannels()

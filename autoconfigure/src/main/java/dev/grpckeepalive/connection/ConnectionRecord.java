@@ -75,6 +75,9 @@ public final class ConnectionRecord {
 
 	private volatile @Nullable GoAway lastGoAwayReceived;
 
+	/** The client's {@code user-agent}, from the first call's headers (server side). */
+	private volatile @Nullable String userAgent;
+
 	/** Set once, when the connection closes: everything about the close in one publication. */
 	private volatile @Nullable Closed closed;
 
@@ -179,6 +182,40 @@ public final class ConnectionRecord {
 		return running.size();
 	}
 
+	/** The client's {@code user-agent} header, as the first call on the connection carried it (server side). */
+	void userAgentSeen(String userAgent) {
+		if (this.userAgent == null) {
+			this.userAgent = userAgent;
+		}
+	}
+
+	/** Whether the client's {@code user-agent} is known yet. */
+	boolean isUserAgentKnown() {
+		return this.userAgent != null;
+	}
+
+	/** Calls in flight on this connection (server side). */
+	public int activeCalls() {
+		return this.activeCalls;
+	}
+
+	/**
+	 * The peer sent a PING (server side), with what grpc-java's keepalive enforcer makes of it;
+	 * for the advisor. See {@link ConnectionTrackerView.ConnectionListener#peerPing}.
+	 */
+	public void peerPingObserved(PingKind kind, long intervalNanos, boolean withoutCalls, boolean strike,
+			int strikes) {
+		this.tracker.peerPing(this.id, this.userAgent, kind, intervalNanos, withoutCalls, strike, strikes);
+	}
+
+	/**
+	 * This side sent a keepalive PING after {@code idleNanos} without reading a frame; for the
+	 * advisor. See {@link ConnectionTrackerView.ConnectionListener#keepAlivePingSent}.
+	 */
+	public void keepAlivePingSentObserved(long idleNanos) {
+		this.tracker.keepAlivePingSent(this.id, idleNanos);
+	}
+
 	/** This side sent a PING (not an ACK). */
 	public void pingSent(PingKind kind) {
 		this.pings.recordSent(kind);
@@ -237,6 +274,9 @@ public final class ConnectionRecord {
 	/** The peer sent a GOAWAY. */
 	public void goAwayReceived(long errorCode, String debugData) {
 		CloseReason reason = CloseReasons.ofGoAwayReceived(errorCode, debugData);
+		if (reason == CloseReason.TOO_MANY_PINGS) {
+			this.tracker.tooManyPingsReceived(this.openedNanos);
+		}
 		this.lastGoAwayReceived = goAway(GoAway.Direction.RECEIVED, errorCode, debugData, reason);
 		this.draining = true;
 		addEvidence(CloseReasons.evidenceOfGoAwayReceived(reason));

@@ -88,6 +88,15 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 
 	private volatile long lastTooManyPingsNanos = Long.MIN_VALUE;
 
+	private volatile long permitTimeNanos = Duration.ofMinutes(5).toNanos();
+
+	private volatile boolean permitWithoutCalls;
+
+	/** How often grpc-java doubled this channel's keepalive time, see {@link #tooManyPingsReceived}. */
+	private final AtomicInteger keepAliveBackoffs = new AtomicInteger();
+
+	private volatile long lastKeepAliveBackoffNanos = Long.MIN_VALUE;
+
 	public ConnectionTracker(Side side, String name, @Nullable Duration maxConnectionIdle,
 			@Nullable Duration maxConnectionAge, LongSupplier ticker, Clock clock, int historySize) {
 		this.side = side;
@@ -222,6 +231,64 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 		if (goAway.reason() == CloseReason.TOO_MANY_PINGS) {
 			this.lastTooManyPingsNanos = nanoTime();
 		}
+	}
+
+	/**
+	 * A GOAWAY {@code too_many_pings} arrived on a connection opened at {@code openedNanos}.
+	 * grpc-java's channel then doubles its keepalive time for the connections it opens next,
+	 * once per generation of connections: a GOAWAY on a connection opened before the last
+	 * doubling does not double it again.
+	 */
+	synchronized void tooManyPingsReceived(long openedNanos) {
+		long last = this.lastKeepAliveBackoffNanos;
+		if (last == Long.MIN_VALUE || openedNanos - last >= 0) {
+			this.keepAliveBackoffs.incrementAndGet();
+			this.lastKeepAliveBackoffNanos = nanoTime();
+		}
+	}
+
+	@Override
+	public int keepAliveBackoffs() {
+		return this.keepAliveBackoffs.get();
+	}
+
+	/**
+	 * The PING policy the server enforces, so that the frame observer can count strikes as
+	 * grpc-java's keepalive enforcer does. Until set: gRPC's defaults, 5m without calls refused.
+	 * @param permitTime the server's effective permit-time
+	 * @param permitWithoutCalls the server's permit-without-calls
+	 */
+	public void enforcedPingPolicy(Duration permitTime, boolean permitWithoutCalls) {
+		this.permitTimeNanos = saturatedNanos(permitTime);
+		this.permitWithoutCalls = permitWithoutCalls;
+	}
+
+	/** The server's permit-time in nanoseconds, see {@link #enforcedPingPolicy}. */
+	public long permitTimeNanos() {
+		return this.permitTimeNanos;
+	}
+
+	/** The server's permit-without-calls, see {@link #enforcedPingPolicy}. */
+	public boolean permitWithoutCalls() {
+		return this.permitWithoutCalls;
+	}
+
+	void peerPing(long connection, @Nullable String userAgent, PingKind kind, long intervalNanos,
+			boolean withoutCalls, boolean strike, int strikes) {
+		for (ConnectionListener listener : this.listeners) {
+			listener.peerPing(this, connection, userAgent, kind, intervalNanos, withoutCalls, strike, strikes);
+		}
+	}
+
+	void keepAlivePingSent(long connection, long idleNanos) {
+		for (ConnectionListener listener : this.listeners) {
+			listener.keepAlivePingSent(this, connection, idleNanos);
+		}
+	}
+
+	@Override
+	public String connectionId(long number) {
+		return idPrefix() + number;
 	}
 
 	/** Marks the start of an orderly shutdown by this application: closes from now on are {@code app_requested}. */
@@ -375,6 +442,15 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 
 	private boolean within(long eventNanos, Duration window) {
 		return eventNanos != Long.MIN_VALUE && nanoTime() - eventNanos <= window.toNanos();
+	}
+
+	private static long saturatedNanos(Duration duration) {
+		try {
+			return duration.toNanos();
+		}
+		catch (ArithmeticException ex) {
+			return Long.MAX_VALUE;
+		}
 	}
 
 	long nanoTime() {

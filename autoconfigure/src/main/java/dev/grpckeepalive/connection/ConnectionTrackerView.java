@@ -5,6 +5,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The connections of the server, or of one channel, read-only: the open ones, a bounded
  * history of recently closed ones, and totals (opened, closed by reason, PINGs, GOAWAYs).
@@ -61,6 +63,18 @@ public interface ConnectionTrackerView {
 	/** Whether a {@code too_many_pings} GOAWAY was seen within {@code window} of now. */
 	boolean tooManyPingsWithin(Duration window);
 
+	/**
+	 * How many times grpc-java doubled this channel's keepalive time after a GOAWAY
+	 * {@code too_many_pings}; it applies the doubled time to the connections it opens next.
+	 * Always 0 for the server.
+	 */
+	default int keepAliveBackoffs() {
+		return 0;
+	}
+
+	/** The id, such as {@code s-42}, of the connection with this number. */
+	String connectionId(long number);
+
 	/** Subscribes to every PING round trip and every close, as meters that need each sample do. */
 	void addListener(ConnectionListener listener);
 
@@ -69,6 +83,33 @@ public interface ConnectionTrackerView {
 
 		/** A PING this side sent was acknowledged after {@code roundTripNanos}. */
 		default void pingAcknowledged(ConnectionTrackerView tracker, PingKind kind, long roundTripNanos) {
+		}
+
+		/**
+		 * The client sent a PING (server side only), with what grpc-java's keepalive enforcer
+		 * makes of it: a strike when it came sooner than permit-time after the last valid one (2h
+		 * when the connection had no calls and permit-without-calls is off), the count reset when
+		 * the server sends HEADERS or DATA; more than 2 strikes and grpc-java closes the connection
+		 * with GOAWAY {@code too_many_pings}.
+		 * @param tracker the server's tracker
+		 * @param connection the connection number, see {@link ConnectionTrackerView#connectionId}
+		 * @param userAgent the client's {@code user-agent}, or {@code null} before its first call
+		 * @param kind the PING's kind, as its payload tells (grpc-java's BDP PINGs count as strikes too)
+		 * @param intervalNanos time since the client's previous PING on the connection; for the
+		 * first, since the server last sent HEADERS or DATA, or since the connection opened
+		 * @param withoutCalls whether the connection had no calls in flight
+		 * @param strike whether this PING is a strike
+		 * @param strikes the connection's strikes, this PING included
+		 */
+		default void peerPing(ConnectionTrackerView tracker, long connection, @Nullable String userAgent,
+				PingKind kind, long intervalNanos, boolean withoutCalls, boolean strike, int strikes) {
+		}
+
+		/**
+		 * This side sent a keepalive PING after {@code idleNanos} without reading a frame: the
+		 * keepalive time in force on the wire.
+		 */
+		default void keepAlivePingSent(ConnectionTrackerView tracker, long connection, long idleNanos) {
 		}
 
 		/** A connection closed; {@code connection} is its final state. */

@@ -12,9 +12,13 @@ import io.grpc.ServerInterceptor;
  * {@link ClosableServerCall}, registered with the record, so that a stopping server can close
  * what outlives its grace with a clear status. Two small wrappers per call (call and
  * listener), and per message one uncontended compare-and-set on the way in and one on the
- * way out of each send.
+ * way out of each send. The first call of a connection also hands the record the client's
+ * {@code user-agent}, for the keepalive advisor.
  */
 public final class ServerCallCounter implements ServerInterceptor {
+
+	private static final Metadata.Key<String> USER_AGENT = Metadata.Key.of("user-agent",
+			Metadata.ASCII_STRING_MARSHALLER);
 
 	@Override
 	public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
@@ -22,6 +26,12 @@ public final class ServerCallCounter implements ServerInterceptor {
 		ConnectionRecord record = call.getAttributes().get(ConnectionRecord.ATTRIBUTE);
 		if (record == null) {
 			return next.startCall(call, headers);
+		}
+		if (!record.isUserAgentKnown()) {
+			String userAgent = headers.get(USER_AGENT);
+			if (userAgent != null) {
+				record.userAgentSeen(userAgent);
+			}
 		}
 		record.callStarted();
 		ClosableServerCall<ReqT, RespT> closable = new ClosableServerCall<>(call, record);

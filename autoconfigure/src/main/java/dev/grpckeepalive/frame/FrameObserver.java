@@ -44,6 +44,8 @@ import dev.grpckeepalive.limits.FrameFloodLimits;
  * sends GOAWAY, but its close is graceful and can keep the socket and its buffers for as long
  * as the silent peer does not read: the observer makes that close abortive, and resets the
  * connection itself {@link #KEEPALIVE_TIMEOUT_CLOSE_DELAY} later if grpc-java has not closed it.
+ *
+ * <p>It also feeds a {@link KeepAliveEvidence} for the keepalive advisor.
  */
 public final class FrameObserver extends ChannelDuplexHandler {
 
@@ -67,9 +69,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 
 	private static final long ENHANCE_YOUR_CALM = 0xb;
 
-	private static final int TYPE_DATA = 0x0;
 
-	private static final int TYPE_HEADERS = 0x1;
 
 	private final ConnectionTracker tracker;
 
@@ -94,6 +94,9 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	/** An abuse limit closed the connection: what the client still sends is dropped. */
 	private boolean closingForAbuse;
 
+	/** What the frames say about keepalive, for the advisor. */
+	private final KeepAliveEvidence evidence;
+
 	/** When the outstanding PING of each kind was sent, or {@link #NONE}. Event loop only. */
 	private final long[] outstandingSince = new long[PingKind.values().length];
 
@@ -116,12 +119,12 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	 */
 	FrameObserver(ConnectionTracker tracker, boolean serverSide, Duration keepAliveTimeout, LongSupplier ticker,
 			@Nullable FrameFloodLimits floodLimits) {
-		this(tracker, serverSide, keepAliveTimeout.toNanos(), ticker, null, false, floodLimits);
+		this(tracker, serverSide, keepAliveTimeout.toNanos(), ticker, null, null, false, floodLimits);
 	}
 
 	private FrameObserver(ConnectionTracker tracker, boolean serverSide, long keepAliveTimeoutNanos,
-			LongSupplier ticker, @Nullable ConnectionRecord record, boolean afterTls,
-			@Nullable FrameFloodLimits floodLimits) {
+			LongSupplier ticker, @Nullable ConnectionRecord record, @Nullable KeepAliveEvidence evidence,
+			boolean afterTls, @Nullable FrameFloodLimits floodLimits) {
 		this.tracker = tracker;
 		this.serverSide = serverSide;
 		this.keepAliveTimeoutNanos = keepAliveTimeoutNanos;
@@ -129,6 +132,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		this.floodLimits = serverSide ? floodLimits : null;
 		this.floodGuard = (this.floodLimits != null) ? this.floodLimits.newGuard() : null;
 		this.record = record;
+		this.evidence = (evidence != null) ? evidence : new KeepAliveEvidence(ticker.getAsLong());
 		this.firstBytesChecked = afterTls;
 		this.inbound = new Http2FrameDecoder(new Inbound(), serverSide);
 		this.outbound = new Http2FrameDecoder(new Outbound(), !serverSide);
@@ -160,6 +164,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	@Override
 	public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
 		if (!this.off && msg instanceof ByteBuf buffer) {
+			this.evidence.inbound(this.ticker.getAsLong());
 			observe(ctx, buffer, this.inbound, this.serverSide);
 		}
 		if (this.closingForAbuse) {
@@ -205,7 +210,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		}
 		this.off = true;
 		pipeline.addAfter(tls.name(), NAME + "Tls", new FrameObserver(this.tracker, this.serverSide,
-				this.keepAliveTimeoutNanos, this.ticker, this.record, true, this.floodLimits));
+				this.keepAliveTimeoutNanos, this.ticker, this.record, this.evidence, true, this.floodLimits));
 		pipeline.remove(this);
 		return true;
 	}
@@ -350,6 +355,10 @@ public final class FrameObserver extends ChannelDuplexHandler {
 			}
 			if (!ack) {
 				current.pingReceived();
+				if (FrameObserver.this.serverSide) {
+					FrameObserver.this.evidence.peerPing(current, FrameObserver.this.tracker, PingKind.of(payload),
+							FrameObserver.this.ticker.getAsLong());
+				}
 				return;
 			}
 			PingKind kind = PingKind.of(payload);
@@ -372,7 +381,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 			if (guard == null) {
 				return;
 			}
-			if (type == TYPE_HEADERS && streamId > FrameObserver.this.lastClientStream) {
+			if (type == Http2FrameDecoder.TYPE_HEADERS && streamId > FrameObserver.this.lastClientStream) {
 				FrameObserver.this.lastClientStream = streamId;
 			}
 			String broken = guard.inbound(type, flags, length, FrameObserver.this.ticker.getAsLong());
@@ -405,17 +414,27 @@ public final class FrameObserver extends ChannelDuplexHandler {
 				return;
 			}
 			PingKind kind = PingKind.of(payload);
-			FrameObserver.this.outstandingSince[kind.ordinal()] = FrameObserver.this.ticker.getAsLong();
+			long now = FrameObserver.this.ticker.getAsLong();
+			FrameObserver.this.outstandingSince[kind.ordinal()] = now;
 			current.pingSent(kind);
+			if (kind == PingKind.KEEPALIVE) {
+				FrameObserver.this.evidence.keepAlivePingSent(current, now);
+			}
 		}
 
 		@Override
 		public void onFrame(int type, int flags, int length, int streamId) {
-			FrameFloodGuard guard = FrameObserver.this.floodGuard;
-			if (guard != null && type == TYPE_DATA) {
-				guard.dataSent(FrameObserver.this.ticker.getAsLong());
+			if (FrameObserver.this.serverSide
+					&& (type == Http2FrameDecoder.TYPE_HEADERS || type == Http2FrameDecoder.TYPE_DATA)) {
+				long now = FrameObserver.this.ticker.getAsLong();
+				FrameObserver.this.evidence.headersOrDataSent(now);
+				FrameFloodGuard guard = FrameObserver.this.floodGuard;
+				if (guard != null && type == Http2FrameDecoder.TYPE_DATA) {
+					guard.dataSent(now);
+				}
 			}
 		}
+
 
 		@Override
 		public void onGoAway(long errorCode, String debugData) {

@@ -40,6 +40,10 @@ final class Http2FrameDecoder {
 
 	static final int FRAME_HEADER_LENGTH = 9;
 
+	static final int TYPE_DATA = 0x0;
+
+	static final int TYPE_HEADERS = 0x1;
+
 	static final int TYPE_SETTINGS = 0x4;
 
 	static final int TYPE_PING = 0x6;

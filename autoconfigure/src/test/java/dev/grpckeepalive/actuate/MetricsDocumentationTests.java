@@ -1,6 +1,8 @@
 package dev.grpckeepalive.actuate;
 
 import java.nio.file.Files;
+import java.time.Clock;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -15,6 +17,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.Test;
 
+import dev.grpckeepalive.advisor.KeepAliveAdvisor;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.Side;
@@ -88,7 +91,8 @@ class MetricsDocumentationTests {
 
 		};
 		MeterRegistry registry = new SimpleMeterRegistry();
-		new GrpcKeepAliveMeterBinder(server, List.of()).bindTo(registry);
+		new GrpcKeepAliveMeterBinder(server, List.of(), new KeepAliveAdvisor(Duration.ofHours(1), Clock.systemUTC()))
+			.bindTo(registry);
 
 		for (KeepAliveMeter declared : KeepAliveMeter.values()) {
 			java.util.Collection<Meter> meters = registry.find(declared.getName()).meters();
@@ -104,7 +108,7 @@ class MetricsDocumentationTests {
 		}
 		assertThat(registry.getMeters()).allSatisfy((meter) -> assertThat(meter.getId().getName())
 			.isIn(Arrays.stream(KeepAliveMeter.values()).map(KeepAliveMeter::getName).toList()));
-		assertThat(registry.getMeters()).as("46 meters per server or channel, as docs/metrics.md counts").hasSize(46);
+		assertThat(registry.getMeters()).as("51 meters per server or channel, as docs/metrics.md counts").hasSize(51);
 	}
 
 }

@@ -54,7 +54,8 @@ class ConfigurationMetadataTests {
 			"grpc.keepalive.server.limits.max-concurrent-calls-per-connection",
 			"grpc.keepalive.server.limits.max-inbound-metadata-size",
 			"grpc.keepalive.client.defaults.timeout", "grpc.keepalive.client.defaults.without-calls",
-			"grpc.keepalive.frames.enabled", "grpc.keepalive.actuator.show-peers", "grpc.keepalive.health.window");
+			"grpc.keepalive.frames.enabled", "grpc.keepalive.actuator.show-peers", "grpc.keepalive.health.window",
+			"grpc.keepalive.advisor.enabled", "grpc.keepalive.advisor.window");
 
 	@Test
 	void everyPropertyHasADescriptionAndTheNonNullOnesADefault() throws Exception {

@@ -1,0 +1,90 @@
+package dev.grpckeepalive.advisor;
+
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.jspecify.annotations.Nullable;
+
+import dev.grpckeepalive.client.TrackedChannel;
+import dev.grpckeepalive.client.TrackedChannels;
+import dev.grpckeepalive.config.ServerKeepAliveSettings;
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.server.ObservedGrpcServer;
+
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.context.ApplicationListener;
+import org.springframework.context.event.ContextRefreshedEvent;
+
+/**
+ * Puts the advisor's watches on the server's and the channels' trackers before the server
+ * starts (and on channels created later as they appear), tells the server's frame observers
+ * the PING policy the server enforces, and checks the configuration once the server listens.
+ */
+final class AdvisorInstaller implements SmartInitializingSingleton, ApplicationListener<ContextRefreshedEvent> {
+
+	private final KeepAliveAdvisor advisor;
+
+	private final @Nullable ObservedGrpcServer server;
+
+	private final List<TrackedChannels> channels;
+
+	private final ConfigurationCheck configuration;
+
+	private final AtomicBoolean checked = new AtomicBoolean();
+
+	AdvisorInstaller(KeepAliveAdvisor advisor, @Nullable ObservedGrpcServer server, List<TrackedChannels> channels) {
+		this.advisor = advisor;
+		this.server = server;
+		this.channels = List.copyOf(channels);
+		this.configuration = new ConfigurationCheck(advisor);
+	}
+
+	@Override
+	public void afterSingletonsInstantiated() {
+		if (this.server != null) {
+			ServerKeepAliveSettings settings = this.server.getSettings();
+			ConnectionTrackerView tracker = this.server.getConnections();
+			if (tracker instanceof ConnectionTracker writer && settings.permitTime().effective() != null) {
+				writer.enforcedPingPolicy(settings.permitTime().effective(), settings.permitWithoutCalls());
+			}
+			tracker.addListener(new ServerPingWatch(this.advisor, settings));
+			if (settings.time().isEnabled()) {
+				tracker.addListener(new RoundTripWatch(this.advisor, settings.timeout()));
+			}
+		}
+		for (TrackedChannels source : this.channels) {
+			source.tracked().values().forEach(this::watch);
+			source.onNewChannel((channel) -> {
+				watch(channel);
+				check(channel);
+			});
+		}
+	}
+
+	private void watch(TrackedChannel channel) {
+		ConnectionTrackerView tracker = channel.connections();
+		tracker.addListener(new ChannelPingWatch(this.advisor, channel.settings()));
+		if (channel.settings().time().isEnabled()) {
+			tracker.addListener(new RoundTripWatch(this.advisor, channel.settings().timeout()));
+		}
+	}
+
+	@Override
+	public void onApplicationEvent(ContextRefreshedEvent event) {
+		if (!this.checked.compareAndSet(false, true)) {
+			return;
+		}
+		if (this.server != null) {
+			this.configuration.checkServer(this.server.getSettings());
+		}
+		TrackedChannels.all(this.channels).values().forEach(this::check);
+	}
+
+	private void check(TrackedChannel channel) {
+		ServerKeepAliveSettings settings = (this.server != null) ? this.server.getSettings() : null;
+		int port = (this.server != null && this.server.isRunning()) ? this.server.getPort() : -1;
+		this.configuration.checkChannel(channel.settings(), settings, port);
+	}
+
+}

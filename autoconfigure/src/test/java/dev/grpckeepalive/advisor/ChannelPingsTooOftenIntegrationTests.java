@@ -1,0 +1,67 @@
+package dev.grpckeepalive.advisor;
+
+import java.time.Duration;
+import java.util.List;
+
+import com.jayway.jsonpath.DocumentContext;
+import io.grpc.ManagedChannel;
+import org.junit.jupiter.api.Test;
+
+import dev.grpckeepalive.client.GrpcChannels;
+import dev.grpckeepalive.test.Http;
+import dev.grpckeepalive.test.StrictPingServer;
+import dev.grpckeepalive.test.TestApps;
+
+import org.springframework.context.ConfigurableApplicationContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Finding {@code channel_pings_too_often}: our channel (keepalive 10s without calls) against
+ * a server that permits a PING only every 15s and answers an earlier one with GOAWAY
+ * too_many_pings. grpc-java doubles the channel's keepalive time to 20s for its next
+ * connection; the endpoint's effective time says so, and the next PING, measured on the
+ * wire, comes after 20s and is tolerated.
+ */
+class ChannelPingsTooOftenIntegrationTests {
+
+	@Test
+	void aChannelToldItPingsTooOftenIsDiagnosedAndItsEffectiveTimeFollowsGrpcJavasDoubling() throws Exception {
+		try (StrictPingServer strict = new StrictPingServer(Duration.ofSeconds(15));
+				ConfigurableApplicationContext app = TestApps.observed(
+						"grpc.keepalive.client.channels.strict.target=" + strict.target(),
+						"grpc.keepalive.client.channels.strict.time=10s",
+						"grpc.keepalive.client.channels.strict.without-calls=true")) {
+			ManagedChannel channel = app.getBean(GrpcChannels.class).get("strict");
+
+			DocumentContext advice = await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(500)).until(
+					() -> {
+						channel.getState(true);
+						return Http.json(app, "/actuator/grpckeepalive/advice");
+					}, (json) -> !json.read("$[?(@.type == 'channel_pings_too_often' "
+							+ "&& @.evidence.wirePingIntervalMillis.max > 19000)]", List.class).isEmpty());
+			System.out.println("advice: " + advice.jsonString());
+
+			String finding = "$[?(@.type == 'channel_pings_too_often')]";
+			assertThat(advice.read(finding + ".channel", List.class)).containsExactly("strict");
+			assertThat(advice.read(finding + ".evidence.configuredTime", List.class)).containsExactly("10s");
+			assertThat(advice.read(finding + ".evidence.timeInForce", List.class)).containsExactly("20s");
+			assertThat(advice.read(finding + ".evidence.doublingsByGrpcJava", List.class)).containsExactly(1);
+			Number rejected = (Number) advice.read(finding + ".evidence.rejectedIntervalMillis.max", List.class).get(0);
+			// grpc-java's keepalive timer starts with the transport, a little before the server's SETTINGS arrive
+			assertThat(rejected.longValue()).isBetween(8_000L, 11_000L);
+			assertThat(advice.read(finding + ".recommendation.property", List.class))
+				.containsExactly("grpc.keepalive.client.channels.strict.time");
+			assertThat(advice.read(finding + ".recommendation.current", List.class)).containsExactly("10s");
+			assertThat(advice.read(finding + ".recommendation.suggested", List.class)).containsExactly("20s");
+
+			DocumentContext summary = Http.json(app, "/actuator/grpckeepalive");
+			assertThat(summary.read("$.channels.strict.settings.time.requested", String.class)).isEqualTo("10s");
+			assertThat(summary.read("$.channels.strict.settings.time.effective", String.class)).isEqualTo("20s");
+			assertThat(summary.read("$.channels.strict.settings.time.adjustment", String.class))
+				.contains("too_many_pings");
+		}
+	}
+
+}
