@@ -49,6 +49,23 @@ class AlertRulesTests {
 		}
 	}
 
+	@Test
+	void everyAlertPointsToATroubleshootingSectionThatExists() throws Exception {
+		Path troubleshooting = PrometheusBinaries.OPS.resolveSibling("docs").resolve("troubleshooting.md");
+		Set<String> anchors = new LinkedHashSet<>();
+		for (String heading : matches(troubleshooting, "(?m)^#{2,3} (.+)$")) {
+			// GitHub's anchors: lower case, punctuation dropped, spaces as hyphens
+			anchors.add(heading.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9 _-]", "").replace(' ', '-'));
+		}
+		String rules = Files.readString(RULES, StandardCharsets.UTF_8);
+		String[] alerts = rules.split("- alert: ", -1);
+		assertThat(java.util.Arrays.asList(alerts).subList(1, alerts.length))
+			.allSatisfy((rule) -> assertThat(rule).contains("docs/troubleshooting.md#"));
+		Set<String> referenced = matches(RULES, "docs/troubleshooting\\.md#([a-z0-9_-]+)");
+		assertThat(referenced).isNotEmpty();
+		assertThat(anchors).containsAll(referenced);
+	}
+
 	private static Set<String> matches(Path file, String regex) throws Exception {
 		Set<String> found = new LinkedHashSet<>();
 		Matcher matcher = Pattern.compile(regex).matcher(Files.readString(file, StandardCharsets.UTF_8));

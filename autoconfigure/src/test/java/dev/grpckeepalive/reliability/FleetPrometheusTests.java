@@ -61,7 +61,7 @@ import static org.awaitility.Awaitility.await;
 @ResourceLock("reliability-load")
 class FleetPrometheusTests {
 
-	private static final String SCENARIO = "Scenario 10 (the fleet view on a real Prometheus)";
+	private static final String SCENARIO = "Fleet view (alerts and dashboard on a real Prometheus)";
 
 	private static final String FOR = "3s";
 
