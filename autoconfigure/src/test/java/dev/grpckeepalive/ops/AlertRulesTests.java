@@ -34,7 +34,7 @@ class AlertRulesTests {
 
 	@Test
 	void ruleUnitTestsPass() throws Exception {
-		PrometheusBinaries.requirePromtool("The alert rules' unit tests");
+		PrometheusBinaries.requirePromtool("Running the alert rules' unit tests");
 		assertThat(promtool("test", "rules", RULE_TESTS.toString())).contains("SUCCESS");
 	}
 
