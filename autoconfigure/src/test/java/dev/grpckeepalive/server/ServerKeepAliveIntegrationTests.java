@@ -165,7 +165,8 @@ class ServerKeepAliveIntegrationTests {
 			assertThat(cut.getCode()).isEqualTo(Status.Code.UNAVAILABLE);
 			// age 1s (+/-10% jitter) then 3s of grace
 			assertThat(pastGrace.lifetime()).isBetween(Duration.ofMillis(3500), Duration.ofMillis(6000));
-			assertThat(unaryCalls).isGreaterThan(50);
+			// about 100 in 7 s on an idle machine; fewer under load: what matters is that they keep succeeding
+			assertThat(unaryCalls).isGreaterThan(10);
 			assertThat(unaryFailures).isEmpty();
 			assertThat(proxy.frames().goAways(Direction.SERVER_TO_CLIENT))
 				.anySatisfy((goAway) -> assertThat(goAway.debugData()).isEqualTo("max_age"));

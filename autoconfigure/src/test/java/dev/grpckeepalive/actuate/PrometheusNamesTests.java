@@ -1,0 +1,171 @@
+package dev.grpckeepalive.actuate;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.Side;
+import dev.grpckeepalive.server.ObservedGrpcServer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The table "Prometheus names" of docs/metrics.md is what a Prometheus registry renders: every
+ * documented series is there with its documented type, in the text format and in
+ * OpenMetrics, and nothing else named {@code grpc_keepalive_*} is.
+ */
+class PrometheusNamesTests {
+
+	private static final Path METRICS_MD = Path.of("..", "docs", "metrics.md");
+
+	private static final Pattern ROW = Pattern.compile("^\\| `(grpc\\.keepalive\\.[a-z.]+)` \\| (\\w+) \\|(.*)\\|$");
+
+	private static final Pattern NAME = Pattern.compile("`(grpc_keepalive_\\w+)`( \\([^)]*\\))?");
+
+	private static final Pattern SAMPLE = Pattern.compile("(?m)^(grpc_keepalive_\\w+)\\{");
+
+	@Test
+	void everyMeterRendersAsDocumented() throws Exception {
+		assertRendersAsDocumented(false);
+	}
+
+	@Test
+	void withBucketBoundariesTheTimersRenderAsHistograms() throws Exception {
+		assertRendersAsDocumented(true);
+	}
+
+	@Test
+	void theBucketBoundariesDocumentedRenderAsBuckets() throws Exception {
+		String text = registry(true).scrape();
+		for (String le : List.of("1.0", "10.0", "60.0", "300.0", "900.0", "1800.0", "3600.0", "7200.0", "21600.0",
+				"86400.0", "+Inf")) {
+			assertThat(text).contains("grpc_keepalive_connection_lifetime_seconds_bucket{channel=\"server\","
+					+ "reason=\"max_age\",side=\"server\",le=\"" + le + "\"}");
+		}
+	}
+
+	private void assertRendersAsDocumented(boolean buckets) throws Exception {
+		Map<String, Row> documented = documented();
+		assertThat(documented.keySet()).containsExactlyInAnyOrder(
+				java.util.Arrays.stream(KeepAliveMeter.values()).map(KeepAliveMeter::getName).toArray(String[]::new));
+		PrometheusMeterRegistry registry = registry(buckets);
+		for (String format : List.of("text/plain", "application/openmetrics-text")) {
+			String scrape = registry.scrape(format);
+			Set<String> rendered = new LinkedHashSet<>();
+			Matcher sample = SAMPLE.matcher(scrape);
+			while (sample.find()) {
+				rendered.add(sample.group(1));
+			}
+			Set<String> expected = new LinkedHashSet<>();
+			for (Row row : documented.values()) {
+				for (Map.Entry<String, String> series : row.series().entrySet()) {
+					boolean bucketsOnly = series.getValue().contains("only with buckets");
+					if (!bucketsOnly || buckets) {
+						expected.add(series.getKey());
+					}
+				}
+				String base = row.series().keySet().iterator().next().replaceAll("_(total|count)$", "");
+				String type = (buckets && row.type().equals("summary")) ? "histogram" : row.type();
+				String typeName = (format.startsWith("application/openmetrics") || !type.equals("counter")) ? base
+						: base + "_total";
+				assertThat(scrape).as(format + ": " + row.meter()).contains("# TYPE " + typeName + " " + type + "\n");
+			}
+			assertThat(rendered).as(format + ", buckets " + buckets).containsExactlyInAnyOrderElementsOf(expected);
+		}
+	}
+
+	/** A Prometheus registry with the meters of one server, with or without the documented timer buckets. */
+	private static PrometheusMeterRegistry registry(boolean buckets) {
+		PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+		if (buckets) {
+			// what management.metrics.distribution.slo.<name>=... does in Spring Boot
+			registry.config().meterFilter(new MeterFilter() {
+
+				@Override
+				public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
+					if (!id.getName().startsWith("grpc.keepalive.")) {
+						return config;
+					}
+					List<Duration> boundaries = id.getName().equals("grpc.keepalive.connection.lifetime")
+							? List.of(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMinutes(1),
+									Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofMinutes(30), Duration.ofHours(1),
+									Duration.ofHours(2), Duration.ofHours(6), Duration.ofDays(1))
+							: List.of(Duration.ofMillis(1), Duration.ofSeconds(1));
+					return DistributionStatisticConfig.builder()
+						.serviceLevelObjectives(boundaries.stream().mapToDouble((d) -> d.toNanos()).toArray())
+						.build()
+						.merge(config);
+				}
+
+			});
+		}
+		ConnectionTracker tracker = ConnectionTracker.create(Side.SERVER, "server", null, null);
+		new GrpcKeepAliveMeterBinder(server(tracker), List.of()).bindTo(registry);
+		return registry;
+	}
+
+	private static Map<String, Row> documented() throws Exception {
+		String section = Files.readString(METRICS_MD).split("\n### Prometheus names\n", 2)[1].split("\n###? ", 2)[0];
+		Map<String, Row> rows = new LinkedHashMap<>();
+		for (String line : section.split("\n")) {
+			Matcher row = ROW.matcher(line);
+			if (row.find()) {
+				Map<String, String> series = new LinkedHashMap<>();
+				Matcher name = NAME.matcher(row.group(3));
+				while (name.find()) {
+					series.put(name.group(1), (name.group(2) != null) ? name.group(2) : "");
+				}
+				rows.put(row.group(1), new Row(row.group(1), row.group(2), series));
+			}
+		}
+		return rows;
+	}
+
+	private static ObservedGrpcServer server(ConnectionTrackerView tracker) {
+		return new ObservedGrpcServer() {
+
+			@Override
+			public int getPort() {
+				return 0;
+			}
+
+			@Override
+			public boolean isRunning() {
+				return true;
+			}
+
+			@Override
+			public dev.grpckeepalive.config.ServerKeepAliveSettings getSettings() {
+				throw new UnsupportedOperationException();
+			}
+
+			@Override
+			public ConnectionTrackerView getConnections() {
+				return tracker;
+			}
+
+		};
+	}
+
+	private record Row(String meter, String type, Map<String, String> series) {
+
+	}
+
+}

@@ -1,0 +1,401 @@
+package dev.grpckeepalive.reliability;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
+
+import com.jayway.jsonpath.JsonPath;
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.StreamObserver;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.ResourceLock;
+
+import dev.grpckeepalive.client.GrpcChannels;
+import dev.grpckeepalive.reliability.PrometheusServer.Alert;
+import dev.grpckeepalive.reliability.PrometheusServer.Series;
+import dev.grpckeepalive.test.FreePorts;
+import dev.grpckeepalive.test.PrometheusBinaries;
+import dev.grpckeepalive.test.TestApps;
+import dev.grpckeepalive.test.proto.EchoReply;
+import dev.grpckeepalive.test.proto.EchoRequest;
+import dev.grpckeepalive.test.proto.TestServiceGrpc;
+
+import org.springframework.context.ConfigurableApplicationContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The fleet view on a real Prometheus (docs/fleet.md): Debian's {@code prometheus} scrapes
+ * {@code /actuator/prometheus} of two services of three replicas each and of their clients'
+ * application every second, and evaluates the shipped alert rules
+ * (ops/prometheus/grpc-keepalive-alerts.yml) every second, with every {@code for:} shortened
+ * to {@value #FOR} in the copy it loads; the rules' logic at their real durations is
+ * {@code promtool}'s job (AlertRulesTests).
+ *
+ * <p>Each service runs scenario 3's scale-out: HAProxy in TCP mode, round-robin over three
+ * replicas of which the third starts late, and 12 {@code pick_first} channels of the clients'
+ * application. Service {@code prices-a} has no {@code max-connection-age}: its third replica
+ * stays empty and {@code GrpcKeepaliveConnectionSkew} goes pending, then firing, and stays
+ * so. Service {@code prices-b} has {@code max-connection-age} {@value #MAX_AGE_SECONDS}s:
+ * the alert fires too, then the connections spread and it resolves. Two channels of the
+ * clients' application ping every 10s against the default {@code permit-time} of 5m:
+ * {@code GrpcKeepaliveTooManyPingsClient} and {@code GrpcKeepaliveTooManyPingsServer} fire.
+ * Finally every query of the shipped Grafana dashboard (ops/grafana/grpc-keepalive.json)
+ * runs against this Prometheus and must return at least one series.
+ */
+@Tag("reliability")
+// A timing-sensitive scenario with eight applications in one JVM: not next to the load scenarios.
+@ResourceLock("reliability-load")
+class FleetPrometheusTests {
+
+	private static final String SCENARIO = "Fleet view (alerts and dashboard on a real Prometheus)";
+
+	private static final String FOR = "3s";
+
+	private static final int MAX_AGE_SECONDS = 20;
+
+	private static final int CHANNELS = 12;
+
+	private static final long RPC_PERIOD_MILLIS = 500;
+
+	private static final String SKEW = "GrpcKeepaliveConnectionSkew";
+
+	private static final String HEALTH_CHECK = "check inter 500ms";
+
+	private static final Duration PROXY_TIMEOUT = Duration.ofSeconds(60);
+
+	/** The bucket boundaries docs/fleet.md recommends for the connection age panel. */
+	private static final String LIFETIME_BUCKETS = "management.metrics.distribution.slo.grpc.keepalive.connection.lifetime="
+			+ "1s,10s,1m,5m,15m,30m,1h,2h,6h,1d";
+
+	private static final Path RULES = PrometheusBinaries.OPS.resolve("prometheus/grpc-keepalive-alerts.yml");
+
+	private static final Path DASHBOARD = PrometheusBinaries.OPS.resolve("grafana/grpc-keepalive.json");
+
+	@Test
+	void alertsFireAndResolveAndEveryDashboardQueryFindsSeries() throws Exception {
+		PrometheusBinaries.requirePrometheus(SCENARIO);
+		HaProxy.require(SCENARIO);
+		long start = System.nanoTime();
+		int[] grpcPorts = FreePorts.take(6);
+		int[] lateHttpPorts = FreePorts.take(2);
+		Service a = new Service("prices-a", grpcPorts[0], grpcPorts[1], grpcPorts[2], lateHttpPorts[0]);
+		Service b = new Service("prices-b", grpcPorts[3], grpcPorts[4], grpcPorts[5], lateHttpPorts[1],
+				"grpc.keepalive.server.max-connection-age=" + MAX_AGE_SECONDS + "s",
+				"grpc.keepalive.server.max-connection-age-grace=5s");
+		try (a; b; HaProxy proxyA = a.proxy(); HaProxy proxyB = b.proxy()) {
+			a.startFirstTwo();
+			b.startFirstTwo();
+			try (ConfigurableApplicationContext clients = clients(proxyA.target(), proxyB.target());
+					PrometheusServer prometheus = PrometheusServer.config()
+						.ruleFile("grpc-keepalive-alerts.yml", shortenFor(Files.readString(RULES, StandardCharsets.UTF_8)))
+						.actuatorJob(a.name, a.httpPorts())
+						.actuatorJob(b.name, b.httpPorts())
+						.actuatorJob("clients", TestApps.httpPort(clients))
+						.start()) {
+				Load load = new Load(clients);
+				try {
+					load.start();
+					// the two misconfigured channels connect now: GOAWAY too_many_pings about 30s later
+					GrpcChannels channels = clients.getBean(GrpcChannels.class);
+					for (String greedy : List.of("greedy1", "greedy2")) {
+						TestServiceGrpc.newBlockingStub(channels.get(greedy))
+							.withDeadlineAfter(10, TimeUnit.SECONDS)
+							.echo(EchoRequest.newBuilder().setText("hello").build());
+					}
+					await().atMost(Duration.ofSeconds(20))
+						.until(() -> load.channels.stream()
+							.allMatch((channel) -> channel.getState(false) == ConnectivityState.READY));
+					double setUp = seconds(start);
+
+					// scale out both services
+					long scaledOut = System.nanoTime();
+					a.startThird();
+					b.startThird();
+					await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+						.until(() -> proxyA.servers().get("r3").isUp() && proxyB.servers().get("r3").isUp());
+
+					Map<String, Double> pending = new LinkedHashMap<>();
+					Map<String, Double> firing = new LinkedHashMap<>();
+					await().atMost(Duration.ofSeconds(25)).pollInterval(Duration.ofMillis(250)).until(() -> {
+						for (Alert alert : prometheus.alerts()) {
+							if (SKEW.equals(alert.name())) {
+								String job = alert.labels().get("job");
+								pending.putIfAbsent(job, seconds(scaledOut));
+								if ("firing".equals(alert.state())) {
+									firing.putIfAbsent(job, seconds(scaledOut));
+								}
+							}
+						}
+						return firing.keySet().containsAll(List.of(a.name, b.name));
+					});
+					// without max-connection-age: the replicas that were there hold everything, the new one nothing
+					assertThat(skewAlerts(prometheus, a.name)).extracting((alert) -> alert.labels().get("instance"))
+						.containsExactlyInAnyOrder(a.instance(1), a.instance(2));
+					assertThat(serverConnections(prometheus, a.name).get(a.instance(3))).isZero();
+
+					// with max-connection-age: every connection is recycled within 1.1 x the age, the spread evens out
+					await().atMost(Duration.ofSeconds(MAX_AGE_SECONDS + 15)).pollInterval(Duration.ofMillis(250))
+						.until(() -> skewAlerts(prometheus, b.name).isEmpty()
+								&& serverConnections(prometheus, b.name).values().stream().allMatch((n) -> n >= 2));
+					double resolved = seconds(scaledOut);
+					Map<String, Double> spreadB = serverConnections(prometheus, b.name);
+
+					// prices-a never recovers by itself
+					assertThat(skewAlerts(prometheus, a.name)).isNotEmpty()
+						.allSatisfy((alert) -> assertThat(alert.state()).isEqualTo("firing"));
+					Map<String, Double> spreadA = serverConnections(prometheus, a.name);
+					assertThat(spreadA.get(a.instance(3))).isZero();
+
+					// the channels that ping too often: both sides' alerts
+					await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(250))
+						.until(() -> firing(prometheus, "GrpcKeepaliveTooManyPingsClient", (alert) -> alert.labels()
+							.get("channel").startsWith("greedy"))
+								&& firing(prometheus, "GrpcKeepaliveTooManyPingsServer",
+										(alert) -> a.name.equals(alert.labels().get("job"))));
+					double tooManyPings = seconds(start);
+					Alert clientAlert = prometheus.alerts()
+						.stream()
+						.filter((alert) -> "GrpcKeepaliveTooManyPingsClient".equals(alert.name()))
+						.findFirst()
+						.orElseThrow();
+					assertThat(clientAlert.labels()).containsEntry("job", "clients");
+					assertThat(clientAlert.annotations().get("description"))
+						.contains("docs/troubleshooting.md#calls-fail-with-resource_exhausted-too_many_pings");
+
+					// every panel of the dashboard shows something
+					Map<String, Integer> panels = dashboardQueries(prometheus);
+					assertThat(panels).allSatisfy((query, count) -> assertThat(count).as(query).isPositive());
+
+					Map<String, Double> closed = new LinkedHashMap<>();
+					for (Series series : prometheus.query("sum by (job, side, reason) "
+							+ "(grpc_keepalive_connections_closed_total) > 0")) {
+						closed.put(series.labels().get("job") + " " + series.labels().get("side") + " "
+								+ series.labels().get("reason"), series.value());
+					}
+					load.stop();
+					System.out.printf("%s: set-up %.1fs; skew alert after the scale-out: pending %s, firing %s (for: %s); "
+							+ "prices-b (max-connection-age %ds) resolved at %.1fs, connections %s; prices-a connections %s; "
+							+ "too_many_pings alerts (client and server) firing %.1fs after the start; %d dashboard queries, "
+							+ "series %s; connections closed %s; RPCs sent %d, failed %d; total %.1fs%n", SCENARIO, setUp, pending,
+							firing, FOR, MAX_AGE_SECONDS, resolved, spreadB, spreadA, tooManyPings, panels.size(),
+							panels.values(), closed, load.sent.sum(), load.failed.sum(), seconds(start));
+				}
+				finally {
+					load.stop();
+				}
+			}
+		}
+	}
+
+	/** The rules as shipped, with every {@code for:} shortened to {@value #FOR}. */
+	private static String shortenFor(String rules) {
+		String shortened = rules.replaceAll("(?m)^(\\s+for: )\\S+$", "$1" + FOR);
+		assertThat(shortened).contains("for: " + FOR);
+		return shortened;
+	}
+
+	private static List<Alert> skewAlerts(PrometheusServer prometheus, String job) throws Exception {
+		return prometheus.alerts()
+			.stream()
+			.filter((alert) -> SKEW.equals(alert.name()) && job.equals(alert.labels().get("job")))
+			.toList();
+	}
+
+	private static boolean firing(PrometheusServer prometheus, String name, Predicate<Alert> matching) throws Exception {
+		return prometheus.alerts()
+			.stream()
+			.anyMatch((alert) -> name.equals(alert.name()) && "firing".equals(alert.state()) && matching.test(alert));
+	}
+
+	/** Server connections of each replica of a service, as Prometheus scraped them last. */
+	private static Map<String, Double> serverConnections(PrometheusServer prometheus, String job) throws Exception {
+		Map<String, Double> connections = new LinkedHashMap<>();
+		for (Series series : prometheus
+			.query("sum by (instance) (grpc_keepalive_connections_active{job=\"" + job + "\", side=\"server\"})")) {
+			connections.put(series.labels().get("instance"), series.value());
+		}
+		return connections;
+	}
+
+	/**
+	 * Runs every query of the dashboard, with Grafana's variables as "All" and a rate interval
+	 * of one minute, and the template variables' selectors: query to number of series.
+	 */
+	private static Map<String, Integer> dashboardQueries(PrometheusServer prometheus) throws Exception {
+		String dashboard = Files.readString(DASHBOARD, StandardCharsets.UTF_8);
+		List<String> queries = new ArrayList<>(JsonPath.parse(dashboard).read("$..targets[*].expr"));
+		List<String> variables = JsonPath.parse(dashboard).read("$.templating.list[?(@.type == 'query')].query.query");
+		for (String variable : variables) {
+			// label_values(<selector>, <label>): the selector must find series
+			queries.add(variable.replaceAll("^label_values\\((.*), *\\w+\\)$", "$1"));
+		}
+		Map<String, Integer> results = new LinkedHashMap<>();
+		for (String query : queries) {
+			String promql = query.replace("$__rate_interval", "1m").replace("$job", ".*").replace("$instance", ".*");
+			assertThat(promql).as(query).doesNotContain("$");
+			results.put(query, prometheus.query(promql).size());
+		}
+		assertThat(results).hasSizeGreaterThanOrEqualTo(14);
+		return results;
+	}
+
+	private static double seconds(long since) {
+		return Math.round((System.nanoTime() - since) / 1e8) / 10.0;
+	}
+
+	/**
+	 * The clients' application: channels {@code a1..} to service a's proxy, {@code b1..} to b's,
+	 * and two channels {@code greedy1}, {@code greedy2} to a's that ping every 10s.
+	 */
+	private static ConfigurableApplicationContext clients(String targetA, String targetB) {
+		List<String> properties = new ArrayList<>(List.of("grpc.keepalive.server.enabled=false",
+				"server.address=127.0.0.1", LIFETIME_BUCKETS));
+		for (int i = 1; i <= CHANNELS; i++) {
+			properties.add("grpc.keepalive.client.channels.a" + i + ".target=" + targetA);
+			properties.add("grpc.keepalive.client.channels.b" + i + ".target=" + targetB);
+		}
+		for (String greedy : List.of("greedy1", "greedy2")) {
+			properties.add("grpc.keepalive.client.channels." + greedy + ".target=" + targetA);
+			properties.add("grpc.keepalive.client.channels." + greedy + ".time=10s");
+			properties.add("grpc.keepalive.client.channels." + greedy + ".without-calls=true");
+		}
+		return TestApps.observed(properties.toArray(String[]::new));
+	}
+
+	/** Three replicas of one service behind one HAProxy; the third starts late. */
+	private static final class Service implements AutoCloseable {
+
+		private final String name;
+
+		private final int[] grpcPorts;
+
+		private final int lateHttpPort;
+
+		private final String[] properties;
+
+		private final List<ConfigurableApplicationContext> replicas = new ArrayList<>();
+
+		Service(String name, int grpc1, int grpc2, int grpc3, int lateHttpPort, String... properties) {
+			this.name = name;
+			this.grpcPorts = new int[] { grpc1, grpc2, grpc3 };
+			this.lateHttpPort = lateHttpPort;
+			this.properties = properties;
+		}
+
+		HaProxy proxy() throws Exception {
+			return HaProxy.tcp(PROXY_TIMEOUT, PROXY_TIMEOUT)
+				.server("r1", this.grpcPorts[0], HEALTH_CHECK)
+				.server("r2", this.grpcPorts[1], HEALTH_CHECK)
+				.server("r3", this.grpcPorts[2], HEALTH_CHECK)
+				.start();
+		}
+
+		void startFirstTwo() {
+			start(0, 0);
+			start(1, 0);
+		}
+
+		void startThird() {
+			start(2, this.lateHttpPort);
+		}
+
+		private void start(int replica, int httpPort) {
+			List<String> all = new ArrayList<>(List.of("server.address=127.0.0.1", "server.port=" + httpPort,
+					"grpc.keepalive.server.address=127.0.0.1", "grpc.keepalive.server.port=" + this.grpcPorts[replica],
+					LIFETIME_BUCKETS));
+			all.addAll(List.of(this.properties));
+			this.replicas.add(TestApps.observed(all.toArray(String[]::new)));
+		}
+
+		/** The actuator ports of the three replicas, the third's known before it starts. */
+		int[] httpPorts() {
+			return new int[] { TestApps.httpPort(this.replicas.get(0)), TestApps.httpPort(this.replicas.get(1)),
+					this.lateHttpPort };
+		}
+
+		/** The Prometheus {@code instance} of replica 1, 2 or 3. */
+		String instance(int replica) {
+			return "127.0.0.1:" + httpPorts()[replica - 1];
+		}
+
+		@Override
+		public void close() {
+			this.replicas.forEach(ConfigurableApplicationContext::close);
+		}
+
+	}
+
+	/** One RPC per channel every {@value #RPC_PERIOD_MILLIS}ms, so that a channel reconnects after a GOAWAY. */
+	private static final class Load {
+
+		private final List<ManagedChannel> channels = new ArrayList<>();
+
+		private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor((task) -> {
+			Thread thread = new Thread(task, "fleet-load");
+			thread.setDaemon(true);
+			return thread;
+		});
+
+		private final LongAdder sent = new LongAdder();
+
+		private final LongAdder failed = new LongAdder();
+
+		Load(ConfigurableApplicationContext clients) {
+			GrpcChannels channels = clients.getBean(GrpcChannels.class);
+			for (int i = 1; i <= CHANNELS; i++) {
+				this.channels.add(channels.get("a" + i));
+				this.channels.add(channels.get("b" + i));
+			}
+		}
+
+		void start() {
+			for (int i = 0; i < this.channels.size(); i++) {
+				TestServiceGrpc.TestServiceStub stub = TestServiceGrpc.newStub(this.channels.get(i));
+				this.scheduler.scheduleAtFixedRate(() -> send(stub), i * RPC_PERIOD_MILLIS / this.channels.size(),
+						RPC_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
+			}
+		}
+
+		private void send(TestServiceGrpc.TestServiceStub stub) {
+			this.sent.increment();
+			stub.withDeadlineAfter(5, TimeUnit.SECONDS)
+				.echo(EchoRequest.newBuilder().setText("load").build(), new StreamObserver<EchoReply>() {
+
+					@Override
+					public void onNext(EchoReply reply) {
+					}
+
+					@Override
+					public void onError(Throwable error) {
+						Load.this.failed.increment();
+					}
+
+					@Override
+					public void onCompleted() {
+					}
+
+				});
+		}
+
+		void stop() throws InterruptedException {
+			this.scheduler.shutdownNow();
+			this.scheduler.awaitTermination(5, TimeUnit.SECONDS);
+		}
+
+	}
+
+}
