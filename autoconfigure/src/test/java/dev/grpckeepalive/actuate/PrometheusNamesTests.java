@@ -117,7 +117,9 @@ class PrometheusNamesTests {
 			});
 		}
 		ConnectionTracker tracker = ConnectionTracker.create(Side.SERVER, "server", null, null);
-		new GrpcKeepAliveMeterBinder(server(tracker), List.of()).bindTo(registry);
+		new GrpcKeepAliveMeterBinder(server(tracker), List.of(),
+				new dev.grpckeepalive.advisor.KeepAliveAdvisor(Duration.ofHours(1), java.time.Clock.systemUTC()))
+			.bindTo(registry);
 		return registry;
 	}
 

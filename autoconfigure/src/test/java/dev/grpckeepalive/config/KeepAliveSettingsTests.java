@@ -122,7 +122,8 @@ class KeepAliveSettingsTests {
 		DurationSetting time = KeepAliveSettings.resolve(properties, names).server().time();
 		assertThat(time.property()).isEqualTo("spring.grpc.server.keepalive.time");
 		assertThat(output).contains("spring.grpc.server.keepalive.time=5s takes effect as 10s")
-			.doesNotContain("grpc.keepalive.server.time=");
+			// the value under our name: other tests running beside this one log their own clamps
+			.doesNotContain("grpc.keepalive.server.time=5s");
 	}
 
 	@Test
