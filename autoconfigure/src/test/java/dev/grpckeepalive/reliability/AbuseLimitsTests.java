@@ -85,14 +85,7 @@ class AbuseLimitsTests {
 			assertThat(report.streamsOpened()).isGreaterThan(DEFAULT_MAX_RST_FRAMES);
 			assertThat(report.maxConcurrentStreams()).isEqualTo(DEFAULT_MAX_CALLS);
 			// the server is none the worse for it
-			ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
-			try {
-				assertThat(TestServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS).echo(HELLO)
-					.getText()).isEqualTo("hello");
-			}
-			finally {
-				channel.shutdownNow();
-			}
+			assertThat(TestApps.echoOnNewChannel(server.getPort())).isEqualTo("hello");
 		}
 	}
 

@@ -169,14 +169,7 @@ class FrameFloodTests {
 				}
 			}
 			await().atMost(Duration.ofSeconds(5)).until(() -> server.getConnections().activeConnections() == 0);
-			ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
-			try {
-				assertThat(TestServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS).echo(HELLO)
-					.getText()).isEqualTo("hello");
-			}
-			finally {
-				channel.shutdownNow();
-			}
+			assertThat(TestApps.echoOnNewChannel(server.getPort())).isEqualTo("hello");
 		}
 	}
 

@@ -2,14 +2,17 @@ package dev.grpckeepalive.test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 
 import dev.grpckeepalive.client.GrpcChannels;
 import dev.grpckeepalive.client.GrpcKeepAliveClientAutoConfiguration;
 import dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration;
 import dev.grpckeepalive.server.GrpcKeepAliveServerAutoConfiguration;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
+import dev.grpckeepalive.test.proto.EchoRequest;
 import dev.grpckeepalive.test.proto.TestServiceGrpc;
 
 import org.springframework.boot.Banner;
@@ -175,6 +178,24 @@ public final class TestApps {
 	@EnableAutoConfiguration
 	static class ClientApp {
 
+	}
+
+	/**
+	 * One unary call on a channel of its own to a server on loopback, as a fresh client would
+	 * make it: what a test asks to show that a server is none the worse for what it went through.
+	 * @return the echoed text of {@code hello}
+	 */
+	public static String echoOnNewChannel(int port) {
+		ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+		try {
+			return TestServiceGrpc.newBlockingStub(channel)
+				.withDeadlineAfter(5, TimeUnit.SECONDS)
+				.echo(EchoRequest.newBuilder().setText("hello").build())
+				.getText();
+		}
+		finally {
+			channel.shutdownNow();
+		}
 	}
 
 }
