@@ -67,29 +67,7 @@ class MetricsDocumentationTests {
 	@Test
 	void theBinderRegistersExactlyTheDeclaredMetersWithTheirTypesAndTags() {
 		ConnectionTracker tracker = ConnectionTracker.create(Side.SERVER, "server", null, null);
-		ObservedGrpcServer server = new ObservedGrpcServer() {
-
-			@Override
-			public int getPort() {
-				return 0;
-			}
-
-			@Override
-			public boolean isRunning() {
-				return true;
-			}
-
-			@Override
-			public dev.grpckeepalive.config.ServerKeepAliveSettings getSettings() {
-				throw new UnsupportedOperationException();
-			}
-
-			@Override
-			public dev.grpckeepalive.connection.ConnectionTrackerView getConnections() {
-				return tracker;
-			}
-
-		};
+		ObservedGrpcServer server = StubServer.of(tracker);
 		MeterRegistry registry = new SimpleMeterRegistry();
 		new GrpcKeepAliveMeterBinder(server, List.of(), new KeepAliveAdvisor(Duration.ofHours(1), Clock.systemUTC()))
 			.bindTo(registry);

@@ -20,9 +20,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.Test;
 
 import dev.grpckeepalive.connection.ConnectionTracker;
-import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.Side;
-import dev.grpckeepalive.server.ObservedGrpcServer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -117,7 +115,7 @@ class PrometheusNamesTests {
 			});
 		}
 		ConnectionTracker tracker = ConnectionTracker.create(Side.SERVER, "server", null, null);
-		new GrpcKeepAliveMeterBinder(server(tracker), List.of(),
+		new GrpcKeepAliveMeterBinder(StubServer.of(tracker), List.of(),
 				new dev.grpckeepalive.advisor.KeepAliveAdvisor(Duration.ofHours(1), java.time.Clock.systemUTC()))
 			.bindTo(registry);
 		return registry;
@@ -138,32 +136,6 @@ class PrometheusNamesTests {
 			}
 		}
 		return rows;
-	}
-
-	private static ObservedGrpcServer server(ConnectionTrackerView tracker) {
-		return new ObservedGrpcServer() {
-
-			@Override
-			public int getPort() {
-				return 0;
-			}
-
-			@Override
-			public boolean isRunning() {
-				return true;
-			}
-
-			@Override
-			public dev.grpckeepalive.config.ServerKeepAliveSettings getSettings() {
-				throw new UnsupportedOperationException();
-			}
-
-			@Override
-			public ConnectionTrackerView getConnections() {
-				return tracker;
-			}
-
-		};
 	}
 
 	private record Row(String meter, String type, Map<String, String> series) {

@@ -93,13 +93,13 @@ public final class NodePackages {
 	}
 
 	private String check() throws Exception {
-		if (!runs("node", "--version")) {
+		if (!FaultInjection.runs("node", "--version")) {
 			return "Node.js is not installed (no 'node' on the PATH)";
 		}
 		if (installed()) {
 			return null;
 		}
-		if (!runs(npm(), "--version")) {
+		if (!FaultInjection.runs(npm(), "--version")) {
 			return "npm is not installed (no 'npm' on the PATH) to install the packages of " + this.directory.getFileName();
 		}
 		npmCi();
@@ -149,17 +149,6 @@ public final class NodePackages {
 	/** npm is a batch script on Windows, which a process can only be started from by its full name. */
 	private static String npm() {
 		return System.getProperty("os.name", "").startsWith("Windows") ? "npm.cmd" : "npm";
-	}
-
-	private static boolean runs(String... command) {
-		try {
-			Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-			process.getInputStream().readAllBytes();
-			return process.waitFor(10, TimeUnit.SECONDS) && process.exitValue() == 0;
-		}
-		catch (Exception ex) {
-			return false;
-		}
 	}
 
 }
