@@ -72,7 +72,7 @@ final class AdvisorInstaller implements SmartInitializingSingleton, ApplicationL
 			tracker.addListener(new RoundTripWatch(this.advisor, channel.settings().timeout()));
 		}
 		tracker.addListener(IdlePathWatch.channel(this.advisor, channel.settings().time(),
-				channel.settings().propertyPrefix() + ".without-calls", channel.settings().withoutCalls()));
+				channel.settings().propertyPrefix(), channel.settings().withoutCalls()));
 	}
 
 	@Override

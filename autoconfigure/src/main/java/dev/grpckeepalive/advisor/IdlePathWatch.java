@@ -40,6 +40,13 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 	/** The keepalive time suggested: at most this share of the idle timeout the evidence supports. */
 	static final double MARGIN = 0.8;
 
+	/**
+	 * The upper bound of the idle timeout over the shortest silence that killed: the silence is
+	 * measured from this side's last frame, which the middlebox saw a little earlier (up to a
+	 * one-way trip, plus its timer's granularity: HAProxy's 3s was measured as 2999ms).
+	 */
+	static final double TOLERANCE = 1.02;
+
 	/** grpc-java raises a keepalive time under this to this. */
 	static final Duration GRPC_JAVA_MIN_TIME = Duration.ofSeconds(10);
 
@@ -48,6 +55,9 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 	private final Side side;
 
 	private final DurationSetting time;
+
+	/** The property of the keepalive time of this server or channel (not of the channels' defaults it may come from). */
+	private final String timeProperty;
 
 	/** The channel's without-calls property, {@code null} for the server (which pings with or without calls). */
 	private final @Nullable String withoutCallsProperty;
@@ -85,20 +95,25 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 	 * @param time the server's keepalive time
 	 */
 	static IdlePathWatch server(KeepAliveAdvisor advisor, DurationSetting time) {
-		return new IdlePathWatch(advisor, Side.SERVER, time, null, false);
+		return new IdlePathWatch(advisor, Side.SERVER, time, time.property(), null, false);
 	}
 
-	/** A watch of one channel's connections. */
-	static IdlePathWatch channel(KeepAliveAdvisor advisor, DurationSetting time, String withoutCallsProperty,
+	/**
+	 * A watch of one channel's connections.
+	 * @param propertyPrefix the channel's property prefix, such as {@code grpc.keepalive.client.channels.prices}
+	 */
+	static IdlePathWatch channel(KeepAliveAdvisor advisor, DurationSetting time, String propertyPrefix,
 			boolean withoutCalls) {
-		return new IdlePathWatch(advisor, Side.CLIENT, time, withoutCallsProperty, withoutCalls);
+		return new IdlePathWatch(advisor, Side.CLIENT, time, propertyPrefix + ".time",
+				propertyPrefix + ".without-calls", withoutCalls);
 	}
 
-	private IdlePathWatch(KeepAliveAdvisor advisor, Side side, DurationSetting time,
+	private IdlePathWatch(KeepAliveAdvisor advisor, Side side, DurationSetting time, String timeProperty,
 			@Nullable String withoutCallsProperty, boolean withoutCalls) {
 		this.advisor = advisor;
 		this.side = side;
 		this.time = time;
+		this.timeProperty = timeProperty;
 		this.withoutCallsProperty = withoutCallsProperty;
 		this.withoutCalls = withoutCalls;
 	}
@@ -193,7 +208,8 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 				contradicting++;
 			}
 		}
-		List<Middlebox> candidates = Middlebox.within(lower, upper);
+		long atMost = Math.round(upper * TOLERANCE);
+		List<Middlebox> candidates = Middlebox.within(lower, atMost);
 		// A death during the silence is the middlebox's own timer going off: that silence is its
 		// idle timeout. A death on the first write after a silence only bounds the timeout from above.
 		long base = !duringSilence.isEmpty() ? min(duringSilence) : (lower > 0) ? lower : upper;
@@ -215,14 +231,14 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 		}
 		Map<String, String> bracket = new LinkedHashMap<>();
 		bracket.put("longerThan", (lower > 0) ? Durations.text(Duration.ofMillis(lower)) : "unknown");
-		bracket.put("atMost", Durations.text(Duration.ofMillis(upper)));
+		bracket.put("atMost", Durations.text(Duration.ofMillis(atMost)));
 		evidence.put("idleTimeoutBracket", bracket);
 		evidence.put("documentedIdleTimeoutsInBracket", candidates.stream().map(Middlebox::describe).toList());
 		evidence.put("keepaliveTime", Durations.text(this.time.effective()));
 		evidence.put("connections", List.copyOf(this.examples));
 
 		String bracketText = ((lower > 0) ? "longer than " + Durations.text(Duration.ofMillis(lower)) + " and " : "")
-				+ "at most " + Durations.text(Duration.ofMillis(upper));
+				+ "at most " + Durations.text(Duration.ofMillis(atMost));
 		String middleboxes = candidates.isEmpty()
 				? "none of the defaults commonly documented (docs/tuning.md) falls in it: a configured timeout "
 						+ "(a proxy's, a firewall's) or a carrier-grade NAT"
@@ -252,7 +268,7 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 		}
 		String basis = timerSeen ? "80% of the shortest silence the path closed a connection in"
 				: "80% of the longest silence that survived below the shortest that killed";
-		String text = "set " + this.time.property() + " to " + Durations.text(suggested) + " (" + basis + ", "
+		String text = "set " + this.timeProperty + " to " + Durations.text(suggested) + " (" + basis + ", "
 				+ Durations.text(Duration.ofMillis(base)) + ")";
 		if (needWithoutCalls) {
 			text += " and " + this.withoutCallsProperty + " to true (connections died between calls; the server "
@@ -274,7 +290,7 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 						+ "connections with a GOAWAY first, or raise the middlebox's idle timeout (docs/tuning.md)"
 				: "raise the middlebox's idle timeout (docs/tuning.md), or have the server ping "
 						+ "(grpc.keepalive.server.time below the idle timeout)";
-		return new Recommendation(this.time.property(), Durations.text(this.time.effective()),
+		return new Recommendation(this.timeProperty, Durations.text(this.time.effective()),
 				Durations.text(suggested), also, instead, text + ", or " + instead + ".");
 	}
 
@@ -293,7 +309,7 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 		if (betweenCalls > 0 && this.withoutCallsProperty != null && !this.withoutCalls) {
 			also.add(new Recommendation.Change(this.withoutCallsProperty, "false", "true"));
 		}
-		String text = "set " + this.time.property() + " to " + Durations.text(suggested)
+		String text = "set " + this.timeProperty + " to " + Durations.text(suggested)
 				+ " (80% of the shortest silence that killed a connection, " + Durations.text(Duration.ofMillis(shortestKill))
 				+ ", at least grpc-java's 10s)";
 		if (!also.isEmpty()) {
@@ -308,9 +324,9 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 				+ "path open but does not let this channel notice a dead connection";
 		String summary = "Calls in flight lost their connection after " + Durations.text(Duration.ofMillis(
 				min(withCallsMillis))) + " without a frame, on a channel without keepalive (" + withCalls
-				+ " connection(s)): nothing kept the idle streams' path open, and nothing told the channel it was gone.";
+				+ " connection(s)): nothing kept the path of the idle streams open.";
 		this.advisor.report(FindingType.NO_KEEPALIVE_ON_IDLE_PATH, Severity.WARNING, Side.CLIENT, tracker.name(),
-				"keepalive-disabled", summary, evidence, new Recommendation(this.time.property(), "disabled",
+				"keepalive-disabled", summary, evidence, new Recommendation(this.timeProperty, "disabled",
 						Durations.text(suggested), also, instead, text + ", or " + instead + "."));
 	}
 

@@ -36,11 +36,6 @@ enum Middlebox {
 	LINUX_CONNTRACK("Linux conntrack, kernel default", Duration.ofSeconds(432000),
 			"Linux conntrack, `nf_conntrack_tcp_timeout_established`", "432000 s (5 days)");
 
-	/**
-	 * How far above the shortest killing silence a documented timeout may be and still match:
-	 * the silence is measured from this side's last frame, a little after the middlebox saw it.
-	 */
-	static final double TOLERANCE = 1.02;
 
 	private final String label;
 
@@ -78,15 +73,15 @@ enum Middlebox {
 
 	/**
 	 * The middleboxes whose documented idle timeout is longer than {@code aboveMillis} and at
-	 * most {@code atMostMillis} (with {@link #TOLERANCE}).
+	 * most {@code atMostMillis}.
 	 * @param aboveMillis the longest silence that survived, or 0 when none is known
-	 * @param atMostMillis the shortest silence that killed
+	 * @param atMostMillis the upper bound of the idle timeout
 	 */
 	static List<Middlebox> within(long aboveMillis, long atMostMillis) {
 		List<Middlebox> matches = new ArrayList<>();
 		for (Middlebox middlebox : values()) {
 			long timeout = middlebox.idleTimeout.toMillis();
-			if (timeout > aboveMillis && timeout <= atMostMillis * TOLERANCE) {
+			if (timeout > aboveMillis && timeout <= atMostMillis) {
 				matches.add(middlebox);
 			}
 		}

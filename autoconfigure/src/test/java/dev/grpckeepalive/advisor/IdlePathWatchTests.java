@@ -67,7 +67,7 @@ class IdlePathWatchTests {
 		assertThat(finding.channel()).isEqualTo("prices");
 		assertThat(finding.severity()).isEqualTo(Severity.WARNING);
 		assertThat(finding.evidence()).containsEntry("longestSurvivedSilenceMillis", 300_000L)
-			.containsEntry("idleTimeoutBracket", Map.of("longerThan", "5m", "atMost", "5m50s40ms"))
+			.containsEntry("idleTimeoutBracket", Map.of("longerThan", "5m", "atMost", "5m57s41ms"))
 			.containsEntry("documentedIdleTimeoutsInBracket",
 					List.of("AWS Network Load Balancer (TCP listener) (5m50s)", "AWS NAT Gateway (5m50s)"))
 			.containsEntry("diedDuringSilence", 1)
@@ -89,7 +89,7 @@ class IdlePathWatchTests {
 		watch.connectionClosed(this.channel, closed(CloseReason.ERROR, seconds(700), true, false));
 
 		Finding finding = only(FindingType.IDLE_CONNECTIONS_DROPPED);
-		assertThat(finding.evidence()).containsEntry("idleTimeoutBracket", Map.of("longerThan", "50s", "atMost", "11m40s"))
+		assertThat(finding.evidence()).containsEntry("idleTimeoutBracket", Map.of("longerThan", "50s", "atMost", "11m54s"))
 			.containsEntry("diedRightAfterWritingAfterSilence", 2)
 			.containsEntry("deaths", 2);
 		assertThat((List<?>) finding.evidence().get("documentedIdleTimeoutsInBracket")).hasSize(6);
@@ -119,7 +119,7 @@ class IdlePathWatchTests {
 		watch.connectionClosed(this.channel, closed(CloseReason.PEER_CLOSED, 3_004_000_000L, false, true));
 
 		Finding dropped = find(FindingType.IDLE_CONNECTIONS_DROPPED);
-		assertThat(dropped.evidence()).containsEntry("idleTimeoutBracket", Map.of("longerThan", "1s500ms", "atMost", "3s4ms"))
+		assertThat(dropped.evidence()).containsEntry("idleTimeoutBracket", Map.of("longerThan", "1s500ms", "atMost", "3s64ms"))
 			.containsEntry("documentedIdleTimeoutsInBracket", List.of());
 		assertThat(dropped.recommendation().suggested()).isEqualTo("2s");
 		assertThat(dropped.recommendation().text()).contains("grpc-java raises a keepalive time under 10s to 10s")
@@ -208,8 +208,10 @@ class IdlePathWatchTests {
 	}
 
 	private IdlePathWatch channelWatch(@Nullable Duration time, boolean withoutCalls) {
-		return IdlePathWatch.channel(this.advisor, new DurationSetting(TIME, time, time, null), WITHOUT_CALLS,
-				withoutCalls);
+		// the time inherited from the channels' defaults: the fix is still the channel's own property
+		return IdlePathWatch.channel(this.advisor,
+				new DurationSetting("grpc.keepalive.client.defaults.time", time, time, null),
+				"grpc.keepalive.client.channels.prices", withoutCalls);
 	}
 
 	private Finding only(FindingType type) {
