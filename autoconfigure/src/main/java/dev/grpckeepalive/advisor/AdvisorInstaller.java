@@ -52,6 +52,9 @@ final class AdvisorInstaller implements SmartInitializingSingleton, ApplicationL
 			if (settings.time().isEnabled()) {
 				tracker.addListener(new RoundTripWatch(this.advisor, settings.timeout()));
 			}
+			tracker.addListener(IdlePathWatch.server(this.advisor, settings.time()));
+			tracker.addListener(new GraceWatch(this.advisor, settings));
+			tracker.addListener(new AbuseWatch(this.advisor, settings.limits()));
 		}
 		for (TrackedChannels source : this.channels) {
 			source.tracked().values().forEach(this::watch);
@@ -68,6 +71,8 @@ final class AdvisorInstaller implements SmartInitializingSingleton, ApplicationL
 		if (channel.settings().time().isEnabled()) {
 			tracker.addListener(new RoundTripWatch(this.advisor, channel.settings().timeout()));
 		}
+		tracker.addListener(IdlePathWatch.channel(this.advisor, channel.settings().time(),
+				channel.settings().propertyPrefix(), channel.settings().withoutCalls()));
 	}
 
 	@Override

@@ -25,7 +25,19 @@ public enum FindingType {
 	KEEPALIVE_CONFLICT("keepalive_conflict", List.of(Side.CLIENT), Severity.CRITICAL),
 
 	/** grpc-java applies a different value than the one configured. */
-	VALUE_CLAMPED("value_clamped", List.of(Side.SERVER, Side.CLIENT), Severity.INFO);
+	VALUE_CLAMPED("value_clamped", List.of(Side.SERVER, Side.CLIENT), Severity.INFO),
+
+	/** Connections die after a silence, without a GOAWAY: something on the path drops idle connections. */
+	IDLE_CONNECTIONS_DROPPED("idle_connections_dropped", List.of(Side.SERVER, Side.CLIENT), Severity.WARNING),
+
+	/** A channel without keepalive lost connections, with calls in flight, after a silence. */
+	NO_KEEPALIVE_ON_IDLE_PATH("no_keepalive_on_idle_path", List.of(Side.CLIENT), Severity.WARNING),
+
+	/** max-connection-age-grace ran out while calls were still running: they were cut. */
+	GRACE_TOO_SHORT("grace_too_short", List.of(Side.SERVER), Severity.WARNING),
+
+	/** Connections closed by an HTTP/2 abuse limit (close reason abuse). */
+	ABUSIVE_CLIENTS("abusive_clients", List.of(Side.SERVER), Severity.WARNING);
 
 	private final String tag;
 

@@ -62,6 +62,9 @@ final class ClosableServerCall<ReqT, RespT> extends ForwardingServerCall.SimpleF
 
 	final ConnectionRecord record;
 
+	/** When the call started, on the tracker's ticker: the cut calls' durations at a connection's close. */
+	final long startedNanos;
+
 	private volatile int state;
 
 	/** Set before the shutdown asks for the close, read by whichever thread performs it. */
@@ -72,9 +75,10 @@ final class ClosableServerCall<ReqT, RespT> extends ForwardingServerCall.SimpleF
 
 	@Nullable ClosableServerCall<?, ?> next;
 
-	ClosableServerCall(ServerCall<ReqT, RespT> delegate, ConnectionRecord record) {
+	ClosableServerCall(ServerCall<ReqT, RespT> delegate, ConnectionRecord record, long startedNanos) {
 		super(delegate);
 		this.record = record;
+		this.startedNanos = startedNanos;
 	}
 
 	/**
@@ -101,6 +105,12 @@ final class ClosableServerCall<ReqT, RespT> extends ForwardingServerCall.SimpleF
 				return;
 			}
 		}
+	}
+
+	/** Whether the call is closed, by the application or for shutdown. */
+	boolean isClosed() {
+		int current = this.state;
+		return current == CLOSED_BY_APPLICATION || current == CLOSED_FOR_SHUTDOWN;
 	}
 
 	/** Whether the server closed the call for shutdown, before the application did. */

@@ -3,6 +3,7 @@ package dev.grpckeepalive.connection;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.SocketAddress;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -59,6 +60,12 @@ public final class ConnectionRecord {
 	private volatile int evidence;
 
 	private volatile long lastActivityNanos;
+
+	/** When the calls in flight now began to be in flight without a break (server side). */
+	private volatile long callsSinceNanos;
+
+	/** The frame observer's measurement of the silence the connection ends with, asked for at the close. */
+	private volatile SilenceBeforeClose.@Nullable Probe silenceProbe;
 
 	private volatile boolean observed;
 
@@ -122,11 +129,44 @@ public final class ConnectionRecord {
 		addEvidence(CloseReason.ERROR);
 	}
 
-	void callStarted() {
-		this.lastActivityNanos = this.tracker.nanoTime();
+	/** A server call started; returns when, on the tracker's ticker. */
+	long callStarted() {
+		long now = this.tracker.nanoTime();
+		this.lastActivityNanos = now;
+		if (this.activeCalls == 0) {
+			// before the count: a reader that sees calls sees when they began, or a later time
+			this.callsSinceNanos = now;
+		}
 		ACTIVE_CALLS.getAndAdd(this, 1);
 		TOTAL_CALLS.getAndAdd(this, 1L);
 		this.tracker.callStarted();
+		return now;
+	}
+
+	/**
+	 * Whether calls were in flight through the whole time since {@code sinceNanos}, without a
+	 * moment with none: on this connection for the server, on the channel for a client (a
+	 * channel counts calls per channel).
+	 */
+	public boolean callsThroughout(long sinceNanos) {
+		if (this.tracker.side() == Side.CLIENT) {
+			return this.tracker.callsThroughout(sinceNanos);
+		}
+		return this.activeCalls > 0 && this.callsSinceNanos - sinceNanos <= 0;
+	}
+
+	/** The frame observer that can tell, at the close, the silence the connection ended with. */
+	public void silenceProbe(SilenceBeforeClose.Probe probe) {
+		this.silenceProbe = probe;
+	}
+
+	/**
+	 * A silence of {@code nanos} (no frame either way) ended with the peer's frames: the path
+	 * carried the connection through it. For the advisor; see
+	 * {@link ConnectionTrackerView.ConnectionListener#silenceSurvived}.
+	 */
+	public void silenceSurvived(long nanos, boolean withCalls) {
+		this.tracker.silenceSurvived(this.id, nanos, withCalls);
 	}
 
 	void callEnded() {
@@ -325,10 +365,39 @@ public final class ConnectionRecord {
 			long idle = Math.max(0, nanos - this.lastActivityNanos);
 			reason = this.tracker.inferCloseReason(this.activeCalls, Math.min(idle, age), age);
 		}
-		Closed close = new Closed(nanos, this.tracker.currentTimeMillis(), reason);
+		SilenceBeforeClose.Probe probe = this.silenceProbe;
+		SilenceBeforeClose silence = null;
+		if (probe != null && this.observerOffReason == null) {
+			try {
+				silence = probe.at(nanos, reason);
+			}
+			catch (RuntimeException ex) {
+				// a measurement, never a reason to keep a close from being recorded
+			}
+		}
+		Closed close = new Closed(nanos, this.tracker.currentTimeMillis(), reason, silence, unfinishedCalls(nanos));
 		if (CLOSED.compareAndSet(this, null, close)) {
 			this.tracker.closed(this);
 		}
+	}
+
+	/**
+	 * The ages of the server calls in flight that the application had not closed: at the close
+	 * of the connection, the calls it cut.
+	 */
+	private List<Duration> unfinishedCalls(long nowNanos) {
+		List<Duration> ages = null;
+		synchronized (this.callsLock) {
+			for (ClosableServerCall<?, ?> call = this.calls; call != null; call = call.next) {
+				if (!call.isClosed()) {
+					if (ages == null) {
+						ages = new ArrayList<>();
+					}
+					ages.add(Duration.ofNanos(Math.max(0, nowNanos - call.startedNanos)));
+				}
+			}
+		}
+		return (ages != null) ? List.copyOf(ages) : List.of();
 	}
 
 	/** The id as it appears in the endpoint: {@code s-42} for the server, {@code c-<channel>-42} for a channel. */
@@ -378,7 +447,8 @@ public final class ConnectionRecord {
 				this.openedAtMillis, age, idle, calls, this.totalCalls, state(close, draining, calls, server),
 				isObserved(), this.observerOffReason, this.pings.snapshot(), this.lastGoAwaySent,
 				this.lastGoAwayReceived, this.socketReleasedByStarter, this.abuseLimit,
-				(close != null) ? close.reason() : null, (close != null) ? close.atMillis() : null);
+				(close != null) ? close.reason() : null, (close != null) ? close.atMillis() : null,
+				(close != null) ? close.silence() : null, (close != null) ? close.unfinishedCalls() : List.of());
 	}
 
 	private ConnectionState state(@Nullable Closed close, boolean draining, int calls, boolean server) {
@@ -394,7 +464,8 @@ public final class ConnectionRecord {
 	}
 
 	/** Everything about the close, published at once. */
-	private record Closed(long nanos, long atMillis, CloseReason reason) {
+	private record Closed(long nanos, long atMillis, CloseReason reason, @Nullable SilenceBeforeClose silence,
+			List<Duration> unfinishedCalls) {
 	}
 
 }

@@ -2,6 +2,7 @@ package dev.grpckeepalive.connection;
 
 import java.net.SocketAddress;
 import java.time.Duration;
+import java.util.List;
 
 import org.jspecify.annotations.Nullable;
 
@@ -33,12 +34,22 @@ import org.jspecify.annotations.Nullable;
  * {@code max-settings-frames}, or {@code null}
  * @param closeReason why it closed, {@code null} while open
  * @param closedAtMillis when it closed, epoch milliseconds, {@code null} while open
+ * @param silenceBeforeClose the silence (no frame either way, a second or more) it ended with,
+ * as the frame observer measured it; {@code null} while open, without an observer, or when
+ * frames came up to the close
+ * @param unfinishedCallsAtClose the ages of the server calls still in flight, not closed by the
+ * application, when it closed: the calls the close cut; empty while open and for channels
  */
 public record ConnectionSnapshot(String id, Side side, String channel, @Nullable SocketAddress remote,
 		@Nullable SocketAddress local, long openedAtMillis, long ageNanos, long idleNanos, int activeCalls,
 		long totalCalls, ConnectionState state, boolean observed, @Nullable String observerOffReason,
 		PingStatistics.Snapshot pings, @Nullable GoAway lastGoAwaySent, @Nullable GoAway lastGoAwayReceived,
-		boolean socketReleasedByStarter, @Nullable String abuseLimit, @Nullable CloseReason closeReason, @Nullable Long closedAtMillis) {
+		boolean socketReleasedByStarter, @Nullable String abuseLimit, @Nullable CloseReason closeReason, @Nullable Long closedAtMillis,
+		@Nullable SilenceBeforeClose silenceBeforeClose, List<Duration> unfinishedCallsAtClose) {
+
+	public ConnectionSnapshot {
+		unfinishedCallsAtClose = List.copyOf(unfinishedCallsAtClose);
+	}
 
 	/** Whether the connection is closed. */
 	public boolean isClosed() {

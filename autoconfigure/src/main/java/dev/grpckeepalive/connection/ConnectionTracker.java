@@ -76,6 +76,9 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 
 	private final AtomicInteger activeCalls = new AtomicInteger();
 
+	/** When the calls in flight now began to be in flight without a break (channels only). */
+	private volatile long callsSinceNanos;
+
 	private final List<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
 
 	private volatile boolean framesObserved;
@@ -199,7 +202,16 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 
 	/** A call started; on the client side calls are counted per channel only. */
 	void callStarted() {
+		if (this.side == Side.CLIENT && this.activeCalls.get() == 0) {
+			// before the count: a reader that sees calls sees when they began, or a later time
+			this.callsSinceNanos = nanoTime();
+		}
 		this.activeCalls.incrementAndGet();
+	}
+
+	/** Whether the channel had calls in flight through the whole time since {@code sinceNanos}. */
+	boolean callsThroughout(long sinceNanos) {
+		return this.activeCalls.get() > 0 && this.callsSinceNanos - sinceNanos <= 0;
 	}
 
 	void callEnded() {
@@ -277,6 +289,12 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 			boolean withoutCalls, boolean strike, int strikes) {
 		for (ConnectionListener listener : this.listeners) {
 			listener.peerPing(this, connection, userAgent, kind, intervalNanos, withoutCalls, strike, strikes);
+		}
+	}
+
+	void silenceSurvived(long connection, long nanos, boolean withCalls) {
+		for (ConnectionListener listener : this.listeners) {
+			listener.silenceSurvived(this, connection, nanos, withCalls);
 		}
 	}
 

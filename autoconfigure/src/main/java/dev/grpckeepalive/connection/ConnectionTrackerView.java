@@ -112,6 +112,19 @@ public interface ConnectionTrackerView {
 		default void keepAlivePingSent(ConnectionTrackerView tracker, long connection, long idleNanos) {
 		}
 
+		/**
+		 * A silence of at least a second on a connection (no frame in either direction) ended
+		 * with frames from the peer: the path kept the connection through it. The peer's frame
+		 * that ends it, or its answer to the frame this side wrote to end it.
+		 * @param tracker the tracker
+		 * @param connection the connection number, see {@link ConnectionTrackerView#connectionId}
+		 * @param silenceNanos how long the silence lasted
+		 * @param withCalls whether calls were in flight through it (a channel counts calls per channel)
+		 */
+		default void silenceSurvived(ConnectionTrackerView tracker, long connection, long silenceNanos,
+				boolean withCalls) {
+		}
+
 		/** A connection closed; {@code connection} is its final state. */
 		default void connectionClosed(ConnectionTrackerView tracker, ConnectionSnapshot connection) {
 		}

@@ -33,8 +33,8 @@ public final class ServerCallCounter implements ServerInterceptor {
 				record.userAgentSeen(userAgent);
 			}
 		}
-		record.callStarted();
-		ClosableServerCall<ReqT, RespT> closable = new ClosableServerCall<>(call, record);
+		long started = record.callStarted();
+		ClosableServerCall<ReqT, RespT> closable = new ClosableServerCall<>(call, record, started);
 		record.register(closable);
 		ServerCall.Listener<ReqT> listener;
 		try {

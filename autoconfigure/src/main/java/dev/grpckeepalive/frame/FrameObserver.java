@@ -106,6 +106,9 @@ public final class FrameObserver extends ChannelDuplexHandler {
 
 	private boolean firstBytesChecked;
 
+	/** Bytes were written since the last flush. Event loop only. */
+	private boolean written;
+
 	private boolean off;
 
 	FrameObserver(ConnectionTracker tracker, boolean serverSide, Duration keepAliveTimeout, LongSupplier ticker) {
@@ -157,14 +160,18 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	}
 
 	private void open(ChannelHandlerContext ctx) {
-		this.record = this.tracker.connectionOpened(ctx.channel().remoteAddress(), ctx.channel().localAddress());
-		this.record.observed();
+		ConnectionRecord opened = this.tracker.connectionOpened(ctx.channel().remoteAddress(),
+				ctx.channel().localAddress());
+		this.record = opened;
+		opened.observed();
+		KeepAliveEvidence keepAlive = this.evidence;
+		opened.silenceProbe((nowNanos, reason) -> keepAlive.silenceAtClose(opened, nowNanos, reason));
 	}
 
 	@Override
 	public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
 		if (!this.off && msg instanceof ByteBuf buffer) {
-			this.evidence.inbound(this.ticker.getAsLong());
+			this.evidence.inbound(this.record, this.ticker.getAsLong());
 			observe(ctx, buffer, this.inbound, this.serverSide);
 		}
 		if (this.closingForAbuse) {
@@ -178,9 +185,21 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	@Override
 	public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
 		if (!this.off && msg instanceof ByteBuf buffer) {
+			this.written |= buffer.isReadable();
 			observe(ctx, buffer, this.outbound, !this.serverSide);
 		}
 		ctx.write(msg, promise);
+	}
+
+	/** Frames leave at the flush: the time of the last frame this side sent, one ticker read per flush. */
+	@Override
+	public void flush(ChannelHandlerContext ctx) throws Exception {
+		ConnectionRecord current = this.record;
+		if (this.written && current != null && !this.off) {
+			this.written = false;
+			this.evidence.outbound(current, this.ticker.getAsLong());
+		}
+		ctx.flush();
 	}
 
 	private void observe(ChannelHandlerContext ctx, ByteBuf buffer, Http2FrameDecoder decoder, boolean clientBytes) {

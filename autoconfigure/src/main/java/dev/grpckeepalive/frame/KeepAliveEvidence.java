@@ -1,14 +1,20 @@
 package dev.grpckeepalive.frame;
 
+import org.jspecify.annotations.Nullable;
+
+import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionRecord;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.PingKind;
+import dev.grpckeepalive.connection.SilenceBeforeClose;
 
 /**
  * What one connection's frames say about keepalive, for the advisor: the strikes grpc-java's
- * {@code KeepAliveEnforcer} counts against the client's PINGs (server side), and how long
- * this side was idle before each keepalive PING it sent (client side). A few fields, written
- * on the connection's event loop only, without locks or allocation; the observer calls it.
+ * {@code KeepAliveEnforcer} counts against the client's PINGs (server side), how long
+ * this side was idle before each keepalive PING it sent (client side), and the silences (no
+ * frame either way) the connection survived and the one it ended with. A few fields, written
+ * on the connection's event loop only, without locks or allocation; the observer calls it,
+ * with the time it reads anyway on each read and once per flush.
  *
  * <p>The enforcer, as grpc-java 1.84 has it: a PING is valid when it comes at least
  * permit-time after the last valid one (2h instead when the connection has no calls and
@@ -21,6 +27,9 @@ final class KeepAliveEvidence {
 
 	/** grpc-java's {@code KeepAliveEnforcer.MAX_PING_STRIKES}. */
 	static final int MAX_PING_STRIKES = 2;
+
+	/** The shortest silence (no frame either way) reported to the advisor: shorter ones are traffic. */
+	static final long MIN_SILENCE_NANOS = 1_000_000_000L;
 
 	/** grpc-java's {@code KeepAliveEnforcer.IMPLICIT_PERMIT_TIME_NANOS}: 2h. */
 	static final long IMPLICIT_PERMIT_TIME_NANOS = 2L * 3600 * 1_000_000_000L;
@@ -37,16 +46,82 @@ final class KeepAliveEvidence {
 	/** When this side last read a frame. */
 	private long lastInboundNanos;
 
+	/** When this side last flushed frames it wrote. */
+	private long lastOutboundNanos;
+
+	/**
+	 * The silence a write of this side ended, while the peer has not answered it (0 when
+	 * none): it survived when an answer comes, it killed when the connection dies first.
+	 */
+	private long unansweredSilenceNanos;
+
+	/** When the write that ended {@link #unansweredSilenceNanos} was flushed. */
+	private long unansweredSinceNanos;
+
+	private boolean unansweredWithCalls;
+
 	KeepAliveEvidence(long nowNanos) {
 		this.openedNanos = nowNanos;
 		this.lastValidPingNanos = nowNanos;
 		this.intervalStartNanos = nowNanos;
 		this.lastInboundNanos = nowNanos;
+		this.lastOutboundNanos = nowNanos;
 	}
 
-	/** This side read a frame. */
-	void inbound(long nowNanos) {
+	/** When the connection last carried a frame, in either direction. */
+	private long lastFrameNanos() {
+		return (this.lastOutboundNanos - this.lastInboundNanos > 0) ? this.lastOutboundNanos : this.lastInboundNanos;
+	}
+
+	/**
+	 * This side read bytes: a silence that ended with them, or with this side's write they
+	 * answer, survived. Reported to the record only for silences of {@link #MIN_SILENCE_NANOS}
+	 * or more.
+	 * @param record the connection's record, or {@code null} before it has one
+	 */
+	void inbound(@Nullable ConnectionRecord record, long nowNanos) {
+		if (this.unansweredSilenceNanos != 0) {
+			if (record != null) {
+				record.silenceSurvived(this.unansweredSilenceNanos, this.unansweredWithCalls);
+			}
+			this.unansweredSilenceNanos = 0;
+		}
+		else {
+			long last = lastFrameNanos();
+			if (nowNanos - last >= MIN_SILENCE_NANOS && record != null) {
+				record.silenceSurvived(nowNanos - last, record.callsThroughout(last));
+			}
+		}
 		this.lastInboundNanos = nowNanos;
+	}
+
+	/** This side flushed frames it wrote: a silence of a second or more that it ends waits for the peer's answer. */
+	void outbound(ConnectionRecord record, long nowNanos) {
+		long last = lastFrameNanos();
+		if (this.unansweredSilenceNanos == 0 && nowNanos - last >= MIN_SILENCE_NANOS) {
+			this.unansweredSilenceNanos = nowNanos - last;
+			this.unansweredSinceNanos = nowNanos;
+			this.unansweredWithCalls = record.callsThroughout(last);
+		}
+		this.lastOutboundNanos = nowNanos;
+	}
+
+	/**
+	 * The silence the connection ended with, at its close: the silence before this side's
+	 * last unanswered write when the connection died right after that write (within
+	 * {@link #MIN_SILENCE_NANOS}: a reset on the first write) or when a keepalive PING timed
+	 * out; else the silence up to the close. {@code null} when under {@link #MIN_SILENCE_NANOS}.
+	 */
+	@Nullable SilenceBeforeClose silenceAtClose(ConnectionRecord record, long nowNanos, CloseReason reason) {
+		if (this.unansweredSilenceNanos != 0 && (reason == CloseReason.KEEPALIVE_TIMEOUT
+				|| nowNanos - this.unansweredSinceNanos < MIN_SILENCE_NANOS)) {
+			return new SilenceBeforeClose(this.unansweredSilenceNanos, true, this.unansweredWithCalls);
+		}
+		long last = lastFrameNanos();
+		if (nowNanos - last < MIN_SILENCE_NANOS) {
+			return null;
+		}
+		return new SilenceBeforeClose(nowNanos - last, false, record.callsThroughout(last));
 	}
 
 	/** The server sent HEADERS or DATA: grpc-java's {@code KeepAliveEnforcer.resetCounters()}. */

@@ -30,7 +30,7 @@ class ClosableServerCallTests {
 	@Test
 	void idleCallIsClosedAtOnceAndLaterSendsAreDropped() {
 		FakeCall delegate = new FakeCall();
-		ClosableServerCall<String, String> call = new ClosableServerCall<>(delegate, this.record);
+		ClosableServerCall<String, String> call = new ClosableServerCall<>(delegate, this.record, 0L);
 		call.sendHeaders(new Metadata());
 
 		call.closeForShutdown(SHUTDOWN);
@@ -46,7 +46,7 @@ class ClosableServerCallTests {
 	@Test
 	void callInTheMiddleOfASendIsClosedByTheSendingThreadOnItsWayOut() throws Exception {
 		FakeCall delegate = new FakeCall();
-		ClosableServerCall<String, String> call = new ClosableServerCall<>(delegate, this.record);
+		ClosableServerCall<String, String> call = new ClosableServerCall<>(delegate, this.record, 0L);
 		CompletableFuture<Void> send = CompletableFuture.runAsync(() -> call.sendMessage("slow"));
 		assertThat(delegate.sendEntered.await(5, TimeUnit.SECONDS)).isTrue();
 
@@ -64,7 +64,7 @@ class ClosableServerCallTests {
 	@Test
 	void callTheApplicationClosedStaysAsItIs() {
 		FakeCall delegate = new FakeCall();
-		ClosableServerCall<String, String> call = new ClosableServerCall<>(delegate, this.record);
+		ClosableServerCall<String, String> call = new ClosableServerCall<>(delegate, this.record, 0L);
 		call.close(Status.OK, new Metadata());
 
 		call.closeForShutdown(SHUTDOWN);
@@ -77,8 +77,8 @@ class ClosableServerCallTests {
 	void trackerClosesRegisteredCallsAndThoseThatStartAfterwards() {
 		FakeCall first = new FakeCall();
 		FakeCall ended = new FakeCall();
-		ClosableServerCall<String, String> running = new ClosableServerCall<>(first, this.record);
-		ClosableServerCall<String, String> done = new ClosableServerCall<>(ended, this.record);
+		ClosableServerCall<String, String> running = new ClosableServerCall<>(first, this.record, 0L);
+		ClosableServerCall<String, String> done = new ClosableServerCall<>(ended, this.record, 0L);
 		this.record.register(running);
 		this.record.register(done);
 		this.record.unregister(done);
@@ -88,7 +88,7 @@ class ClosableServerCallTests {
 		assertThat(ended.events).isEmpty();
 
 		FakeCall late = new FakeCall();
-		this.record.register(new ClosableServerCall<>(late, this.record));
+		this.record.register(new ClosableServerCall<>(late, this.record, 0L));
 		assertThat(late.events).containsExactly("close UNAVAILABLE");
 	}
 

@@ -168,6 +168,58 @@ class ConnectionTrackerTests {
 		assertThat(snapshot.rttMillis()).isEqualTo(new PingStatistics.RoundTrip(4.0, 2.0, 3.0, 4.0));
 	}
 
+	@Test
+	void callsThroughoutASilenceOnlyWhenTheyBeganBeforeItAndNeverStopped() {
+		ConnectionRecord record = this.tracker.connectionOpened(this.remote, this.local);
+		long silenceStart = this.now.get();
+		assertThat(record.callsThroughout(silenceStart)).as("no calls").isFalse();
+		record.callStarted();
+		advance(Duration.ofSeconds(1));
+		assertThat(record.callsThroughout(silenceStart)).as("began with the silence").isTrue();
+		assertThat(record.callsThroughout(silenceStart - 1)).as("began after the silence began").isFalse();
+		long later = this.now.get();
+		record.callStarted();
+		record.callEnded();
+		assertThat(record.callsThroughout(later)).as("a call still in flight since before").isTrue();
+		record.callEnded();
+		assertThat(record.callsThroughout(later)).as("none left").isFalse();
+	}
+
+	@Test
+	void aChannelCountsCallsThroughoutPerChannel() {
+		ConnectionTracker channel = new ConnectionTracker(Side.CLIENT, "prices", null, null, this.now::get,
+				Clock.fixed(Instant.parse("2026-11-23T12:00:00Z"), ZoneOffset.UTC), 3);
+		ConnectionRecord record = channel.connectionOpened(this.remote, this.local);
+		long silenceStart = this.now.get();
+		advance(Duration.ofSeconds(1));
+		channel.callStarted();
+		assertThat(record.callsThroughout(silenceStart)).as("the call began during the silence").isFalse();
+		long next = this.now.get();
+		advance(Duration.ofSeconds(5));
+		assertThat(record.callsThroughout(next)).isTrue();
+	}
+
+	@Test
+	void theCloseHandsTheAgesOfTheServerCallsTheApplicationHadNotClosed() {
+		ConnectionRecord record = this.tracker.connectionOpened(this.remote, this.local);
+		ClosableServerCall<String, String> running = new ClosableServerCall<>(new ClosableServerCallTests.FakeCall(),
+				record, record.callStarted());
+		record.register(running);
+		advance(Duration.ofSeconds(2));
+		ClosableServerCall<String, String> done = new ClosableServerCall<>(new ClosableServerCallTests.FakeCall(),
+				record, record.callStarted());
+		record.register(done);
+		done.close(io.grpc.Status.OK, new io.grpc.Metadata());
+		advance(Duration.ofSeconds(3));
+		record.goAwaySent(0, "max_age", false);
+		record.close();
+
+		ConnectionSnapshot closed = this.tracker.recentlyClosed().get(0);
+		assertThat(closed.closeReason()).isEqualTo(CloseReason.MAX_AGE);
+		assertThat(closed.unfinishedCallsAtClose()).containsExactly(Duration.ofSeconds(5));
+		assertThat(record.snapshot().unfinishedCallsAtClose()).containsExactly(Duration.ofSeconds(5));
+	}
+
 	private void advance(Duration duration) {
 		this.now.addAndGet(duration.toNanos());
 	}

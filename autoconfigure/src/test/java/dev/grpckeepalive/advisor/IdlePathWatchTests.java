@@ -1,0 +1,242 @@
+package dev.grpckeepalive.advisor;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import dev.grpckeepalive.config.DurationSetting;
+import dev.grpckeepalive.connection.CloseReason;
+import dev.grpckeepalive.connection.ConnectionSnapshot;
+import dev.grpckeepalive.connection.ConnectionState;
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.GoAway;
+import dev.grpckeepalive.connection.PingStatistics;
+import dev.grpckeepalive.connection.Side;
+import dev.grpckeepalive.connection.SilenceBeforeClose;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Findings {@code idle_connections_dropped} and {@code no_keepalive_on_idle_path} from
+ * silences and closes fed by hand, on an injected clock: the bracket between the longest
+ * silence that survived and the shortest that killed, the documented idle timeouts in it,
+ * and the keepalive time suggested.
+ */
+class IdlePathWatchTests {
+
+	private static final String TIME = "grpc.keepalive.client.channels.prices.time";
+
+	private static final String WITHOUT_CALLS = "grpc.keepalive.client.channels.prices.without-calls";
+
+	private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+
+	private final KeepAliveAdvisor advisor = new KeepAliveAdvisor(Duration.ofHours(1), this.clock);
+
+	private final ConnectionTracker channel = ConnectionTracker.create(Side.CLIENT, "prices", null, null);
+
+	private final ConnectionTracker server = ConnectionTracker.create(Side.SERVER, "server", null, null);
+
+	private final List<String> warnings = new CopyOnWriteArrayList<>();
+
+	private int ids;
+
+	@BeforeEach
+	void captureWarnings() {
+		this.advisor.warnings = this.warnings::add;
+	}
+
+	@Test
+	void anAwsNatGatewayFitsDeathsAt350sAfterSilencesOf300sSurvived() {
+		IdlePathWatch watch = channelWatch(Duration.ofMinutes(10), false);
+		watch.silenceSurvived(this.channel, 1, seconds(120), false);
+		watch.silenceSurvived(this.channel, 1, seconds(300), false);
+		watch.silenceSurvived(this.channel, 2, seconds(200), false);
+		watch.connectionClosed(this.channel, closed(CloseReason.PEER_CLOSED, seconds(350) + 40_000_000L, false, false));
+
+		Finding finding = only(FindingType.IDLE_CONNECTIONS_DROPPED);
+		assertThat(finding.side()).isEqualTo(Side.CLIENT);
+		assertThat(finding.channel()).isEqualTo("prices");
+		assertThat(finding.severity()).isEqualTo(Severity.WARNING);
+		assertThat(finding.evidence()).containsEntry("longestSurvivedSilenceMillis", 300_000L)
+			.containsEntry("idleTimeoutBracket", Map.of("longerThan", "5m", "atMost", "5m57s41ms"))
+			.containsEntry("documentedIdleTimeoutsInBracket",
+					List.of("AWS Network Load Balancer (TCP listener) (5m50s)", "AWS NAT Gateway (5m50s)"))
+			.containsEntry("diedDuringSilence", 1)
+			.containsEntry("betweenCalls", 1);
+		// the death came during the silence: the middlebox's own timer, 350s; 80% is 280s
+		assertThat(finding.recommendation().property()).isEqualTo(TIME);
+		assertThat(finding.recommendation().current()).isEqualTo("10m");
+		assertThat(finding.recommendation().suggested()).isEqualTo("4m40s");
+		assertThat(finding.recommendation().alsoSet())
+			.containsExactly(new Recommendation.Change(WITHOUT_CALLS, "false", "true"));
+		assertThat(this.advisor.findings()).as("keepalive is on: no no_keepalive_on_idle_path").hasSize(1);
+	}
+
+	@Test
+	void deathsOnTheFirstWriteOnlyBoundTheTimeoutFromAboveAndTheSuggestionComesFromTheLowerBound() {
+		IdlePathWatch watch = channelWatch(null, false);
+		watch.silenceSurvived(this.channel, 1, seconds(50), false);
+		watch.connectionClosed(this.channel, closed(CloseReason.ERROR, seconds(900), true, false));
+		watch.connectionClosed(this.channel, closed(CloseReason.ERROR, seconds(700), true, false));
+
+		Finding finding = only(FindingType.IDLE_CONNECTIONS_DROPPED);
+		assertThat(finding.evidence()).containsEntry("idleTimeoutBracket", Map.of("longerThan", "50s", "atMost", "11m54s"))
+			.containsEntry("diedRightAfterWritingAfterSilence", 2)
+			.containsEntry("deaths", 2);
+		assertThat((List<?>) finding.evidence().get("documentedIdleTimeoutsInBracket")).hasSize(6);
+		assertThat(finding.recommendation().suggested()).isEqualTo("40s");
+		assertThat(finding.recommendation().current()).isEqualTo("disabled");
+		assertThat(finding.occurrences()).isEqualTo(2);
+		assertThat(this.warnings).hasSize(1);
+	}
+
+	@Test
+	void aSilenceThatSurvivedLongerThanOneThatKilledIsCountedAsContradictingNotAsTheLowerBound() {
+		IdlePathWatch watch = channelWatch(null, false);
+		watch.silenceSurvived(this.channel, 1, seconds(30), false);
+		watch.silenceSurvived(this.channel, 1, seconds(90), false);
+		watch.connectionClosed(this.channel, closed(CloseReason.PEER_CLOSED, seconds(60), false, false));
+
+		Finding finding = only(FindingType.IDLE_CONNECTIONS_DROPPED);
+		assertThat(finding.evidence()).containsEntry("longestSurvivedSilenceMillis", 30_000L)
+			.containsEntry("survivedSilencesAtLeastAsLong", 1)
+			.containsEntry("documentedIdleTimeoutsInBracket", List.of("AWS Application Load Balancer (1m)"));
+	}
+
+	@Test
+	void aHaProxyLikeTimeoutOf3sIsBelowWhatGrpcJavaCanPingAndTheFixSaysSo() {
+		IdlePathWatch watch = channelWatch(null, false);
+		watch.silenceSurvived(this.channel, 1, 1_500_000_000L, false);
+		watch.connectionClosed(this.channel, closed(CloseReason.PEER_CLOSED, 3_004_000_000L, false, true));
+
+		Finding dropped = find(FindingType.IDLE_CONNECTIONS_DROPPED);
+		assertThat(dropped.evidence()).containsEntry("idleTimeoutBracket", Map.of("longerThan", "1s500ms", "atMost", "3s64ms"))
+			.containsEntry("documentedIdleTimeoutsInBracket", List.of());
+		assertThat(dropped.recommendation().suggested()).isEqualTo("2s");
+		assertThat(dropped.recommendation().text()).contains("grpc-java raises a keepalive time under 10s to 10s")
+			.contains("raise the middlebox's idle timeout");
+		assertThat(dropped.recommendation().alsoSet()).as("died with a call in flight").isEmpty();
+
+		Finding noKeepAlive = find(FindingType.NO_KEEPALIVE_ON_IDLE_PATH);
+		assertThat(noKeepAlive.side()).isEqualTo(Side.CLIENT);
+		assertThat(noKeepAlive.evidence()).containsEntry("deathsWithCallsInFlight", 1)
+			.containsEntry("deathsBetweenCalls", 0)
+			.containsEntry("shortestKillingSilenceMillis", 3_004L);
+		assertThat(noKeepAlive.recommendation().property()).isEqualTo(TIME);
+		assertThat(noKeepAlive.recommendation().current()).isEqualTo("disabled");
+		assertThat(noKeepAlive.recommendation().suggested()).as("at least grpc-java's 10s").isEqualTo("10s");
+	}
+
+	@Test
+	void noKeepAliveOnIdlePathSuggests80PercentOfTheShortestKillAndWithoutCallsWhenDeathsCameBetweenCalls() {
+		IdlePathWatch watch = channelWatch(null, false);
+		watch.connectionClosed(this.channel, closed(CloseReason.PEER_CLOSED, seconds(240), false, true));
+		watch.connectionClosed(this.channel, closed(CloseReason.PEER_CLOSED, seconds(241), false, false));
+
+		Finding finding = find(FindingType.NO_KEEPALIVE_ON_IDLE_PATH);
+		assertThat(finding.recommendation().suggested()).isEqualTo("3m12s");
+		assertThat(finding.recommendation().alsoSet())
+			.containsExactly(new Recommendation.Change(WITHOUT_CALLS, "false", "true"));
+		assertThat(finding.evidence()).containsEntry("deathsBetweenCalls", 1);
+		assertThat(find(FindingType.IDLE_CONNECTIONS_DROPPED).evidence().get("documentedIdleTimeoutsInBracket"))
+			.isEqualTo(List.of("AWS Application Load Balancer (1m)", "Azure Load Balancer (4m)", "Azure NAT Gateway (4m)"));
+	}
+
+	@Test
+	void closesAGoAwayExplainsOrThatCameWithoutSilenceAreNoEvidence() {
+		IdlePathWatch watch = channelWatch(null, false);
+		watch.connectionClosed(this.channel, closed(CloseReason.MAX_IDLE, seconds(300), false, false));
+		watch.connectionClosed(this.channel, closed(CloseReason.APP_REQUESTED, seconds(300), false, false));
+		watch.connectionClosed(this.channel, snapshot(CloseReason.PEER_CLOSED, null, null));
+		watch.connectionClosed(this.channel, snapshot(CloseReason.PEER_CLOSED,
+				new SilenceBeforeClose(seconds(300), false, false),
+				new GoAway(GoAway.Direction.RECEIVED, 0, "", CloseReason.PEER_GOAWAY, 0)));
+
+		assertThat(this.advisor.findings()).isEmpty();
+	}
+
+	@Test
+	void theServerIsToldToPingAndDeathsExpireWithTheWindow() {
+		IdlePathWatch watch = IdlePathWatch.server(this.advisor,
+				new DurationSetting("grpc.keepalive.server.time", Duration.ofHours(2), Duration.ofHours(2), null));
+		watch.connectionClosed(this.server, closed(CloseReason.PEER_CLOSED, seconds(600), false, false));
+
+		Finding finding = only(FindingType.IDLE_CONNECTIONS_DROPPED);
+		assertThat(finding.side()).isEqualTo(Side.SERVER);
+		assertThat(finding.recommendation().property()).isEqualTo("grpc.keepalive.server.time");
+		assertThat(finding.recommendation().current()).isEqualTo("2h");
+		assertThat(finding.recommendation().suggested()).isEqualTo("8m");
+		assertThat(finding.recommendation().alsoSet()).isEmpty();
+		assertThat(finding.recommendation().instead()).contains("max-connection-idle");
+		assertThat(finding.evidence().get("documentedIdleTimeoutsInBracket")).isEqualTo(List.of(
+				"AWS Application Load Balancer (1m)", "Azure Load Balancer (4m)", "Azure NAT Gateway (4m)",
+				"AWS Network Load Balancer (TCP listener) (5m50s)", "AWS NAT Gateway (5m50s)",
+				"GCP firewall connection tracking / passthrough Network Load Balancer (10m)"));
+
+		this.clock.advance(Duration.ofMinutes(61));
+		assertThat(this.advisor.findings()).isEmpty();
+		watch.connectionClosed(this.server, closed(CloseReason.PEER_CLOSED, seconds(1200), false, false));
+		assertThat(only(FindingType.IDLE_CONNECTIONS_DROPPED).evidence()).containsEntry("deaths", 1);
+	}
+
+	@Test
+	void everyMiddleboxIsInTheTableOfTuningMdWithItsFigure() throws Exception {
+		List<String> rows = new ArrayList<>();
+		for (String line : Files.readAllLines(Path.of("..", "docs", "tuning.md"))) {
+			if (line.startsWith("| ")) {
+				rows.add(line);
+			}
+		}
+		for (Middlebox middlebox : Middlebox.values()) {
+			assertThat(rows).as(middlebox.name())
+				.anySatisfy((row) -> assertThat(row).startsWith("| " + middlebox.tuningRow() + " |")
+					.contains(middlebox.tuningFigure()));
+			String seconds = middlebox.idleTimeout().toSeconds() + " s";
+			String minutes = middlebox.idleTimeout().toMinutes() + " min";
+			assertThat(middlebox.tuningFigure()).as(middlebox.name()).matches((figure) -> figure.startsWith(seconds)
+					|| figure.startsWith(minutes) && middlebox.idleTimeout().toSeconds() % 60 == 0);
+		}
+	}
+
+	private IdlePathWatch channelWatch(@Nullable Duration time, boolean withoutCalls) {
+		// the time inherited from the channels' defaults: the fix is still the channel's own property
+		return IdlePathWatch.channel(this.advisor,
+				new DurationSetting("grpc.keepalive.client.defaults.time", time, time, null),
+				"grpc.keepalive.client.channels.prices", withoutCalls);
+	}
+
+	private Finding only(FindingType type) {
+		assertThat(this.advisor.findings()).hasSize(1);
+		return find(type);
+	}
+
+	private Finding find(FindingType type) {
+		return this.advisor.findings().stream().filter((finding) -> finding.type() == type).findFirst().orElseThrow();
+	}
+
+	private ConnectionSnapshot closed(CloseReason reason, long silenceNanos, boolean afterWrite, boolean withCalls) {
+		return snapshot(reason, new SilenceBeforeClose(silenceNanos, afterWrite, withCalls), null);
+	}
+
+	private ConnectionSnapshot snapshot(CloseReason reason, @Nullable SilenceBeforeClose silence,
+			@Nullable GoAway received) {
+		this.ids++;
+		return new ConnectionSnapshot("c-prices-" + this.ids, Side.CLIENT, "prices", null, null, 0, seconds(900), 0, 0,
+				0, ConnectionState.CLOSED, true, null, new PingStatistics().snapshot(), null, received, false, null,
+				reason, 0L, silence, List.of());
+	}
+
+	private static long seconds(long seconds) {
+		return Duration.ofSeconds(seconds).toNanos();
+	}
+
+}

@@ -1,0 +1,127 @@
+package dev.grpckeepalive.advisor;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import dev.grpckeepalive.config.DurationSetting;
+import dev.grpckeepalive.config.LimitSetting;
+import dev.grpckeepalive.config.ServerKeepAliveSettings;
+import dev.grpckeepalive.config.ServerLimitSettings;
+import dev.grpckeepalive.connection.CloseReason;
+import dev.grpckeepalive.connection.ConnectionSnapshot;
+import dev.grpckeepalive.connection.ConnectionState;
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.PingStatistics;
+import dev.grpckeepalive.connection.Side;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Findings {@code grace_too_short} and {@code abusive_clients} from closes fed by hand. */
+class ServerCloseWatchTests {
+
+	private static final String LIMITS = "grpc.keepalive.server.limits.";
+
+	private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
+
+	private final KeepAliveAdvisor advisor = new KeepAliveAdvisor(Duration.ofHours(1), this.clock);
+
+	private final ConnectionTracker server = ConnectionTracker.create(Side.SERVER, "server", null, null);
+
+	private int ids;
+
+	@BeforeEach
+	void quiet() {
+		this.advisor.warnings = (line) -> {
+		};
+	}
+
+	@Test
+	void callsStillRunningAtAMaxAgeCloseAreCutAndTheGraceSuggestedIsTheLongestWithMargin() {
+		GraceWatch watch = new GraceWatch(this.advisor, settings());
+		watch.connectionClosed(this.server, snapshot(CloseReason.MAX_AGE, null, 0,
+				List.of(Duration.ofMillis(2_100), Duration.ofMillis(900))));
+		watch.connectionClosed(this.server, snapshot(CloseReason.MAX_AGE, null, 0, List.of(Duration.ofMillis(2_050))));
+		watch.connectionClosed(this.server, snapshot(CloseReason.MAX_AGE, null, 0, List.of()));
+		watch.connectionClosed(this.server, snapshot(CloseReason.APP_REQUESTED, null, 0, List.of(Duration.ofMinutes(5))));
+
+		Finding finding = this.advisor.findings().get(0);
+		assertThat(this.advisor.findings()).hasSize(1);
+		assertThat(finding.type()).isEqualTo(FindingType.GRACE_TOO_SHORT);
+		assertThat(finding.evidence()).containsEntry("cutCallDurationMillis",
+				Map.of("median", 2_050L, "min", 900L, "max", 2_100L, "samples", 3))
+			.containsEntry("callsCut", 3L)
+			.containsEntry("connectionsCut", 2L)
+			.containsEntry("connections", List.of("s-1", "s-2"))
+			.containsEntry("maxConnectionAge", "1s")
+			.containsEntry("maxConnectionAgeGrace", "1s");
+		assertThat(finding.recommendation().property()).isEqualTo("grpc.keepalive.server.max-connection-age-grace");
+		assertThat(finding.recommendation().current()).isEqualTo("1s");
+		assertThat(finding.recommendation().suggested()).isEqualTo("4s");
+	}
+
+	@Test
+	void abuseClosesAreCountedByLimitAndTheLimitIsKept() {
+		AbuseWatch watch = new AbuseWatch(this.advisor, settings().limits());
+		watch.connectionClosed(this.server, snapshot(CloseReason.ABUSE, "max-settings-frames", 0, List.of()));
+		watch.connectionClosed(this.server, snapshot(CloseReason.ABUSE, "max-settings-frames", 0, List.of()));
+		watch.connectionClosed(this.server, snapshot(CloseReason.ABUSE, "max-rst-frames", 12, List.of()));
+		watch.connectionClosed(this.server, snapshot(CloseReason.PEER_CLOSED, null, 0, List.of()));
+
+		assertThat(this.advisor.findings()).hasSize(2);
+		Finding settings = subject("max-settings-frames");
+		assertThat(settings.type()).isEqualTo(FindingType.ABUSIVE_CLIENTS);
+		assertThat(settings.evidence()).containsEntry("connectionsClosed", 2L)
+			.containsEntry("connectionsThatHadCalls", 0L)
+			.containsEntry("connections", List.of("s-1", "s-2"))
+			.containsEntry("limitValue", 100L);
+		assertThat(settings.recommendation().property()).isEqualTo(LIMITS + "max-settings-frames");
+		assertThat(settings.recommendation().current()).isEqualTo("100");
+		assertThat(settings.recommendation().suggested()).isEqualTo("keep");
+		assertThat(settings.recommendation().text()).contains("load balancer or firewall").doesNotContain("raise");
+
+		Finding resets = subject("max-rst-frames");
+		assertThat(resets.recommendation().text()).as("clients with calls may be legitimate")
+			.contains("raise " + LIMITS + "max-rst-frames");
+	}
+
+	private Finding subject(String subject) {
+		return this.advisor.findings().stream().filter((f) -> f.subject().equals(subject)).findFirst().orElseThrow();
+	}
+
+	private ConnectionSnapshot snapshot(CloseReason reason, @Nullable String abuseLimit, long totalCalls,
+			List<Duration> unfinished) {
+		this.ids++;
+		return new ConnectionSnapshot("s-" + this.ids, Side.SERVER, "server", null, null, 0, 0, 0, 0, totalCalls,
+				ConnectionState.CLOSED, true, null, new PingStatistics().snapshot(), null, null, false, abuseLimit,
+				reason, 0L, null, unfinished);
+	}
+
+	private static ServerKeepAliveSettings settings() {
+		ServerLimitSettings limits = new ServerLimitSettings(limit("max-rst-frames", 1000),
+				duration(LIMITS + "rst-frames-window", Duration.ofSeconds(10)),
+				limit("max-concurrent-calls-per-connection", 100), limit("max-inbound-metadata-size", 8192),
+				limit("max-connections", 10000), duration(LIMITS + "flood-window", Duration.ofSeconds(10)),
+				limit("max-unsolicited-ping-acks", 10), limit("max-settings-frames", 100),
+				limit("max-empty-data-frames", 100), limit("max-window-update-frames", 1000));
+		String server = "grpc.keepalive.server.";
+		return new ServerKeepAliveSettings(duration(server + "time", Duration.ofHours(2)),
+				duration(server + "timeout", Duration.ofSeconds(20)), duration(server + "permit-time", Duration.ofMinutes(5)),
+				false, duration(server + "max-connection-idle", null), duration(server + "max-connection-age", Duration.ofSeconds(1)),
+				duration(server + "max-connection-age-grace", Duration.ofSeconds(1)), limits);
+	}
+
+	private static LimitSetting limit(String name, long value) {
+		return new LimitSetting(LIMITS + name, value, value, null);
+	}
+
+	private static DurationSetting duration(String property, @Nullable Duration value) {
+		return new DurationSetting(property, value, value, null);
+	}
+
+}
