@@ -18,6 +18,7 @@ import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.Side;
+import dev.grpckeepalive.connection.SilenceBeforeClose;
 import dev.grpckeepalive.connection.GoAway;
 import dev.grpckeepalive.connection.PingStatistics;
 
@@ -162,6 +163,9 @@ final class ConnectionViews {
 		view.put("closeReason", tag(record.closeReason()));
 		view.put("closedAt", instant(record.closedAtMillis()));
 		view.put("abuseLimit", record.abuseLimit());
+		view.put("silenceBeforeClose", silence(record.silenceBeforeClose()));
+		view.put("unfinishedCallsAtClose", server
+				? record.unfinishedCallsAtClose().stream().map((age) -> age.toMillis()).toList() : null);
 		view.put("socketReleasedByStarter", record.socketReleasedByStarter());
 		view.put("pings", pings(record.pings(), record.observed()));
 		Map<String, Object> goAways = new LinkedHashMap<>();
@@ -193,6 +197,17 @@ final class ConnectionViews {
 
 	private static String peer(ConnectionSnapshot record, boolean showPeers) {
 		return showPeers ? String.valueOf(record.remote()) : MASK;
+	}
+
+	private static @Nullable Map<String, Object> silence(@Nullable SilenceBeforeClose silence) {
+		if (silence == null) {
+			return null;
+		}
+		Map<String, Object> view = new LinkedHashMap<>();
+		view.put("millis", silence.duration().toMillis());
+		view.put("afterWrite", silence.afterWrite());
+		view.put("withCalls", silence.withCalls());
+		return view;
 	}
 
 	private static @Nullable String instant(@Nullable Long epochMillis) {
