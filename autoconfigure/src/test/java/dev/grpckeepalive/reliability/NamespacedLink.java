@@ -133,13 +133,15 @@ final class NamespacedLink implements AutoCloseable {
 		run(command, true);
 	}
 
-	private static void run(List<String> command, boolean required) throws Exception {
+	/** Runs {@code command}, waiting up to ten seconds; when {@code required}, a failure throws with its output. */
+	static String run(List<String> command, boolean required) throws Exception {
 		Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
 		String output = new String(process.getInputStream().readAllBytes());
 		boolean done = process.waitFor(10, TimeUnit.SECONDS);
 		if (required && (!done || process.exitValue() != 0)) {
 			throw new IOException(String.join(" ", command) + " failed: " + output.trim());
 		}
+		return output;
 	}
 
 }

@@ -30,7 +30,11 @@ public final class FaultInjection {
 				+ debianPackage + "'), as .ci/run does");
 	}
 
-	private static void require(boolean available, String message) {
+	/**
+	 * Skips (or, in CI, fails) with {@code message} unless {@code available}: for a
+	 * precondition found out by trying (a kernel feature, say).
+	 */
+	public static void require(boolean available, String message) {
 		if (!available && "true".equals(System.getenv(REQUIRED))) {
 			throw new AssertionError(message + " (" + REQUIRED + "=true)");
 		}
