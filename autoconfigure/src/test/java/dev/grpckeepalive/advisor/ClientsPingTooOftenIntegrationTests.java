@@ -8,6 +8,7 @@ import com.jayway.jsonpath.DocumentContext;
 import org.junit.jupiter.api.Test;
 
 import dev.grpckeepalive.test.Http;
+import dev.grpckeepalive.test.NodePeer;
 import dev.grpckeepalive.test.TestApps;
 import dev.grpckeepalive.test.proto.EchoRequest;
 
@@ -21,7 +22,8 @@ import static org.awaitility.Awaitility.await;
  * calls) against a server with gRPC's defaults (permit-time 5m, permit-without-calls false):
  * it appears at the first strike, grouped under the client's user agent, and shows the
  * measured interval and the fix before grpc-java's GOAWAY, which only the third strike
- * draws (about 30s in).
+ * draws (about 30s in). And a grpc-js client pinging every second with a call in flight, next
+ * to a grpc-java client: one finding per user agent, the grpc-js one critical after its GOAWAY.
  */
 class ClientsPingTooOftenIntegrationTests {
 
@@ -71,6 +73,60 @@ class ClientsPingTooOftenIntegrationTests {
 			assertThat(summary.read("$.advice.findings.warning", Integer.class)).isGreaterThanOrEqualTo(1);
 			assertThat(Http.json(server, "/actuator/metrics/grpc.keepalive.advice.findings?tag=type:clients_ping_too_often&tag=severity:warning")
 				.read("$.measurements[0].value", Double.class)).isEqualTo(1.0);
+		}
+	}
+
+	@Test
+	void aGrpcJsClientIsGroupedUnderItsOwnUserAgentApartFromGrpcJava() throws Exception {
+		try (ConfigurableApplicationContext server = TestApps.observed();
+				ConfigurableApplicationContext javaClient = TestApps.client("127.0.0.1:" + TestApps.port(server),
+						"time=10s", "without-calls=true")) {
+			// grpc-java: its BDP PING after the response strikes at once, its keepalive PING 10s later
+			TestApps.blockingStub(javaClient).echo(EchoRequest.newBuilder().setText("hello").build());
+			// grpc-js: keepalive every 1s, without-calls permitted, one idle stream in flight
+			try (NodePeer jsClient = NodePeer.start("client", "127.0.0.1:" + TestApps.port(server), "1000", "1",
+					"20000")) {
+				DocumentContext outcome = jsClient.nextEvent(Duration.ofSeconds(20));
+				assertThat(outcome.read("$.code", String.class)).as(outcome.jsonString())
+					.isEqualTo("RESOURCE_EXHAUSTED");
+			}
+			DocumentContext advice = await().atMost(Duration.ofSeconds(15))
+				.pollInterval(Duration.ofMillis(500))
+				.until(() -> Http.json(server, "/actuator/grpckeepalive/advice"),
+						(json) -> json.read("$[?(@.type == 'clients_ping_too_often')]", List.class).size() == 2);
+			System.out.println("advice: " + advice.jsonString());
+
+			Map<String, Object> js = castMap((Map<?, ?>) advice
+				.read("$[?(@.type == 'clients_ping_too_often' && @.subject =~ /grpc-node-js\\/.*/)]", List.class)
+				.get(0));
+			Map<String, Object> java = castMap((Map<?, ?>) advice
+				.read("$[?(@.type == 'clients_ping_too_often' && @.subject =~ /grpc-java-netty\\/.*/)]", List.class)
+				.get(0));
+			assertThat(js).containsEntry("severity", "critical").containsEntry("side", "server");
+			Map<String, Object> jsEvidence = castMap((Map<?, ?>) js.get("evidence"));
+			assertThat((String) jsEvidence.get("userAgent")).startsWith("grpc-node-js/");
+			// grpc-java's enforcer: GOAWAY too_many_pings at the third strike; the stream was in flight throughout
+			assertThat(jsEvidence).containsEntry("strikes", 3)
+				.containsEntry("strikesWithoutCalls", 0)
+				.containsEntry("strikesByBdpPings", 0)
+				.containsEntry("mostStrikesOnOneConnection", 3)
+				.containsEntry("connectionsClosedTooManyPings", 1)
+				.containsEntry("permitTime", "5m")
+				.containsEntry("permitWithoutCalls", false);
+			Map<String, Object> interval = castMap((Map<?, ?>) jsEvidence.get("pingIntervalMillis"));
+			assertThat(((Number) interval.get("median")).longValue()).isBetween(900L, 1_500L);
+			Map<String, Object> jsRecommendation = castMap((Map<?, ?>) js.get("recommendation"));
+			assertThat(jsRecommendation).containsEntry("property", "grpc.keepalive.server.permit-time")
+				.containsEntry("current", "5m");
+			// strikes with a call in flight: permit-without-calls does not matter
+			assertThat(jsRecommendation).doesNotContainKey("alsoSet");
+
+			assertThat(java).containsEntry("severity", "warning");
+			Map<String, Object> javaEvidence = castMap((Map<?, ?>) java.get("evidence"));
+			assertThat((String) javaEvidence.get("userAgent")).startsWith("grpc-java-netty/");
+			assertThat(javaEvidence).containsEntry("connectionsClosedTooManyPings", 0);
+			assertThat(Http.json(server, "/actuator/grpckeepalive").read("$.server.connections.closed.too_many_pings",
+					Integer.class)).isEqualTo(1);
 		}
 	}
 
