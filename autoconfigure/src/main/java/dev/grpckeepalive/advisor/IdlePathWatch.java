@@ -284,12 +284,14 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 					+ ", is already below it: check that the peer answers PINGs and that the middlebox counts them "
 					+ "as traffic";
 		}
+		boolean belowGrpcJava = suggested.compareTo(GRPC_JAVA_MIN_TIME) < 0;
+		// below grpc-java's minimum the text already says to raise the middlebox's timeout: not twice
+		String raiseMiddlebox = belowGrpcJava ? "" : ", or raise the middlebox's idle timeout (docs/tuning.md)";
 		String instead = (this.side == Side.SERVER)
 				? "have the clients ping (their keepalive time below the idle timeout, with keepalive-without-calls), "
 						+ "or set grpc.keepalive.server.max-connection-idle below it so that the server closes idle "
-						+ "connections with a GOAWAY first, or raise the middlebox's idle timeout (docs/tuning.md)"
-				: "raise the middlebox's idle timeout (docs/tuning.md), or have the server ping "
-						+ "(grpc.keepalive.server.time below the idle timeout)";
+						+ "connections with a GOAWAY first" + raiseMiddlebox
+				: "have the server ping (grpc.keepalive.server.time below the idle timeout)" + raiseMiddlebox;
 		return new Recommendation(this.timeProperty, Durations.text(this.time.effective()),
 				Durations.text(suggested), also, instead, text + ", or " + instead + ".");
 	}

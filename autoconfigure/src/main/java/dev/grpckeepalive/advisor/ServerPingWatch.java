@@ -172,7 +172,7 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 				+ (withoutCalls ? " on connections without calls" : "") + ", faster than the server permits ("
 				+ "permit-time " + Durations.text(permitTime.effective()) + ", permit-without-calls "
 				+ permitWithoutCalls + "): " + agent.strikes + " strikes, "
-				+ ((agent.closedTooManyPings > 0) ? agent.closedTooManyPings + " connections closed too_many_pings."
+				+ ((agent.closedTooManyPings > 0) ? agent.closedTooManyPings + " connection(s) closed too_many_pings."
 						: "grpc-java closes a connection with GOAWAY too_many_pings at its third strike.");
 		this.advisor.report(FindingType.CLIENTS_PING_TOO_OFTEN, severity, Side.SERVER, "server", agentName, summary,
 				evidence, recommendation);
