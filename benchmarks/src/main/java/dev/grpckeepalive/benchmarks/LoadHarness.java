@@ -30,6 +30,11 @@ import dev.grpckeepalive.benchmarks.proto.StreamRequest;
  */
 final class LoadHarness {
 
+	/**
+	 * Calls in flight on the one connection. Keep it at or under the starter's default
+	 * {@code max-concurrent-calls-per-connection} (100), or set that limit for (b) and (c) in
+	 * {@link Deployment}: above it their grpc-java client would queue calls that (a) and (d) send.
+	 */
 	static final int CONCURRENCY = 64;
 
 	private static final Payload SMALL = Payload.newBuilder().setData(ByteString.copyFromUtf8("0123456789abcdef")).build();
