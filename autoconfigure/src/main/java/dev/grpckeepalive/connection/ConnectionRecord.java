@@ -225,7 +225,7 @@ public final class ConnectionRecord {
 	/** The client's {@code user-agent} header, as the first call on the connection carried it (server side). */
 	void userAgentSeen(String userAgent) {
 		if (this.userAgent == null) {
-			this.userAgent = userAgent;
+			this.userAgent = this.tracker.sharedUserAgent(userAgent);
 		}
 	}
 

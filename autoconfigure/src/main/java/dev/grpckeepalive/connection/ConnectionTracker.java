@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
@@ -13,7 +14,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -39,6 +39,9 @@ import org.jspecify.annotations.Nullable;
  * without waiting.
  */
 public final class ConnectionTracker implements ConnectionTrackerView {
+
+	/** How many distinct user agents {@link #sharedUserAgent} keeps (the advisor's table has the same cap). */
+	static final int MAX_SHARED_USER_AGENTS = 64;
 
 	/** How many closed connections the history keeps. */
 	public static final int DEFAULT_HISTORY_SIZE = 100;
@@ -79,7 +82,14 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 	/** When the calls in flight now began to be in flight without a break (channels only). */
 	private volatile long callsSinceNanos;
 
-	private final List<ConnectionListener> listeners = new CopyOnWriteArrayList<>();
+	/**
+	 * The listeners, replaced as a whole when one is added (rarely, at startup): notifying
+	 * them, once per PING on a busy connection, iterates an array and allocates nothing.
+	 */
+	private volatile ConnectionListener[] listeners = new ConnectionListener[0];
+
+	/** User agents seen, so that connections of the same client share one string; bounded. */
+	private final Map<String, String> userAgents = new ConcurrentHashMap<>();
 
 	private volatile boolean framesObserved;
 
@@ -190,7 +200,9 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 			}
 			this.history.addLast(last);
 		}
-		this.listeners.forEach((listener) -> listener.connectionClosed(this, last));
+		for (ConnectionListener listener : this.listeners) {
+			listener.connectionClosed(this, last);
+		}
 	}
 
 	/** The reason for a close that no event explained, see {@link CloseReasons#inferred}. */
@@ -228,7 +240,9 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 
 	void pingAcked(PingKind kind, long roundTripNanos) {
 		this.pings.recordAck(roundTripNanos);
-		this.listeners.forEach((listener) -> listener.pingAcknowledged(this, kind, roundTripNanos));
+		for (ConnectionListener listener : this.listeners) {
+			listener.pingAcknowledged(this, kind, roundTripNanos);
+		}
 	}
 
 	void keepAliveTimedOut() {
@@ -283,6 +297,22 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 	/** The server's permit-without-calls, see {@link #enforcedPingPolicy}. */
 	public boolean permitWithoutCalls() {
 		return this.permitWithoutCalls;
+	}
+
+	/**
+	 * One shared instance of a client's user agent, for its connections to hold: the first
+	 * {@value #MAX_SHARED_USER_AGENTS} distinct agents are kept, later ones are not shared.
+	 */
+	String sharedUserAgent(String userAgent) {
+		String shared = this.userAgents.get(userAgent);
+		if (shared != null) {
+			return shared;
+		}
+		if (this.userAgents.size() >= MAX_SHARED_USER_AGENTS) {
+			return userAgent;
+		}
+		shared = this.userAgents.putIfAbsent(userAgent, userAgent);
+		return (shared != null) ? shared : userAgent;
 	}
 
 	void peerPing(long connection, @Nullable String userAgent, PingKind kind, long intervalNanos,
@@ -352,7 +382,12 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 
 	@Override
 	public void addListener(ConnectionListener listener) {
-		this.listeners.add(listener);
+		synchronized (this) {
+			ConnectionListener[] current = this.listeners;
+			ConnectionListener[] added = Arrays.copyOf(current, current.length + 1);
+			added[current.length] = listener;
+			this.listeners = added;
+		}
 	}
 
 	@Override
