@@ -369,7 +369,7 @@ public final class ConnectionRecord {
 		SilenceBeforeClose silence = null;
 		if (probe != null && this.observerOffReason == null) {
 			try {
-				silence = probe.at(nanos, reason);
+				silence = probe.at(this, nanos, reason);
 			}
 			catch (RuntimeException ex) {
 				// a measurement, never a reason to keep a close from being recorded

@@ -31,10 +31,12 @@ public record SilenceBeforeClose(long nanos, boolean afterWrite, boolean withCal
 
 		/**
 		 * The silence the connection ended with, or {@code null} when it was shorter than a second.
+		 * @param record the connection closing
 		 * @param nowNanos when it closed, on the tracker's ticker
 		 * @param reason why it closed
 		 */
-		@org.jspecify.annotations.Nullable SilenceBeforeClose at(long nowNanos, CloseReason reason);
+		@org.jspecify.annotations.Nullable SilenceBeforeClose at(ConnectionRecord record, long nowNanos,
+				CloseReason reason);
 
 	}
 

@@ -23,7 +23,7 @@ import dev.grpckeepalive.connection.SilenceBeforeClose;
  * last valid PING back to when the connection opened; more than {@value #MAX_PING_STRIKES}
  * strikes and the server sends GOAWAY {@code too_many_pings}.
  */
-final class KeepAliveEvidence {
+final class KeepAliveEvidence implements SilenceBeforeClose.Probe {
 
 	/** grpc-java's {@code KeepAliveEnforcer.MAX_PING_STRIKES}. */
 	static final int MAX_PING_STRIKES = 2;
@@ -112,7 +112,8 @@ final class KeepAliveEvidence {
 	 * {@link #MIN_SILENCE_NANOS}: a reset on the first write) or when a keepalive PING timed
 	 * out; else the silence up to the close. {@code null} when under {@link #MIN_SILENCE_NANOS}.
 	 */
-	@Nullable SilenceBeforeClose silenceAtClose(ConnectionRecord record, long nowNanos, CloseReason reason) {
+	@Override
+	public @Nullable SilenceBeforeClose at(ConnectionRecord record, long nowNanos, CloseReason reason) {
 		if (this.unansweredSilenceNanos != 0 && (reason == CloseReason.KEEPALIVE_TIMEOUT
 				|| nowNanos - this.unansweredSinceNanos < MIN_SILENCE_NANOS)) {
 			return new SilenceBeforeClose(this.unansweredSilenceNanos, true, this.unansweredWithCalls);

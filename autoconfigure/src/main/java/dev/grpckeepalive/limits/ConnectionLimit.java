@@ -7,6 +7,7 @@ import java.util.function.LongSupplier;
 
 import io.grpc.netty.shaded.io.netty.channel.Channel;
 import io.grpc.netty.shaded.io.netty.channel.ChannelFactory;
+import io.grpc.netty.shaded.io.netty.channel.ChannelFutureListener;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
@@ -51,6 +52,9 @@ public final class ConnectionLimit {
 	private final LongSupplier ticker;
 
 	private final Handler handler = new Handler();
+
+	/** One listener for every accepted connection's close: no object per connection. */
+	private final ChannelFutureListener closed = (future) -> this.open.decrementAndGet();
 
 	private volatile Runnable onRefused = () -> {
 	};
@@ -113,7 +117,7 @@ public final class ConnectionLimit {
 			return false;
 		}
 		// the accepted channel completes its close future however it ends, registration failures included
-		accepted.closeFuture().addListener((future) -> this.open.decrementAndGet());
+		accepted.closeFuture().addListener(this.closed);
 		return true;
 	}
 
