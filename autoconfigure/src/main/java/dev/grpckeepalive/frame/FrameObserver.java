@@ -109,12 +109,6 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	/** Bytes were written since the last flush. Event loop only. */
 	private boolean written;
 
-	/** When the bytes being decoded were read: the time of every frame in them. Event loop only. */
-	private long readNanos;
-
-	/** When the bytes being written were handed over, read on first need, else {@link #NONE}. Event loop only. */
-	private long writeNanos = NONE;
-
 	private boolean off;
 
 	FrameObserver(ConnectionTracker tracker, boolean serverSide, Duration keepAliveTimeout, LongSupplier ticker) {
@@ -177,9 +171,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	@Override
 	public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
 		if (!this.off && msg instanceof ByteBuf buffer) {
-			// one ticker read per read, shared by the evidence and every frame decoded from it
-			this.readNanos = this.ticker.getAsLong();
-			this.evidence.inbound(this.record, this.readNanos);
+			this.evidence.inbound(this.record, this.ticker.getAsLong());
 			observe(ctx, buffer, this.inbound, this.serverSide);
 		}
 		if (this.closingForAbuse) {
@@ -194,7 +186,6 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
 		if (!this.off && msg instanceof ByteBuf buffer) {
 			this.written |= buffer.isReadable();
-			this.writeNanos = NONE;
 			observe(ctx, buffer, this.outbound, !this.serverSide);
 		}
 		ctx.write(msg, promise);
@@ -209,14 +200,6 @@ public final class FrameObserver extends ChannelDuplexHandler {
 			this.evidence.outbound(current, this.ticker.getAsLong());
 		}
 		ctx.flush();
-	}
-
-	/** The time of the frames being written: at most one ticker read per write, and none when no frame needs it. */
-	private long writeNanos() {
-		if (this.writeNanos == NONE) {
-			this.writeNanos = this.ticker.getAsLong();
-		}
-		return this.writeNanos;
 	}
 
 	private void observe(ChannelHandlerContext ctx, ByteBuf buffer, Http2FrameDecoder decoder, boolean clientBytes) {
@@ -393,7 +376,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 				current.pingReceived();
 				if (FrameObserver.this.serverSide) {
 					FrameObserver.this.evidence.peerPing(current, FrameObserver.this.tracker, PingKind.of(payload),
-							FrameObserver.this.readNanos);
+							FrameObserver.this.ticker.getAsLong());
 				}
 				return;
 			}
@@ -404,7 +387,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 				current.pingAcked(kind, FrameObserver.this.ticker.getAsLong() - since);
 			}
 			else if (FrameObserver.this.floodGuard != null) {
-				String broken = FrameObserver.this.floodGuard.unsolicitedPingAck(FrameObserver.this.readNanos);
+				String broken = FrameObserver.this.floodGuard.unsolicitedPingAck(FrameObserver.this.ticker.getAsLong());
 				if (broken != null) {
 					closeForAbuse(broken);
 				}
@@ -420,7 +403,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 			if (type == Http2FrameDecoder.TYPE_HEADERS && streamId > FrameObserver.this.lastClientStream) {
 				FrameObserver.this.lastClientStream = streamId;
 			}
-			String broken = guard.inbound(type, flags, length, FrameObserver.this.readNanos);
+			String broken = guard.inbound(type, flags, length, FrameObserver.this.ticker.getAsLong());
 			if (broken != null) {
 				closeForAbuse(broken);
 			}
@@ -450,7 +433,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 				return;
 			}
 			PingKind kind = PingKind.of(payload);
-			long now = writeNanos();
+			long now = FrameObserver.this.ticker.getAsLong();
 			FrameObserver.this.outstandingSince[kind.ordinal()] = now;
 			current.pingSent(kind);
 			if (kind == PingKind.KEEPALIVE) {
@@ -462,7 +445,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		public void onFrame(int type, int flags, int length, int streamId) {
 			if (FrameObserver.this.serverSide
 					&& (type == Http2FrameDecoder.TYPE_HEADERS || type == Http2FrameDecoder.TYPE_DATA)) {
-				long now = writeNanos();
+				long now = FrameObserver.this.ticker.getAsLong();
 				FrameObserver.this.evidence.headersOrDataSent(now);
 				FrameFloodGuard guard = FrameObserver.this.floodGuard;
 				if (guard != null && type == Http2FrameDecoder.TYPE_DATA) {
