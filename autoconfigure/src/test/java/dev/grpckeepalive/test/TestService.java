@@ -8,6 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import com.google.protobuf.ByteString;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
@@ -38,20 +39,61 @@ public class TestService extends TestServiceGrpc.TestServiceImplBase implements 
 	@Override
 	public void echo(EchoRequest request, StreamObserver<EchoReply> responseObserver) {
 		this.callsStarted.incrementAndGet();
-		EchoReply reply = EchoReply.newBuilder().setText(request.getText()).build();
 		if (request.getDelayMillis() <= 0) {
-			responseObserver.onNext(reply);
+			answer(request, responseObserver);
 			responseObserver.onCompleted();
 			return;
 		}
 		ServerCallStreamObserver<EchoReply> observer = (ServerCallStreamObserver<EchoReply>) responseObserver;
 		observer.setOnCancelHandler(() -> this.cancellations.add(System.nanoTime()));
 		this.scheduler.schedule(() -> {
-			if (!observer.isCancelled()) {
-				observer.onNext(reply);
+			if (!observer.isCancelled() && answer(request, observer)) {
 				observer.onCompleted();
 			}
 		}, request.getDelayMillis(), TimeUnit.MILLISECONDS);
+	}
+
+	/** Answers one request: its text, or the status it asks for. Returns whether the call is still open. */
+	private static boolean answer(EchoRequest request, StreamObserver<EchoReply> observer) {
+		if (!request.getStatus().isEmpty()) {
+			observer.onError(Status.Code.valueOf(request.getStatus()).toStatus()
+				.withDescription("asked for " + request.getStatus())
+				.asRuntimeException());
+			return false;
+		}
+		observer.onNext(EchoReply.newBuilder().setText(request.getText()).build());
+		return true;
+	}
+
+	@Override
+	public StreamObserver<EchoRequest> chat(StreamObserver<EchoReply> responseObserver) {
+		this.callsStarted.incrementAndGet();
+		ServerCallStreamObserver<EchoReply> observer = (ServerCallStreamObserver<EchoReply>) responseObserver;
+		observer.setOnCancelHandler(() -> this.cancellations.add(System.nanoTime()));
+		return new StreamObserver<>() {
+
+			private boolean open = true;
+
+			@Override
+			public void onNext(EchoRequest request) {
+				if (this.open) {
+					this.open = answer(request, observer);
+				}
+			}
+
+			@Override
+			public void onError(Throwable error) {
+				// the client cancelled: nothing to answer
+			}
+
+			@Override
+			public void onCompleted() {
+				if (this.open) {
+					observer.onCompleted();
+				}
+			}
+
+		};
 	}
 
 	@Override
