@@ -306,6 +306,9 @@ func (c *client) run() {
 	}
 	c.deadline = time.Now().Add(c.duration)
 	pattern()
+	// Let the last RST_STREAMs and the DATA still in flight settle: a socket closed with unread
+	// bytes is reset by the kernel, which the server sees as an error rather than a close.
+	time.Sleep(200 * time.Millisecond)
 	for _, conn := range c.conns {
 		conn.Close()
 	}
