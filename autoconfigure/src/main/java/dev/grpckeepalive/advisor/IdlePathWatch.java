@@ -363,7 +363,7 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 				&& this.time.effective().toMillis() <= suggested.toMillis();
 		Recommendation recommendation = (suggested.compareTo(GRPC_JAVA_MIN_TIME) >= 0)
 				? recommendation(suggested, base, timerSeen, betweenCalls > 0, keepsAlive)
-				: middleboxRecommendation(upper, base, withCalls > 0);
+				: middleboxRecommendation(upper, base, timerSeen, withCalls > 0);
 		this.advisor.report(FindingType.IDLE_CONNECTIONS_DROPPED, Severity.WARNING, this.side, tracker.name(), "path",
 				summary, evidence, recommendation);
 
@@ -433,11 +433,14 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 	 * than 12.5s, after which a keepalive time of 10s does; on the server, until then,
 	 * max-connection-idle can close connections idle between calls with a GOAWAY first.
 	 */
-	private Recommendation middleboxRecommendation(long shortestKill, long base, boolean withCalls) {
+	private Recommendation middleboxRecommendation(long shortestKill, long base, boolean timerSeen,
+			boolean withCalls) {
 		Duration needed = Duration.ofMillis(Math.round(GRPC_JAVA_MIN_TIME.toMillis() / MARGIN));
 		List<Recommendation.Change> also = new ArrayList<>();
-		also.add(new Recommendation.Change(this.timeProperty, Durations.text(this.time.effective()),
-				Durations.text(GRPC_JAVA_MIN_TIME)));
+		if (!GRPC_JAVA_MIN_TIME.equals(this.time.effective())) {
+			also.add(new Recommendation.Change(this.timeProperty, Durations.text(this.time.effective()),
+					Durations.text(GRPC_JAVA_MIN_TIME)));
+		}
 		if (this.withoutCallsProperty != null && !this.withoutCalls) {
 			also.add(new Recommendation.Change(this.withoutCallsProperty, "false", "true"));
 		}
@@ -454,7 +457,8 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 		}
 		String text = "raise the " + MIDDLEBOX_IDLE_TIMEOUT + " to more than " + Durations.text(needed)
 				+ " and set " + this.timeProperty + " to " + Durations.text(GRPC_JAVA_MIN_TIME)
-				+ ": the path drops connections idle for " + Durations.text(Duration.ofMillis(shortestKill))
+				+ ": the path drops connections idle for " + (timerSeen ? "" : "at most ")
+				+ Durations.text(Duration.ofMillis(shortestKill))
 				+ ", and grpc-java raises a keepalive time under 10s to 10s, so no keepalive time keeps it open"
 				+ ((instead != null) ? "; or " + instead : "") + ".";
 		return new Recommendation(MIDDLEBOX_IDLE_TIMEOUT, "at most " + Durations.text(Duration.ofMillis(
