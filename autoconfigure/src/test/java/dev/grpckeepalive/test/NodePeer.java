@@ -70,6 +70,11 @@ public final class NodePeer implements AutoCloseable {
 		return new NodePeer(List.of(arguments));
 	}
 
+	/** Installs the peer's npm packages if needed, or skips the test where Node.js is not installed: for {@code @BeforeAll}. */
+	public static void require() throws Exception {
+		PACKAGES.require();
+	}
+
 	/** The next event the peer printed, waiting up to {@code timeout}. */
 	public DocumentContext nextEvent(Duration timeout) throws InterruptedException {
 		DocumentContext event = this.events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
