@@ -3,6 +3,7 @@ package dev.grpckeepalive.interop;
 import java.time.Duration;
 
 import com.jayway.jsonpath.DocumentContext;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.grpckeepalive.connection.ConnectionTrackerView;
@@ -12,7 +13,7 @@ import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.GoAway;
 import dev.grpckeepalive.connection.PingKind;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
-import dev.grpckeepalive.test.NodePeer;
+import dev.grpckeepalive.test.InteropPeer;
 import dev.grpckeepalive.test.TestApps;
 import dev.grpckeepalive.test.proto.EchoRequest;
 
@@ -24,10 +25,15 @@ import static org.awaitility.Awaitility.await;
 /** Keepalive between this starter and grpc-js (Node.js), the other way round too. */
 class GrpcJsInteropTests {
 
+	@BeforeAll
+	static void installGrpcJs() throws Exception {
+		InteropPeer.requireNode();
+	}
+
 	@Test
 	void grpcJsClientWithinThePermitIsCountedAndStaysConnected() throws Exception {
 		try (ConfigurableApplicationContext server = TestApps.server("permit-time=5s", "permit-without-calls=true");
-				NodePeer client = NodePeer.start("client", "127.0.0.1:" + port(server), "10000", "1", "13000")) {
+				InteropPeer client = InteropPeer.node("client", "127.0.0.1:" + port(server), "10000", "1", "13000")) {
 			DocumentContext outcome = client.nextEvent(Duration.ofSeconds(20));
 
 			assertThat(outcome.read("$.event", String.class)).isEqualTo("alive");
@@ -41,7 +47,7 @@ class GrpcJsInteropTests {
 	@Test
 	void grpcJsClientPingingTooOftenGetsTooManyPings() throws Exception {
 		try (ConfigurableApplicationContext server = TestApps.server();
-				NodePeer client = NodePeer.start("client", "127.0.0.1:" + port(server), "1000", "1", "20000")) {
+				InteropPeer client = InteropPeer.node("client", "127.0.0.1:" + port(server), "1000", "1", "20000")) {
 			DocumentContext outcome = client.nextEvent(Duration.ofSeconds(25));
 
 			// grpc-js reports the ENHANCE_YOUR_CALM GOAWAY without its debug data
@@ -56,7 +62,7 @@ class GrpcJsInteropTests {
 
 	@Test
 	void ourClientKeepAliveIsAnsweredByGrpcJsServer() throws Exception {
-		try (NodePeer server = NodePeer.start("server", "600000", "5000");
+		try (InteropPeer server = InteropPeer.node("server", "600000", "5000");
 				ConfigurableApplicationContext client = TestApps.client(target(server), "time=10s",
 						"without-calls=true")) {
 			TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
@@ -73,7 +79,7 @@ class GrpcJsInteropTests {
 
 	@Test
 	void grpcJsServerKeepAlivePingsAreObservedByOurChannel() throws Exception {
-		try (NodePeer server = NodePeer.start("server", "10000", "5000");
+		try (InteropPeer server = InteropPeer.node("server", "10000", "5000");
 				ConfigurableApplicationContext client = TestApps.client(target(server))) {
 			TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
 			ConnectionTrackerView tracker = channel(client);
@@ -83,7 +89,7 @@ class GrpcJsInteropTests {
 		}
 	}
 
-	private static String target(NodePeer server) throws InterruptedException {
+	private static String target(InteropPeer server) throws InterruptedException {
 		DocumentContext listening = server.nextEvent(Duration.ofSeconds(15));
 		assertThat(listening.read("$.event", String.class)).isEqualTo("listening");
 		return "127.0.0.1:" + listening.read("$.port", Integer.class);

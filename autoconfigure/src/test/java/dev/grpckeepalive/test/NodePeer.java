@@ -1,64 +1,22 @@
 package dev.grpckeepalive.test;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 import com.jayway.jsonpath.DocumentContext;
-import com.jayway.jsonpath.JsonPath;
-
 
 /**
- * A grpc-js process ({@code interop/grpc-js/peer.js}) that reports on stdout, one JSON
- * object per line.
- *
- * <p>Its npm packages are installed on first use where Node.js is present ({@link NodePackages});
- * tests that need a peer are skipped only where Node.js is missing, unless {@value #REQUIRED}
- * is {@code true} (CI sets it), where that is a failure.
+ * A grpc-js process ({@code interop/grpc-js/peer.js}): {@link InteropPeer#node} under the name
+ * the older tests use; new tests use {@link InteropPeer#node(String...)}.
  */
 public final class NodePeer implements AutoCloseable {
 
 	/** Environment variable that turns a missing grpc-js peer from a skip into a failure. */
-	public static final String REQUIRED = "GRPC_KEEPALIVE_REQUIRE_INTEROP";
+	public static final String REQUIRED = InteropPeer.REQUIRED;
 
-	/** The peer's npm packages, installed on first use where Node.js is present. */
-	private static final NodePackages PACKAGES = new NodePackages("grpc-js interop tests",
-			Path.of("..", "interop", "grpc-js"),
-			List.of("@grpc/grpc-js/package.json", "@grpc/proto-loader/package.json"), REQUIRED);
+	private final InteropPeer peer;
 
-	private static final Path DIRECTORY = PACKAGES.directory();
-
-	private final Process process;
-
-	private final BlockingQueue<DocumentContext> events = new LinkedBlockingQueue<>();
-
-	private NodePeer(List<String> arguments) throws Exception {
-		List<String> command = new ArrayList<>(List.of("node", DIRECTORY.resolve("peer.js").toString()));
-		command.addAll(arguments);
-		this.process = new ProcessBuilder(command).directory(DIRECTORY.toFile())
-			.redirectError(ProcessBuilder.Redirect.INHERIT)
-			.start();
-		Thread reader = new Thread(() -> {
-			try (BufferedReader lines = new BufferedReader(
-					new InputStreamReader(this.process.getInputStream(), StandardCharsets.UTF_8))) {
-				String line;
-				while ((line = lines.readLine()) != null) {
-					this.events.add(JsonPath.parse(line));
-				}
-			}
-			catch (Exception ex) {
-				// the process ended
-			}
-		}, "node-peer-stdout");
-		reader.setDaemon(true);
-		reader.start();
+	private NodePeer(InteropPeer peer) {
+		this.peer = peer;
 	}
 
 	/**
@@ -66,8 +24,7 @@ public final class NodePeer implements AutoCloseable {
 	 * needed, or skips the test where Node.js is not installed.
 	 */
 	public static NodePeer start(String... arguments) throws Exception {
-		PACKAGES.require();
-		return new NodePeer(List.of(arguments));
+		return new NodePeer(InteropPeer.node(arguments));
 	}
 
 	/** Installs the peer's npm packages if needed, or skips the test where Node.js is not installed: for {@code @BeforeAll}. */
@@ -77,19 +34,12 @@ public final class NodePeer implements AutoCloseable {
 
 	/** The next event the peer printed, waiting up to {@code timeout}. */
 	public DocumentContext nextEvent(Duration timeout) throws InterruptedException {
-		DocumentContext event = this.events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
-		if (event == null) {
-			throw new AssertionError("grpc-js peer printed nothing within " + timeout);
-		}
-		return event;
+		return this.peer.nextEvent(timeout);
 	}
 
 	@Override
 	public void close() throws Exception {
-		this.process.getOutputStream().close();
-		if (!this.process.waitFor(5, TimeUnit.SECONDS)) {
-			this.process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-		}
+		this.peer.close();
 	}
 
 }
