@@ -27,11 +27,6 @@ public final class NodePeer implements AutoCloseable {
 		return new NodePeer(InteropPeer.node(arguments));
 	}
 
-	/** Installs the peer's npm packages if needed, or skips the test where Node.js is not installed: for {@code @BeforeAll}. */
-	public static void require() throws Exception {
-		PACKAGES.require();
-	}
-
 	/** The next event the peer printed, waiting up to {@code timeout}. */
 	public DocumentContext nextEvent(Duration timeout) throws InterruptedException {
 		return this.peer.nextEvent(timeout);
