@@ -318,19 +318,30 @@ class LegitimateTrafficMatrixTests {
 		return this.cells.stream().map((cell) -> DynamicTest.dynamicTest(cell.toString(), () -> {
 			Outcome outcome = this.outcomes.get(cell);
 			assertThat(outcome).as("%s: no outcome", cell).isNotNull();
-			List<ConnectionSnapshot> abuse = closed(cell).stream()
-				.filter((connection) -> connection.closeReason() == CloseReason.ABUSE)
-				.toList();
-			assertThat(abuse).as("%s: the server closed %d of its connection(s) as abuse, by the limit(s) %s", cell,
-					abuse.size(), abuse.stream().map(ConnectionSnapshot::abuseLimit).distinct().toList()).isEmpty();
-			assertThat(outcome.result().failed())
-				.as("%s: calls failed (not the pattern's own statuses): %s; first failures: %s", cell,
-						outcome.result().failed(), outcome.result().failures())
-				.isEmpty();
-			assertThat(outcome.result().ok() + outcome.result().expectedTotal())
-				.as("%s: the peer made no call at all (%s)", cell, outcome.result())
-				.isPositive();
+			assertThat(problems(cell, outcome)).as("%s", cell).isEmpty();
 		}));
+	}
+
+	/** Why a cell fails, all reasons at once: what the server cut, what failed, and whether anything ran at all. */
+	private List<String> problems(Cell cell, Outcome outcome) {
+		List<String> problems = new ArrayList<>();
+		List<ConnectionSnapshot> abuse = closed(cell).stream()
+			.filter((connection) -> connection.closeReason() == CloseReason.ABUSE)
+			.toList();
+		if (!abuse.isEmpty()) {
+			problems.add("the server closed " + abuse.size() + " of its connection(s) as abuse, by the limit(s) "
+					+ abuse.stream().map(ConnectionSnapshot::abuseLimit).distinct().toList() + ": "
+					+ abuse.stream().map(ConnectionSnapshot::id).limit(5).toList());
+		}
+		CellResult result = outcome.result();
+		if (!result.failed().isEmpty()) {
+			problems.add("calls failed (not the pattern's own statuses): " + result.failed() + "; first failures: "
+					+ result.failures());
+		}
+		if (result.ok() + result.expectedTotal() == 0) {
+			problems.add("the peer made no call at all: " + result);
+		}
+		return problems;
 	}
 
 	@Test
