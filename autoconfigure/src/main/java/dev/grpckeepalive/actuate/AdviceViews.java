@@ -54,6 +54,12 @@ final class AdviceViews {
 		view.put("property", recommendation.property());
 		view.put("current", recommendation.current());
 		view.put("suggested", recommendation.suggested());
+		if (recommendation.lowerBound()) {
+			view.put("lowerBound", true);
+		}
+		if (recommendation.safeAlternative() != null) {
+			view.put("safeAlternative", recommendation.safeAlternative());
+		}
 		if (!recommendation.alsoSet().isEmpty()) {
 			view.put("alsoSet", recommendation.alsoSet().stream().map((change) -> {
 				Map<String, Object> changeView = new LinkedHashMap<>();

@@ -19,12 +19,23 @@ import dev.grpckeepalive.connection.Side;
  * {@code too_many_pings}, after which grpc-java doubles the channel's keepalive time for the
  * connections it opens next. Reports the configured time, the time now in force, the
  * keepalive interval measured on the wire (this side's idle time before each keepalive PING),
- * the intervals the server rejected and those it tolerated, and the smallest time consistent
- * with them.
+ * the intervals the server rejected and those it tolerated.
+ *
+ * <p>A time is suggested only when the evidence shows the server tolerates it: a connection
+ * whose keepalive PINGs, at least {@value #TOLERATED_PINGS} of them, all came at that
+ * interval or longer without a GOAWAY. Until then the finding names a lower bound (the time
+ * must be more than the one rejected) and the safe alternative, gRPC servers' default
+ * minimum of {@value #SAFE_TIME}: the time grpc-java doubled to may well be rejected again.
  *
  * <p>Called on event loops once per keepalive PING and once per close.
  */
 final class ChannelPingWatch implements ConnectionTrackerView.ConnectionListener {
+
+	/** How many keepalive PINGs without a GOAWAY show that the server tolerates their interval. */
+	static final int TOLERATED_PINGS = 3;
+
+	/** gRPC servers' default permit-time: a keepalive time of this or more is permitted by every default server. */
+	static final String SAFE_TIME = "5m";
 
 	private static final int MAX_EXAMPLES = 3;
 
@@ -32,13 +43,14 @@ final class ChannelPingWatch implements ConnectionTrackerView.ConnectionListener
 
 	private final ChannelKeepAliveSettings settings;
 
-	/** The shortest keepalive interval of each open connection that sent one. */
-	private final Map<String, Long> openIntervals = new ConcurrentHashMap<>();
+	/** The keepalive PINGs of each open connection that sent one: how many, and the shortest interval. */
+	private final Map<String, long[]> openIntervals = new ConcurrentHashMap<>();
 
 	private final Samples wire = new Samples(32);
 
 	private final Samples rejected = new Samples(16);
 
+	/** The shortest interval of each closed connection that sent {@value #TOLERATED_PINGS} PINGs without a GOAWAY. */
 	private final Samples tolerated = new Samples(16);
 
 	private final List<String> examples = new ArrayList<>();
@@ -53,11 +65,15 @@ final class ChannelPingWatch implements ConnectionTrackerView.ConnectionListener
 	@Override
 	public void keepAlivePingSent(ConnectionTrackerView tracker, long connection, long idleNanos) {
 		long millis = Durations.millis(idleNanos);
-		this.openIntervals.merge(tracker.connectionId(connection), millis, Math::min);
+		// written by the connection's event loop only: count and shortest interval
+		long[] pings = this.openIntervals.computeIfAbsent(tracker.connectionId(connection),
+				(id) -> new long[] { 0, Long.MAX_VALUE });
+		pings[0]++;
+		pings[1] = Math.min(pings[1], millis);
 		long now = this.advisor.clock().millis();
 		synchronized (this) {
 			this.wire.add(millis, now);
-			if (tracker.keepAliveBackoffs() > 0 && this.goAways > 0) {
+			if (this.goAways > 0) {
 				report(tracker, now);
 			}
 		}
@@ -65,13 +81,18 @@ final class ChannelPingWatch implements ConnectionTrackerView.ConnectionListener
 
 	@Override
 	public void connectionClosed(ConnectionTrackerView tracker, ConnectionSnapshot connection) {
-		Long interval = this.openIntervals.remove(connection.id());
+		long[] pings = this.openIntervals.remove(connection.id());
 		boolean tooManyPings = connection.closeReason() == CloseReason.TOO_MANY_PINGS
 				&& connection.lastGoAwayReceived() != null;
 		long now = this.advisor.clock().millis();
 		synchronized (this) {
-			if (interval != null) {
-				(tooManyPings ? this.rejected : this.tolerated).add(interval, now);
+			if (pings != null) {
+				if (tooManyPings) {
+					this.rejected.add(pings[1], now);
+				}
+				else if (pings[0] >= TOLERATED_PINGS) {
+					this.tolerated.add(pings[1], now);
+				}
 			}
 			if (tooManyPings) {
 				this.goAways++;
@@ -91,7 +112,11 @@ final class ChannelPingWatch implements ConnectionTrackerView.ConnectionListener
 		for (long value : this.tolerated.since(since)) {
 			toleratedMillis.add(value);
 		}
-		this.openIntervals.values().forEach(toleratedMillis::add);
+		this.openIntervals.values().forEach((pings) -> {
+			if (pings[0] >= TOLERATED_PINGS) {
+				toleratedMillis.add(pings[1]);
+			}
+		});
 		long worstRejected = 0;
 		for (long value : rejectedMillis) {
 			worstRejected = Math.max(worstRejected, value);
@@ -106,9 +131,8 @@ final class ChannelPingWatch implements ConnectionTrackerView.ConnectionListener
 		int doublings = tracker.keepAliveBackoffs();
 		DurationSetting inForce = time.backedOff(doublings);
 		// a measured interval is the keepalive time plus a few milliseconds of scheduling: the nearest second
-		Duration suggested = (smallestTolerated != Long.MAX_VALUE)
-				? Duration.ofSeconds(Math.max(1, Math.round(smallestTolerated / 1000.0)))
-				: (inForce.effective() != null) ? inForce.effective() : Durations.ceilNice(2 * worstRejected);
+		long configuredMillis = (time.effective() != null) ? time.effective().toMillis() : 0;
+		Duration rejectedTime = Duration.ofSeconds(Math.max(configuredMillis / 1000, Math.round(worstRejected / 1000.0)));
 
 		Map<String, Object> evidence = new LinkedHashMap<>();
 		evidence.put("configuredTime", Durations.text(time.effective()));
@@ -119,17 +143,32 @@ final class ChannelPingWatch implements ConnectionTrackerView.ConnectionListener
 		evidence.put("rejectedIntervalMillis", Durations.stats(rejectedMillis));
 		evidence.put("toleratedIntervalMillis",
 				Durations.stats(toleratedMillis.stream().mapToLong(Long::longValue).toArray()));
+		evidence.put("toleratedAfterPings", TOLERATED_PINGS);
 		evidence.put("connections", List.copyOf(this.examples));
 
 		String serverSide = "or have the server permit PINGs every " + Durations.text(time.effective())
 				+ (this.settings.withoutCalls() ? " on connections without calls" : "")
 				+ " (grpc-java: permitKeepAliveTime" + (this.settings.withoutCalls() ? "/permitKeepAliveWithoutCalls" : "")
-				+ "; this starter: grpc.keepalive.server.permit-time"
+				+ "; grpc-go: keepalive.EnforcementPolicy; this starter: grpc.keepalive.server.permit-time"
 				+ (this.settings.withoutCalls() ? "/permit-without-calls" : "") + ")";
-		Recommendation recommendation = new Recommendation(time.property(), Durations.text(time.effective()),
-				Durations.text(suggested), List.of(), serverSide,
-				"set " + time.property() + " to " + Durations.text(suggested)
-						+ " (the smallest time consistent with what the server tolerated), " + serverSide + ".");
+		Recommendation recommendation;
+		if (smallestTolerated != Long.MAX_VALUE) {
+			Duration suggested = Duration.ofSeconds(Math.max(1, Math.round(smallestTolerated / 1000.0)));
+			recommendation = new Recommendation(time.property(), Durations.text(time.effective()),
+					Durations.text(suggested), List.of(), serverSide,
+					"set " + time.property() + " to " + Durations.text(suggested) + " (the server tolerated "
+							+ TOLERATED_PINGS + " or more PINGs at that interval), " + serverSide + ".");
+		}
+		else {
+			String trying = (doublings > 0) ? "; grpc-java now tries " + Durations.text(inForce.effective())
+					+ ", which the server has not yet been seen to tolerate" : "";
+			recommendation = new Recommendation(time.property(), Durations.text(time.effective()),
+					Durations.text(rejectedTime), List.of(), serverSide,
+					"set " + time.property() + " to more than " + Durations.text(rejectedTime)
+							+ " (the server rejected PINGs at that interval" + trying + "); " + SAFE_TIME
+							+ " is permitted by gRPC servers' defaults, " + serverSide + ".",
+					true, SAFE_TIME);
+		}
 		String summary = "The server closed " + this.goAways + " connection(s) of this channel with GOAWAY "
 				+ "too_many_pings; grpc-java " + ((doublings > 0) ? "doubled the keepalive time to "
 						+ Durations.text(inForce.effective()) + " (configured " + Durations.text(time.effective()) + ")"

@@ -20,9 +20,18 @@ import dev.grpckeepalive.connection.Side;
 /**
  * Finding {@code clients_ping_too_often}: the server's frame observers count the strikes
  * grpc-java's keepalive enforcer counts against each client PING; this groups them by the
- * clients' {@code user-agent} and reports from the first strike, before grpc-java's GOAWAY
- * (which comes with the third strike on a connection), and counts the connections that
- * GOAWAY then closed.
+ * clients' {@code user-agent} and reports once a connection is really heading for GOAWAY: it
+ * reached grpc-java's {@value #MAX_PING_STRIKES} strikes without HEADERS or DATA from the
+ * server in between (which reset them), or was closed {@code too_many_pings}. A single strike
+ * is harmless and common: grpc-java measures a connection's first valid PING from the
+ * connection's start, so a BDP PING early in a busy connection strikes, and the server's next
+ * DATA forgives it.
+ *
+ * <p>The clients' keepalive interval is the median of at least {@value #MIN_INTERVALS}
+ * intervals before PINGs that are not BDP PINGs (grpc-java's and grpc-go's by payload,
+ * C-core's by behaviour): never one pair. The fix is a permit-time that fits that interval
+ * when it is at least {@link #PERMIT_TIME_FLOOR}; else, or while no interval is measured,
+ * the clients are told to slow down to the permit-time, and the server is left as it is.
  *
  * <p>Called on event loops for strikes only (a handful per offending connection), under the
  * lock of a table bounded to {@value #MAX_AGENTS} user agents, least recently seen evicted.
@@ -31,7 +40,27 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 
 	static final int MAX_AGENTS = 64;
 
-	static final String UNKNOWN_AGENT = "unknown (no call on the connection yet)";
+	static final String UNKNOWN_AGENT = "unknown (no stream on the connection yet)";
+
+	/** grpc-java's {@code KeepAliveEnforcer.MAX_PING_STRIKES}: one strike more and it sends GOAWAY. */
+	static final int MAX_PING_STRIKES = 2;
+
+	/** How many keepalive intervals make a measured interval: several, never one back-to-back pair. */
+	static final int MIN_INTERVALS = 3;
+
+	/**
+	 * The shortest permit-time the advisor suggests. grpc-java and grpc-go clients cannot ping
+	 * more often than every 10s (they raise a shorter keepalive time to 10s), so a shorter
+	 * permit-time only serves clients that ping faster than any gRPC default allows, and it
+	 * lets any client keep the server answering PINGs: those clients are told to slow down.
+	 */
+	static final Duration PERMIT_TIME_FLOOR = Duration.ofSeconds(10);
+
+	/** gRPC servers' default permit-time: what a client keepalive time of this or more is always permitted. */
+	static final String SAFE_PERMIT_TIME = "5m";
+
+	/** The suggested permit-time, as a share of the measured interval: room for timer jitter. */
+	static final double MARGIN = 0.9;
 
 	private static final int MAX_EXAMPLES = 3;
 
@@ -80,8 +109,13 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 				agent.strikesWithoutCalls++;
 			}
 			agent.maxStrikes = Math.max(agent.maxStrikes, strikes);
-			agent.example(id);
-			report(agentName, agent, now);
+			if (strikes >= MAX_PING_STRIKES) {
+				agent.connectionsAtMaxStrikes++;
+				agent.example(id);
+			}
+			if (agent.isReportable()) {
+				report(agentName, agent, now);
+			}
 		}
 	}
 
@@ -112,70 +146,119 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 
 	private void report(String agentName, Agent agent, long now) {
 		long[] intervals = agent.intervals.since(now - this.advisor.window().toMillis());
+		long[] sortedIntervals = sorted(intervals);
+		boolean measured = intervals.length >= MIN_INTERVALS;
+		long typical = measured ? Durations.median(sortedIntervals) : 0;
 		DurationSetting permitTime = this.settings.permitTime();
+		Duration permit = (permitTime.effective() != null) ? permitTime.effective() : Duration.ofMinutes(5);
 		boolean permitWithoutCalls = this.settings.permitWithoutCalls();
-		long permitMillis = (permitTime.effective() != null) ? permitTime.effective().toMillis() : 0;
-		long shortest = Long.MAX_VALUE;
-		for (long interval : intervals) {
-			shortest = Math.min(shortest, interval);
-		}
-		boolean tooSoon = intervals.length > 0 && shortest < permitMillis;
 		boolean withoutCalls = agent.strikesWithoutCalls > 0 && !permitWithoutCalls;
+		Duration fitting = Durations.floorNice((long) (typical * MARGIN));
+		boolean tooSoon = measured && typical < permit.toMillis();
 
 		Map<String, Object> evidence = new LinkedHashMap<>();
 		evidence.put("userAgent", agentName);
 		evidence.put("pingIntervalMillis", Durations.stats(intervals));
+		evidence.put("intervalMeasured", measured);
 		evidence.put("strikes", agent.strikes);
 		evidence.put("strikesWithoutCalls", agent.strikesWithoutCalls);
 		evidence.put("strikesByBdpPings", agent.bdpStrikes);
 		evidence.put("mostStrikesOnOneConnection", agent.maxStrikes);
-		evidence.put("goawayAfterStrikes", 3);
+		evidence.put("connectionsAtMaxStrikes", agent.connectionsAtMaxStrikes);
+		evidence.put("goawayAfterStrikes", MAX_PING_STRIKES + 1);
 		evidence.put("connectionsClosedTooManyPings", agent.closedTooManyPings);
 		evidence.put("connections", List.copyOf(agent.examples));
 		evidence.put("permitTime", Durations.text(permitTime.effective()));
 		evidence.put("permitWithoutCalls", permitWithoutCalls);
 
 		String withoutCallsProperty = permitTime.property().replace("permit-time", "permit-without-calls");
-		Duration suggestedPermit = Durations.floorNice((long) (shortest * 0.9));
-		List<Recommendation.Change> also = new ArrayList<>();
+		ClientOption client = ClientOption.of(agentName);
+		String slowDown = "set the clients' keepalive time to at least " + Durations.text(permit)
+				+ (withoutCalls ? " and their keepalive-without-calls to false" : "") + " (" + client.description
+				+ ")";
 		Recommendation recommendation;
-		String clientTime = "set the clients' keepalive time to at least " + Durations.text(permitTime.effective())
-				+ (withoutCalls ? " and their keepalive-without-calls to false" : "")
-				+ " (grpc-java: keepAliveTime/keepAliveWithoutCalls; grpc-js: grpc.keepalive_time_ms/"
-				+ "grpc.keepalive_permit_without_calls; this starter: grpc.keepalive.client.channels.<name>.time)";
-		if (tooSoon) {
+		boolean serverCanFit = permit.compareTo(PERMIT_TIME_FLOOR) >= 0;
+		if (tooSoon && fitting.compareTo(PERMIT_TIME_FLOOR) >= 0) {
+			List<Recommendation.Change> also = new ArrayList<>();
 			if (withoutCalls) {
 				also.add(new Recommendation.Change(withoutCallsProperty, "false", "true"));
 			}
 			recommendation = new Recommendation(permitTime.property(), Durations.text(permitTime.effective()),
-					Durations.text(suggestedPermit), also, clientTime,
-					"set " + permitTime.property() + " to " + Durations.text(suggestedPermit) + " (at most the "
-							+ Durations.text(Duration.ofMillis(shortest)) + " these clients wait between PINGs)"
-							+ (withoutCalls ? " and " + withoutCallsProperty + " to true" : "") + ", or " + clientTime
+					Durations.text(fitting), also, slowDown,
+					"set " + permitTime.property() + " to " + Durations.text(fitting) + " (90% of the "
+							+ Durations.text(Duration.ofMillis(typical)) + " these clients wait between keepalive "
+							+ "PINGs, median of " + intervals.length + ")"
+							+ (withoutCalls ? " and " + withoutCallsProperty + " to true" : "") + ", or " + slowDown
 							+ ".");
 		}
-		else if (!withoutCalls) {
-			// only BDP PINGs struck so far: no keepalive interval to fit permit-time to yet
-			recommendation = new Recommendation(permitTime.property(), Durations.text(permitTime.effective()),
-					Durations.text(permitTime.effective()), also, clientTime,
-					"watch the next strikes: so far only BDP PINGs struck, which HEADERS or DATA from the server "
-							+ "normally excuse; if they continue, " + clientTime + ".");
+		else if (!tooSoon && measured && withoutCalls && serverCanFit) {
+			recommendation = new Recommendation(withoutCallsProperty, String.valueOf(permitWithoutCalls), "true",
+					List.of(), slowDown, "set " + withoutCallsProperty + " to true (the clients wait "
+							+ Durations.text(Duration.ofMillis(typical)) + " between PINGs, as permit-time allows, "
+							+ "but on connections without calls), or " + slowDown + ".");
 		}
 		else {
-			recommendation = new Recommendation(withoutCallsProperty, String.valueOf(permitWithoutCalls), "true", also,
-					clientTime, "set " + withoutCallsProperty + " to true, or " + clientTime + ".");
+			// too fast for any permit-time the advisor would suggest, or no interval measured yet:
+			// the clients slow down to what the server permits; the server stays as it is
+			List<Recommendation.Change> also = new ArrayList<>();
+			if (withoutCalls && client.withoutCalls != null) {
+				also.add(new Recommendation.Change(client.withoutCalls, null, client.withoutCallsOff));
+			}
+			String why = !measured ? "fewer than " + MIN_INTERVALS + " keepalive intervals measured yet"
+					: tooSoon ? "they ping every " + Durations.text(Duration.ofMillis(typical))
+							+ ", and the server should not permit PINGs more often than every "
+							+ Durations.text(PERMIT_TIME_FLOOR) + " (grpc-java and grpc-go clients cannot ping more often)"
+							: "they ping every " + Durations.text(Duration.ofMillis(typical)) + " as a rule, but some "
+									+ "PINGs come sooner (grpc-java counts a connection's first from its start)";
+			recommendation = new Recommendation(client.property, measured ? client.format(typical) : null,
+					client.format(permit.toMillis()), also, null,
+					slowDown + " (" + why + "); leave " + permitTime.property() + " at "
+							+ Durations.text(permitTime.effective()) + ".");
 		}
 		Severity severity = (agent.closedTooManyPings > 0) ? Severity.CRITICAL : Severity.WARNING;
 		String summary = "Clients '" + agentName + "' send PINGs"
-				+ ((intervals.length > 0)
-						? " every " + Durations.text(Duration.ofMillis(Durations.median(sorted(intervals)))) : "")
+				+ (measured ? " every " + Durations.text(Duration.ofMillis(typical)) : "")
 				+ (withoutCalls ? " on connections without calls" : "") + ", faster than the server permits ("
 				+ "permit-time " + Durations.text(permitTime.effective()) + ", permit-without-calls "
 				+ permitWithoutCalls + "): " + agent.strikes + " strikes, "
 				+ ((agent.closedTooManyPings > 0) ? agent.closedTooManyPings + " connection(s) closed too_many_pings."
-						: "grpc-java closes a connection with GOAWAY too_many_pings at its third strike.");
+						: agent.connectionsAtMaxStrikes + " connection(s) one strike from grpc-java's GOAWAY "
+								+ "too_many_pings.");
 		this.advisor.report(FindingType.CLIENTS_PING_TOO_OFTEN, severity, Side.SERVER, "server", agentName, summary,
 				evidence, recommendation);
+	}
+
+	/** Where a client implementation, as its user agent names it, sets its keepalive. */
+	private record ClientOption(String property, String description, boolean millis, @Nullable String withoutCalls,
+			String withoutCallsOff) {
+
+		static ClientOption of(String userAgent) {
+			if (userAgent.contains("grpc-c/") || userAgent.startsWith("grpc-node-js/")) {
+				String implementation = userAgent.startsWith("grpc-node-js/") ? "grpc-js" : "gRPC C-core";
+				return new ClientOption("grpc.keepalive_time_ms", implementation + " channel arguments "
+						+ "grpc.keepalive_time_ms and grpc.keepalive_permit_without_calls", true,
+						"grpc.keepalive_permit_without_calls", "0");
+			}
+			if (userAgent.startsWith("grpc-go/")) {
+				return new ClientOption("keepalive.ClientParameters.Time", "grpc-go: keepalive.ClientParameters "
+						+ "Time and PermitWithoutStream", false, "keepalive.ClientParameters.PermitWithoutStream",
+						"false");
+			}
+			if (userAgent.startsWith("grpc-java")) {
+				return new ClientOption("keepAliveTime", "grpc-java: the channel builder's keepAliveTime and "
+						+ "keepAliveWithoutCalls; this starter: grpc.keepalive.client.channels.<name>.time and "
+						+ ".without-calls", false, "keepAliveWithoutCalls", "false");
+			}
+			return new ClientOption("keepalive time (client)", "grpc-java: keepAliveTime/keepAliveWithoutCalls; "
+					+ "grpc-go: keepalive.ClientParameters; C-core and grpc-js: grpc.keepalive_time_ms/"
+					+ "grpc.keepalive_permit_without_calls", false, null, "false");
+		}
+
+		/** A duration as this option takes it: milliseconds for the {@code _ms} channel arguments. */
+		String format(long durationMillis) {
+			return this.millis ? String.valueOf(durationMillis) : Durations.text(Duration.ofMillis(durationMillis));
+		}
+
 	}
 
 	private static long[] sorted(long[] values) {
@@ -201,7 +284,14 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 
 		long closedTooManyPings;
 
+		long connectionsAtMaxStrikes;
+
 		long lastSeenMillis;
+
+		/** Whether a connection reached the strikes after which the next one is grpc-java's GOAWAY, or got it. */
+		boolean isReportable() {
+			return this.connectionsAtMaxStrikes > 0 || this.closedTooManyPings > 0;
+		}
 
 		void example(String connectionId) {
 			if (!this.examples.contains(connectionId)) {

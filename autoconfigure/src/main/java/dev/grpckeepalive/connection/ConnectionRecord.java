@@ -82,8 +82,13 @@ public final class ConnectionRecord {
 
 	private volatile @Nullable GoAway lastGoAwayReceived;
 
-	/** The client's {@code user-agent}, from the first call's headers (server side). */
+	/** The client's {@code user-agent}, from the first stream's headers (server side). */
 	private volatile @Nullable String userAgent;
+
+	/** What every gRPC C-core client's user agent contains, such as {@code grpc-python/1.51.1 grpc-c/29.0.0 (linux; chttp2)}. */
+	static final String GRPC_CORE_AGENT = "grpc-c/";
+
+	private volatile boolean grpcCore;
 
 	/** Set once, when the connection closes: everything about the close in one publication. */
 	private volatile @Nullable Closed closed;
@@ -222,16 +227,30 @@ public final class ConnectionRecord {
 		return running.size();
 	}
 
-	/** The client's {@code user-agent} header, as the first call on the connection carried it (server side). */
+	/**
+	 * The client's {@code user-agent} header, as the first stream on the connection carried it
+	 * (server side), whether or not the server has the method.
+	 */
 	void userAgentSeen(String userAgent) {
 		if (this.userAgent == null) {
+			// before the agent: a reader that sees the agent sees the flag
+			this.grpcCore = userAgent.contains(GRPC_CORE_AGENT);
 			this.userAgent = this.tracker.sharedUserAgent(userAgent);
 		}
 	}
 
 	/** Whether the client's {@code user-agent} is known yet. */
-	boolean isUserAgentKnown() {
+	public boolean isUserAgentKnown() {
 		return this.userAgent != null;
+	}
+
+	/**
+	 * Whether the client is gRPC C-core (Python, C++, Ruby, PHP, Objective-C), whose user agent
+	 * names {@value #GRPC_CORE_AGENT}: its PINGs carry sequence numbers, so its BDP PINGs can
+	 * only be told apart by when they come. {@code false} until the user agent is known.
+	 */
+	public boolean isGrpcCore() {
+		return this.grpcCore;
 	}
 
 	/** Calls in flight on this connection (server side). */

@@ -13,12 +13,10 @@ import io.grpc.ServerInterceptor;
  * what outlives its grace with a clear status. Two small wrappers per call (call and
  * listener), and per message one uncontended compare-and-set on the way in and one on the
  * way out of each send. The first call of a connection also hands the record the client's
- * {@code user-agent}, for the keepalive advisor.
+ * {@code user-agent}, for the keepalive advisor, where {@link UserAgentCapture} (which sees
+ * calls to unknown methods too) has not already.
  */
 public final class ServerCallCounter implements ServerInterceptor {
-
-	private static final Metadata.Key<String> USER_AGENT = Metadata.Key.of("user-agent",
-			Metadata.ASCII_STRING_MARSHALLER);
 
 	@Override
 	public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
@@ -27,12 +25,8 @@ public final class ServerCallCounter implements ServerInterceptor {
 		if (record == null) {
 			return next.startCall(call, headers);
 		}
-		if (!record.isUserAgentKnown()) {
-			String userAgent = headers.get(USER_AGENT);
-			if (userAgent != null) {
-				record.userAgentSeen(userAgent);
-			}
-		}
+		// without the frame observer, UserAgentCapture does not see the connection: the first call names it
+		UserAgentCapture.userAgentOf(record, headers);
 		long started = record.callStarted();
 		ClosableServerCall<ReqT, RespT> closable = new ClosableServerCall<>(call, record, started);
 		record.register(closable);

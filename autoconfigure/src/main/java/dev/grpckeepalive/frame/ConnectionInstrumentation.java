@@ -12,6 +12,7 @@ import dev.grpckeepalive.connection.ClientConnectionFilter;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.ServerCallCounter;
 import dev.grpckeepalive.connection.ServerConnectionFilter;
+import dev.grpckeepalive.connection.UserAgentCapture;
 
 /**
  * Puts connection tracking on a grpc-java builder: the transport filter, the call counter,
@@ -37,6 +38,8 @@ public final class ConnectionInstrumentation {
 		builder.addTransportFilter(new ServerConnectionFilter(tracker));
 		builder.intercept(new ServerCallCounter());
 		if (transport != null) {
+			// names the clients whose calls go to unknown methods, which interceptors never see
+			builder.addStreamTracerFactory(UserAgentCapture.INSTANCE);
 			transport.applyTo(builder, tracker, keepAliveTimeout, limits);
 		}
 	}

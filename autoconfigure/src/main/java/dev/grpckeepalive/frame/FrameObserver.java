@@ -21,6 +21,7 @@ import org.jspecify.annotations.Nullable;
 import dev.grpckeepalive.connection.ConnectionRecord;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.PingKind;
+import dev.grpckeepalive.connection.UserAgentCapture;
 import dev.grpckeepalive.limits.AbuseLog;
 import dev.grpckeepalive.limits.FrameFloodGuard;
 import dev.grpckeepalive.limits.FrameFloodLimits;
@@ -177,6 +178,18 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		if (this.closingForAbuse) {
 			// the flood that broke a limit goes no further than this observer
 			ReferenceCountUtil.release(msg);
+			return;
+		}
+		ConnectionRecord current = this.record;
+		if (this.serverSide && current != null && !current.isUserAgentKnown()) {
+			// grpc-java creates its stream tracers inside this call: UserAgentCapture reads the user agent there
+			UserAgentCapture.reading(current);
+			try {
+				ctx.fireChannelRead(msg);
+			}
+			finally {
+				UserAgentCapture.reading(null);
+			}
 			return;
 		}
 		ctx.fireChannelRead(msg);
@@ -446,7 +459,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 			if (FrameObserver.this.serverSide
 					&& (type == Http2FrameDecoder.TYPE_HEADERS || type == Http2FrameDecoder.TYPE_DATA)) {
 				long now = FrameObserver.this.ticker.getAsLong();
-				FrameObserver.this.evidence.headersOrDataSent(now);
+				FrameObserver.this.evidence.headersOrDataSent(now, type == Http2FrameDecoder.TYPE_DATA);
 				FrameFloodGuard guard = FrameObserver.this.floodGuard;
 				if (guard != null && type == Http2FrameDecoder.TYPE_DATA) {
 					guard.dataSent(now);

@@ -31,6 +31,12 @@ final class KeepAliveEvidence implements SilenceBeforeClose.Probe {
 	/** The shortest silence (no frame either way) reported to the advisor: shorter ones are traffic. */
 	static final long MIN_SILENCE_NANOS = 1_000_000_000L;
 
+	/**
+	 * How soon after the server's DATA a C-core client's PING counts as its BDP PING: the
+	 * client sends it as it reads the DATA, one round trip later; a second covers a slow path.
+	 */
+	static final long GRPC_CORE_BDP_WINDOW_NANOS = 1_000_000_000L;
+
 	/** grpc-java's {@code KeepAliveEnforcer.IMPLICIT_PERMIT_TIME_NANOS}: 2h. */
 	static final long IMPLICIT_PERMIT_TIME_NANOS = 2L * 3600 * 1_000_000_000L;
 
@@ -42,6 +48,12 @@ final class KeepAliveEvidence implements SilenceBeforeClose.Probe {
 
 	/** When the peer's last PING came, or the server last sent HEADERS or DATA, whichever was later. */
 	private long intervalStartNanos;
+
+	/** When the server last sent DATA. */
+	private long lastDataSentNanos;
+
+	/** Whether the server sent DATA since the client's last PING. */
+	private boolean dataSincePeerPing;
 
 	/** When this side last read a frame. */
 	private long lastInboundNanos;
@@ -125,20 +137,42 @@ final class KeepAliveEvidence implements SilenceBeforeClose.Probe {
 		return new SilenceBeforeClose(nowNanos - last, false, record.callsThroughout(last));
 	}
 
-	/** The server sent HEADERS or DATA: grpc-java's {@code KeepAliveEnforcer.resetCounters()}. */
-	void headersOrDataSent(long nowNanos) {
+	/**
+	 * The server sent HEADERS or DATA: grpc-java's {@code KeepAliveEnforcer.resetCounters()}.
+	 * @param data whether it was DATA, which a C-core client answers with a BDP PING
+	 */
+	void headersOrDataSent(long nowNanos, boolean data) {
 		this.lastValidPingNanos = this.openedNanos;
 		this.strikes = 0;
 		this.intervalStartNanos = nowNanos;
+		if (data) {
+			this.lastDataSentNanos = nowNanos;
+			this.dataSincePeerPing = true;
+		}
 	}
 
 	/** The client sent a PING to this server: judged as grpc-java's enforcer judges it. */
-	void peerPing(ConnectionRecord record, ConnectionTracker tracker, PingKind kind, long nowNanos) {
+	void peerPing(ConnectionRecord record, ConnectionTracker tracker, PingKind payloadKind, long nowNanos) {
+		PingKind kind = (payloadKind == PingKind.OTHER && isGrpcCoreBdpPing(record, nowNanos)) ? PingKind.BDP
+				: payloadKind;
+		this.dataSincePeerPing = false;
 		boolean withoutCalls = record.activeCalls() == 0;
 		boolean strike = !acceptable(nowNanos, withoutCalls, tracker.permitTimeNanos(), tracker.permitWithoutCalls());
 		long interval = nowNanos - this.intervalStartNanos;
 		this.intervalStartNanos = nowNanos;
 		record.peerPingObserved(kind, interval, withoutCalls, strike, this.strikes);
+	}
+
+	/**
+	 * gRPC C-core numbers its PINGs (0, 1, 2, ...), so its BDP PINGs are told by behaviour: it
+	 * sends one when it reads DATA and has none outstanding. A C-core client's PING that is its
+	 * first since DATA this server sent, within {@link #GRPC_CORE_BDP_WINDOW_NANOS} of that
+	 * DATA, is taken as one. A keepalive PING that happens to come then is taken as one too,
+	 * which only leaves an interval unmeasured: the DATA excused it anyway.
+	 */
+	private boolean isGrpcCoreBdpPing(ConnectionRecord record, long nowNanos) {
+		return this.dataSincePeerPing && nowNanos - this.lastDataSentNanos <= GRPC_CORE_BDP_WINDOW_NANOS
+				&& record.isGrpcCore();
 	}
 
 	/** grpc-java's {@code KeepAliveEnforcer.pingAcceptable()}, without the GOAWAY. */

@@ -1,5 +1,6 @@
 package dev.grpckeepalive.advisor;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -61,6 +62,8 @@ class IdlePathWatchTests {
 		watch.silenceSurvived(this.channel, 1, seconds(300), false);
 		watch.silenceSurvived(this.channel, 2, seconds(200), false);
 		watch.connectionClosed(this.channel, closed(CloseReason.PEER_CLOSED, seconds(350) + 40_000_000L, false, false));
+		assertThat(this.advisor.findings()).as("one death is no evidence: a client may just have exited").isEmpty();
+		watch.connectionClosed(this.channel, closed(CloseReason.PEER_CLOSED, seconds(350) + 900_000_000L, false, false));
 
 		Finding finding = only(FindingType.IDLE_CONNECTIONS_DROPPED);
 		assertThat(finding.side()).isEqualTo(Side.CLIENT);
@@ -70,67 +73,118 @@ class IdlePathWatchTests {
 			.containsEntry("idleTimeoutBracket", Map.of("longerThan", "5m", "atMost", "5m57s41ms"))
 			.containsEntry("documentedIdleTimeoutsInBracket",
 					List.of("AWS Network Load Balancer (TCP listener) (5m50s)", "AWS NAT Gateway (5m50s)"))
-			.containsEntry("diedDuringSilence", 1)
-			.containsEntry("betweenCalls", 1);
-		// the death came during the silence: the middlebox's own timer, 350s; 80% is 280s
+			.containsEntry("deaths", 2)
+			.containsEntry("diedDuringSilence", 2)
+			.containsEntry("betweenCalls", 2);
+		// the deaths came during the silence: the middlebox's own timer, 350s; 80% is 280s
 		assertThat(finding.recommendation().property()).isEqualTo(TIME);
 		assertThat(finding.recommendation().current()).isEqualTo("10m");
 		assertThat(finding.recommendation().suggested()).isEqualTo("4m40s");
+		assertThat(finding.recommendation().lowerBound()).isFalse();
 		assertThat(finding.recommendation().alsoSet())
 			.containsExactly(new Recommendation.Change(WITHOUT_CALLS, "false", "true"));
 		assertThat(this.advisor.findings()).as("keepalive is on: no no_keepalive_on_idle_path").hasSize(1);
 	}
 
 	@Test
-	void deathsOnTheFirstWriteOnlyBoundTheTimeoutFromAboveAndTheSuggestionComesFromTheLowerBound() {
-		IdlePathWatch watch = channelWatch(null, false);
-		watch.silenceSurvived(this.channel, 1, seconds(50), false);
-		watch.connectionClosed(this.channel, closed(CloseReason.ERROR, seconds(900), true, false));
-		watch.connectionClosed(this.channel, closed(CloseReason.ERROR, seconds(700), true, false));
-
-		Finding finding = only(FindingType.IDLE_CONNECTIONS_DROPPED);
-		assertThat(finding.evidence()).containsEntry("idleTimeoutBracket", Map.of("longerThan", "50s", "atMost", "11m54s"))
-			.containsEntry("diedRightAfterWritingAfterSilence", 2)
-			.containsEntry("deaths", 2);
-		assertThat((List<?>) finding.evidence().get("documentedIdleTimeoutsInBracket")).hasSize(6);
-		assertThat(finding.recommendation().suggested()).isEqualTo("40s");
-		assertThat(finding.recommendation().current()).isEqualTo("disabled");
-		assertThat(finding.occurrences()).isEqualTo(2);
-		assertThat(this.warnings).hasSize(1);
+	void aClientExitingAfterAShortSilenceIsNoMiddleboxEvenTwice() {
+		// the case: FIN after 1.3s, although a longer silence had survived; and pauses under 2s
+		IdlePathWatch watch = serverWatch();
+		watch.silenceSurvived(this.server, 1, 1_500_000_000L, false);
+		watch.connectionClosed(this.server, closed(CloseReason.PEER_CLOSED, 1_363_000_000L, false, false));
+		watch.connectionClosed(this.server, closed(CloseReason.PEER_CLOSED, 1_700_000_000L, false, false));
+		watch.connectionClosed(this.server, closed(CloseReason.PEER_CLOSED, 1_750_000_000L, false, false));
+		assertThat(this.advisor.findings()).isEmpty();
 	}
 
 	@Test
-	void aSilenceThatSurvivedLongerThanOneThatKilledIsCountedAsContradictingNotAsTheLowerBound() {
+	void deathsAtSilencesNoLongerThanOneThatSurvivedContradictAnIdleTimeoutAndMakeNoFinding() {
 		IdlePathWatch watch = channelWatch(null, false);
 		watch.silenceSurvived(this.channel, 1, seconds(30), false);
 		watch.silenceSurvived(this.channel, 1, seconds(90), false);
 		watch.connectionClosed(this.channel, closed(CloseReason.PEER_CLOSED, seconds(60), false, false));
-
-		Finding finding = only(FindingType.IDLE_CONNECTIONS_DROPPED);
-		assertThat(finding.evidence()).containsEntry("longestSurvivedSilenceMillis", 30_000L)
-			.containsEntry("survivedSilencesAtLeastAsLong", 1)
-			.containsEntry("documentedIdleTimeoutsInBracket", List.of("AWS Application Load Balancer (1m)"));
+		watch.connectionClosed(this.channel, closed(CloseReason.PEER_CLOSED, seconds(61), false, false));
+		watch.connectionClosed(this.channel, closed(CloseReason.PEER_CLOSED, seconds(62), false, false));
+		assertThat(this.advisor.findings()).isEmpty();
 	}
 
 	@Test
-	void aHaProxyLikeTimeoutOf3sIsBelowWhatGrpcJavaCanPingAndTheFixSaysSo() {
+	void deathsWhoseSilencesDisagreeAreNoTimer() {
+		// nginx-like: upstream connections closed after whatever silence they had when the pool was full
+		IdlePathWatch watch = serverWatch();
+		for (long millis : new long[] { 2_438, 3_900, 6_100, 9_000, 14_000, 21_000 }) {
+			watch.connectionClosed(this.server, closed(CloseReason.PEER_CLOSED, millis * 1_000_000L, false, false));
+		}
+		assertThat(this.advisor.findings()).isEmpty();
+	}
+
+	@Test
+	void orderlyClosesWhileTheSamePeerKeepsAnotherConnectionBusyArePoolChurn() {
+		ConnectionTracker server = ConnectionTracker.create(Side.SERVER, "server", null, null);
+		IdlePathWatch watch = IdlePathWatch.server(this.advisor, serverTime());
+		InetSocketAddress proxy = new InetSocketAddress("10.0.0.7", 40_000);
+		// the proxy's connection that it keeps (opened just now: younger than any silence below)
+		server.connectionOpened(proxy, new InetSocketAddress("10.0.0.1", 9090));
+		for (int i = 0; i < 4; i++) {
+			watch.connectionClosed(server, closedFrom(new InetSocketAddress("10.0.0.7", 40_001 + i),
+					CloseReason.PEER_CLOSED, seconds(60) + i * 1_000_000L));
+		}
+		assertThat(this.advisor.findings()).isEmpty();
+
+		// the same closes from hosts with no other connection: a timer at 60s
+		for (int i = 0; i < 2; i++) {
+			watch.connectionClosed(server, closedFrom(new InetSocketAddress("10.0.0." + (20 + i), 40_000),
+					CloseReason.PEER_CLOSED, seconds(60) + i * 1_000_000L));
+		}
+		Finding finding = only(FindingType.IDLE_CONNECTIONS_DROPPED);
+		assertThat(finding.evidence()).containsEntry("deaths", 2);
+		assertThat(finding.evidence().get("deathsNotExplainedByAnIdleTimeout").toString()).contains("poolChurn=4");
+	}
+
+	@Test
+	void keepAliveTimeoutsAfterASilenceBoundTheTimeoutFromAboveAndTheSuggestionComesFromWhatSurvived() {
+		IdlePathWatch watch = channelWatch(Duration.ofMinutes(15), true);
+		watch.connectionClosed(this.channel, closed(CloseReason.KEEPALIVE_TIMEOUT, seconds(900), true, false));
+		watch.connectionClosed(this.channel, closed(CloseReason.KEEPALIVE_TIMEOUT, seconds(900), true, false));
+		assertThat(this.advisor.findings()).as("no silence known to survive: a dead peer fits as well").isEmpty();
+
+		watch.silenceSurvived(this.channel, 1, seconds(50), false);
+		watch.connectionClosed(this.channel, closed(CloseReason.KEEPALIVE_TIMEOUT, seconds(900), true, false));
+		Finding finding = only(FindingType.IDLE_CONNECTIONS_DROPPED);
+		assertThat(finding.evidence()).containsEntry("idleTimeoutBracket", Map.of("longerThan", "50s", "atMost", "15m18s"))
+			.containsEntry("diedRightAfterWritingAfterSilence", 3)
+			.containsEntry("deaths", 3);
+		assertThat((List<?>) finding.evidence().get("documentedIdleTimeoutsInBracket")).hasSize(6);
+		assertThat(finding.recommendation().suggested()).as("80% of the 50s that survived").isEqualTo("40s");
+		assertThat(finding.recommendation().current()).isEqualTo("15m");
+		assertThat(this.warnings).hasSize(1);
+	}
+
+	@Test
+	void aHaProxyLikeTimeoutOf3sIsBelowWhatGrpcJavaCanPingSoTheMiddleboxMustChange() {
 		IdlePathWatch watch = channelWatch(null, false);
 		watch.silenceSurvived(this.channel, 1, 1_500_000_000L, false);
+		watch.connectionClosed(this.channel, closed(CloseReason.PEER_CLOSED, 2_999_000_000L, false, false));
 		watch.connectionClosed(this.channel, closed(CloseReason.PEER_CLOSED, 3_004_000_000L, false, true));
 
 		Finding dropped = find(FindingType.IDLE_CONNECTIONS_DROPPED);
-		assertThat(dropped.evidence()).containsEntry("idleTimeoutBracket", Map.of("longerThan", "1s500ms", "atMost", "3s64ms"))
+		assertThat(dropped.evidence()).containsEntry("idleTimeoutBracket", Map.of("longerThan", "1s500ms", "atMost", "3s59ms"))
 			.containsEntry("documentedIdleTimeoutsInBracket", List.of());
-		assertThat(dropped.recommendation().suggested()).isEqualTo("2s");
-		assertThat(dropped.recommendation().text()).contains("grpc-java raises a keepalive time under 10s to 10s")
-			.contains("raise the middlebox's idle timeout");
-		assertThat(dropped.recommendation().alsoSet()).as("died with a call in flight").isEmpty();
+		// no keepalive time grpc-java accepts (10s or more) is shorter than 3s: never suggest one it would clamp
+		Recommendation fix = dropped.recommendation();
+		assertThat(fix.property()).isEqualTo(IdlePathWatch.MIDDLEBOX_IDLE_TIMEOUT);
+		assertThat(fix.current()).isEqualTo("at most 3s59ms");
+		assertThat(fix.suggested()).isEqualTo("12s500ms");
+		assertThat(fix.lowerBound()).isTrue();
+		assertThat(fix.alsoSet()).containsExactly(new Recommendation.Change(TIME, "disabled", "10s"),
+				new Recommendation.Change(WITHOUT_CALLS, "false", "true"));
+		assertThat(fix.text()).contains("grpc-java raises a keepalive time under 10s to 10s");
 
 		Finding noKeepAlive = find(FindingType.NO_KEEPALIVE_ON_IDLE_PATH);
 		assertThat(noKeepAlive.side()).isEqualTo(Side.CLIENT);
 		assertThat(noKeepAlive.evidence()).containsEntry("deathsWithCallsInFlight", 1)
-			.containsEntry("deathsBetweenCalls", 0)
-			.containsEntry("shortestKillingSilenceMillis", 3_004L);
+			.containsEntry("deathsBetweenCalls", 1)
+			.containsEntry("shortestKillingSilenceMillis", 2_999L);
 		assertThat(noKeepAlive.recommendation().property()).isEqualTo(TIME);
 		assertThat(noKeepAlive.recommendation().current()).isEqualTo("disabled");
 		assertThat(noKeepAlive.recommendation().suggested()).as("at least grpc-java's 10s").isEqualTo("10s");
@@ -154,21 +208,23 @@ class IdlePathWatchTests {
 	@Test
 	void closesAGoAwayExplainsOrThatCameWithoutSilenceAreNoEvidence() {
 		IdlePathWatch watch = channelWatch(null, false);
-		watch.connectionClosed(this.channel, closed(CloseReason.MAX_IDLE, seconds(300), false, false));
-		watch.connectionClosed(this.channel, closed(CloseReason.APP_REQUESTED, seconds(300), false, false));
-		watch.connectionClosed(this.channel, snapshot(CloseReason.PEER_CLOSED, null, null));
-		watch.connectionClosed(this.channel, snapshot(CloseReason.PEER_CLOSED,
-				new SilenceBeforeClose(seconds(300), false, false),
-				new GoAway(GoAway.Direction.RECEIVED, 0, "", CloseReason.PEER_GOAWAY, 0)));
+		for (int i = 0; i < 2; i++) {
+			watch.connectionClosed(this.channel, closed(CloseReason.MAX_IDLE, seconds(300), false, false));
+			watch.connectionClosed(this.channel, closed(CloseReason.APP_REQUESTED, seconds(300), false, false));
+			watch.connectionClosed(this.channel, snapshot(CloseReason.PEER_CLOSED, null, null));
+			watch.connectionClosed(this.channel, snapshot(CloseReason.PEER_CLOSED,
+					new SilenceBeforeClose(seconds(300), false, false),
+					new GoAway(GoAway.Direction.RECEIVED, 0, "", CloseReason.PEER_GOAWAY, 0)));
+		}
 
 		assertThat(this.advisor.findings()).isEmpty();
 	}
 
 	@Test
 	void theServerIsToldToPingAndDeathsExpireWithTheWindow() {
-		IdlePathWatch watch = IdlePathWatch.server(this.advisor,
-				new DurationSetting("grpc.keepalive.server.time", Duration.ofHours(2), Duration.ofHours(2), null));
+		IdlePathWatch watch = serverWatch();
 		watch.connectionClosed(this.server, closed(CloseReason.PEER_CLOSED, seconds(600), false, false));
+		watch.connectionClosed(this.server, closed(CloseReason.PEER_CLOSED, seconds(601), false, false));
 
 		Finding finding = only(FindingType.IDLE_CONNECTIONS_DROPPED);
 		assertThat(finding.side()).isEqualTo(Side.SERVER);
@@ -185,7 +241,21 @@ class IdlePathWatchTests {
 		this.clock.advance(Duration.ofMinutes(61));
 		assertThat(this.advisor.findings()).isEmpty();
 		watch.connectionClosed(this.server, closed(CloseReason.PEER_CLOSED, seconds(1200), false, false));
-		assertThat(only(FindingType.IDLE_CONNECTIONS_DROPPED).evidence()).containsEntry("deaths", 1);
+		assertThat(this.advisor.findings()).as("the earlier deaths are out of the window").isEmpty();
+		watch.connectionClosed(this.server, closed(CloseReason.PEER_CLOSED, seconds(1201), false, false));
+		assertThat(only(FindingType.IDLE_CONNECTIONS_DROPPED).evidence()).containsEntry("deaths", 2);
+	}
+
+	@Test
+	void onTheServerAnIdleTimeoutUnder12sIsMetWithMaxConnectionIdle() {
+		IdlePathWatch watch = serverWatch();
+		watch.connectionClosed(this.server, closed(CloseReason.PEER_CLOSED, seconds(5), false, false));
+		watch.connectionClosed(this.server, closed(CloseReason.PEER_CLOSED, seconds(5) + 20_000_000L, false, false));
+
+		Recommendation fix = only(FindingType.IDLE_CONNECTIONS_DROPPED).recommendation();
+		assertThat(fix.property()).isEqualTo(IdlePathWatch.MIDDLEBOX_IDLE_TIMEOUT);
+		assertThat(fix.lowerBound()).isTrue();
+		assertThat(fix.instead()).contains("grpc.keepalive.server.max-connection-idle to 4s");
 	}
 
 	@Test
@@ -212,6 +282,22 @@ class IdlePathWatchTests {
 		return IdlePathWatch.channel(this.advisor,
 				new DurationSetting("grpc.keepalive.client.defaults.time", time, time, null),
 				"grpc.keepalive.client.channels.prices", withoutCalls);
+	}
+
+	private IdlePathWatch serverWatch() {
+		return IdlePathWatch.server(this.advisor, serverTime());
+	}
+
+	private static DurationSetting serverTime() {
+		return new DurationSetting("grpc.keepalive.server.time", Duration.ofHours(2), Duration.ofHours(2), null);
+	}
+
+	private ConnectionSnapshot closedFrom(InetSocketAddress remote, CloseReason reason, long silenceNanos) {
+		this.ids++;
+		// ids apart from those the tracker gives the connections it holds open
+		return new ConnectionSnapshot("s-" + (1000 + this.ids), Side.SERVER, "server", remote, null, 0, seconds(900), 0, 0, 0,
+				ConnectionState.CLOSED, true, null, new PingStatistics().snapshot(), null, null, false, null, reason,
+				0L, new SilenceBeforeClose(silenceNanos, false, false), List.of());
 	}
 
 	private Finding only(FindingType type) {

@@ -59,7 +59,7 @@ class KeepAliveEvidenceTests {
 		assertThat(evidence.acceptable(OPENED + seconds(300), false, FIVE_MINUTES, false)).isTrue();
 		assertThat(evidence.acceptable(OPENED + seconds(310), false, FIVE_MINUTES, false)).isFalse();
 		assertThat(evidence.acceptable(OPENED + seconds(320), false, FIVE_MINUTES, false)).isFalse();
-		evidence.headersOrDataSent(OPENED + seconds(321));
+		evidence.headersOrDataSent(OPENED + seconds(321), false);
 		assertThat(evidence.strikes()).isZero();
 		// grpc-java resets to its epoch, not to now: 330s after the start is valid again
 		assertThat(evidence.acceptable(OPENED + seconds(330), false, FIVE_MINUTES, false)).isTrue();
