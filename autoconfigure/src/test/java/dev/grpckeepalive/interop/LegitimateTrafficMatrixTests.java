@@ -275,9 +275,12 @@ class LegitimateTrafficMatrixTests {
 						inWave.add(executor.submit(() -> runCell(cell, PATTERN)));
 					}
 				}
+				long waveStarted = System.nanoTime();
 				for (Future<?> future : inWave) {
 					future.get(PATTERN.toSeconds() + 120, TimeUnit.SECONDS);
 				}
+				System.out.printf("matrix: wave %d, %d cells, took %d s%n", wave, inWave.size(),
+						(System.nanoTime() - waveStarted) / 1_000_000_000L);
 				Thread.sleep(BETWEEN_WAVES.toMillis());
 			}
 			for (Future<?> future : running) {
