@@ -371,11 +371,11 @@ class LegitimateTrafficMatrixTests {
 	/** The matrix as a Markdown table: one row per cell, with the highest per-connection counts per window. */
 	private String table() {
 		StringBuilder table = new StringBuilder();
-		table.append("| peer | pattern | client | OK calls/s | expected | failed | closed by the server | abuse closes |");
+		table.append("| peer | pattern | client | OK calls (per s) | messages | expected | failed | closed by the server | abuse closes |");
 		for (Metric metric : Metric.values()) {
 			table.append(' ').append(metric.label).append(" |");
 		}
-		table.append("\n|---|---|---|---:|---|---|---|---:|");
+		table.append("\n|---|---|---|---:|---:|---|---|---|---:|");
 		table.append("---:|".repeat(Metric.values().length)).append('\n');
 		for (Cell cell : this.cells) {
 			Outcome outcome = this.outcomes.get(cell);
@@ -389,7 +389,8 @@ class LegitimateTrafficMatrixTests {
 			long abuse = closed(cell).stream().filter((c) -> c.closeReason() == CloseReason.ABUSE).count();
 			table.append("| ").append(cell.peer()).append(" | ").append(cell.pattern()).append(" | ")
 				.append(result.peer()).append(" | ")
-				.append(String.format(java.util.Locale.ROOT, "%.0f", result.ok() / outcome.seconds())).append(" | ")
+				.append(String.format(java.util.Locale.ROOT, "%d (%.1f)", result.ok(), result.ok() / outcome.seconds()))
+				.append(" | ").append(result.messages()).append(" | ")
 				.append(counts(result.expected())).append(" | ").append(counts(result.failed())).append(" | ")
 				.append(counts(closeReasons)).append(" | ").append(abuse).append(" |");
 			for (Metric metric : Metric.values()) {
