@@ -156,15 +156,15 @@ class LegitimateTrafficMatrixTests {
 			cell(peer.label, "idle", 0, (target, duration) -> peer.run(target, "idle", duration,
 					List.of("keepalive_ms=20000", "without_calls=1")));
 		}
-		cell("h2load", "unary + unknown method", 3, (target, duration) -> H2Load.run(target, duration, 2, 100));
-		cell("HAProxy (h2, http-reuse always)", "mixed, 21 clients", 3, (target, duration) -> {
+		cell("h2load", "unary + unknown method", 4, (target, duration) -> H2Load.run(target, duration, 2, 100));
+		cell("HAProxy (h2, http-reuse always)", "mixed, 21 clients", 4, (target, duration) -> {
 			try (HaProxy proxy = HaProxy.http(Duration.ofMinutes(2), Duration.ofMinutes(2))
 				.server("server", port(target))
 				.start()) {
 				return withLog(throughProxy("HAProxy", proxy.target(), duration), proxy.output());
 			}
 		});
-		cell("nginx (grpc_pass, keepalive 32)", "mixed, 21 clients", 3, (target, duration) -> {
+		cell("nginx (grpc_pass, keepalive 32)", "mixed, 21 clients", 4, (target, duration) -> {
 			try (Nginx nginx = Nginx.start(port(target))) {
 				return withLog(throughProxy("nginx", nginx.target(), duration), nginx.errorLog());
 			}
