@@ -1,0 +1,126 @@
+package dev.grpckeepalive.interop;
+
+import java.time.Duration;
+import java.util.List;
+
+import com.jayway.jsonpath.DocumentContext;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.grpckeepalive.connection.CloseReason;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.GoAway;
+import dev.grpckeepalive.connection.PingKind;
+import dev.grpckeepalive.test.Http;
+import dev.grpckeepalive.test.InteropPeer;
+import dev.grpckeepalive.test.TestApps;
+import dev.grpckeepalive.test.proto.EchoRequest;
+
+import org.springframework.context.ConfigurableApplicationContext;
+
+import static dev.grpckeepalive.interop.KeepAliveInterop.assertClientsPingTooOften;
+import static dev.grpckeepalive.interop.KeepAliveInterop.channelConnections;
+import static dev.grpckeepalive.interop.KeepAliveInterop.metric;
+import static dev.grpckeepalive.interop.KeepAliveInterop.serverConnections;
+import static dev.grpckeepalive.interop.KeepAliveInterop.target;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Keepalive between this starter and gRPC C-core (through Debian's python3-grpcio), both ways.
+ * C-core's own rules shape the tests: a client sends at most {@code max_pings_without_data}
+ * (default 2) PINGs until it sends DATA or HEADERS again, so a client that keeps pinging over an
+ * idle call sets it to 0; a server counts a PING sooner than
+ * {@code min_ping_interval_without_data_ms} after the previous one as a strike and sends GOAWAY
+ * too_many_pings once strikes exceed {@code max_ping_strikes} (default 2), strikes and interval
+ * starting over whenever it sends HEADERS or DATA.
+ */
+class CCoreInteropTests {
+
+	@BeforeAll
+	static void requirePython() throws Exception {
+		InteropPeer.requirePython();
+	}
+
+	@Test
+	void cCoreClientWithinThePermitStaysConnected() throws Exception {
+		try (ConfigurableApplicationContext server = TestApps.observed("grpc.keepalive.server.permit-time=5s",
+				"grpc.keepalive.server.permit-without-calls=true");
+				InteropPeer client = InteropPeer.python("client", target(server), "idle", "60000", "keepalive_ms=6000",
+						"max_pings_without_data=0")) {
+			ConnectionTrackerView tracker = serverConnections(server);
+
+			// one PING every 6 s, each acknowledged and none a strike
+			await().atMost(Duration.ofSeconds(40)).until(() -> tracker.pings().received() >= 2);
+
+			assertThat(tracker.goAways(GoAway.Direction.SENT)).isEmpty();
+			assertThat(tracker.openedConnections()).isEqualTo(1);
+			assertThat(tracker.activeConnections()).isEqualTo(1);
+			assertThat(Http.json(server, "/actuator/grpckeepalive/advice")
+				.read("$[?(@.type == 'clients_ping_too_often')]", List.class)).isEmpty();
+		}
+	}
+
+	@Test
+	void cCoreClientPingingTooOftenIsCutCountedAndDiagnosed() throws Exception {
+		// gRPC's defaults: permit-time 5m, permit-without-calls false; the client pings every
+		// second over an idle call, and grpc-java sends GOAWAY too_many_pings at the third strike
+		try (ConfigurableApplicationContext server = TestApps.observed();
+				InteropPeer client = InteropPeer.python("client", target(server), "idle", "20000", "keepalive_ms=1000",
+						"max_pings_without_data=0")) {
+			DocumentContext result = client.result(Duration.ofSeconds(30));
+
+			assertThat(result.read("$.closed", String.class)).as(result.jsonString()).isNotNull();
+			ConnectionTrackerView tracker = serverConnections(server);
+			await().atMost(Duration.ofSeconds(10)).until(() -> tracker.closedConnections(CloseReason.TOO_MANY_PINGS) == 1);
+			assertThat(tracker.goAwayCount(GoAway.Direction.SENT, "too_many_pings")).isEqualTo(1);
+			assertThat(metric(server, "grpc.keepalive.connections.closed", "reason:too_many_pings", "side:server"))
+				.isEqualTo(1.0);
+			assertClientsPingTooOften(server, result.read("$.peer", String.class));
+		}
+	}
+
+	@Test
+	void ourKeepAliveWithinTheirPolicyIsAnsweredByCCoreServer() throws Exception {
+		try (InteropPeer server = InteropPeer.python("server", "600000", "5000");
+				ConfigurableApplicationContext client = TestApps.client(target(server), "time=10s",
+						"without-calls=true")) {
+			TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
+			ConnectionTrackerView tracker = channelConnections(client);
+
+			await().atMost(Duration.ofSeconds(20)).until(() -> tracker.pings().sent(PingKind.KEEPALIVE) >= 1
+					&& tracker.pings().acked() >= tracker.pings().sent());
+
+			assertThat(tracker.pings().snapshot().rttMillis().last()).isGreaterThan(0).isLessThan(1000);
+			assertThat(tracker.goAways(GoAway.Direction.RECEIVED)).isEmpty();
+			assertThat(tracker.pings().timeouts()).isZero();
+			assertThat(tracker.activeConnections()).isEqualTo(1);
+		}
+	}
+
+	@Test
+	void ourKeepAliveFasterThanTheirPolicyGetsTooManyPingsAndGrpcJavaDoublesIt() throws Exception {
+		// C-core permits a PING every 60 s and, with max_ping_strikes 1, sends GOAWAY at the second
+		// strike: our 10 s keepalive is cut after about 20 s (30 s with C-core's default of 2)
+		try (InteropPeer server = InteropPeer.python("server", "600000", "60000", "max_ping_strikes=1");
+				ConfigurableApplicationContext client = TestApps.observed(
+						"grpc.keepalive.client.channels." + TestApps.CHANNEL + ".target=" + target(server),
+						"grpc.keepalive.client.channels." + TestApps.CHANNEL + ".time=10s",
+						"grpc.keepalive.client.channels." + TestApps.CHANNEL + ".without-calls=true")) {
+			TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
+			ConnectionTrackerView tracker = channelConnections(client);
+
+			await().atMost(Duration.ofSeconds(45))
+				.until(() -> tracker.goAwayCount(GoAway.Direction.RECEIVED, "too_many_pings") == 1);
+
+			assertThat(metric(client, "grpc.keepalive.goaways", "direction:received", "reason:too_many_pings",
+					"channel:" + TestApps.CHANNEL)).isEqualTo(1.0);
+			await().atMost(Duration.ofSeconds(5)).until(() -> tracker.keepAliveBackoffs() == 1);
+			DocumentContext summary = Http.json(client, "/actuator/grpckeepalive");
+			String settings = "$.channels." + TestApps.CHANNEL + ".settings.time";
+			assertThat(summary.read(settings + ".requested", String.class)).isEqualTo("10s");
+			assertThat(summary.read(settings + ".effective", String.class)).isEqualTo("20s");
+		}
+	}
+
+}

@@ -1,0 +1,122 @@
+package dev.grpckeepalive.interop;
+
+import java.time.Duration;
+import java.util.List;
+
+import com.jayway.jsonpath.DocumentContext;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.grpckeepalive.connection.CloseReason;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.GoAway;
+import dev.grpckeepalive.connection.PingKind;
+import dev.grpckeepalive.test.Http;
+import dev.grpckeepalive.test.InteropPeer;
+import dev.grpckeepalive.test.TestApps;
+import dev.grpckeepalive.test.proto.EchoRequest;
+
+import org.springframework.context.ConfigurableApplicationContext;
+
+import static dev.grpckeepalive.interop.KeepAliveInterop.assertClientsPingTooOften;
+import static dev.grpckeepalive.interop.KeepAliveInterop.channelConnections;
+import static dev.grpckeepalive.interop.KeepAliveInterop.metric;
+import static dev.grpckeepalive.interop.KeepAliveInterop.serverConnections;
+import static dev.grpckeepalive.interop.KeepAliveInterop.target;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Keepalive between this starter and grpc-go (1.33, built from Debian's golang-google-grpc-dev),
+ * both ways. grpc-go's own rules shape the tests: its client raises a keepalive time under 10 s to
+ * 10 s, as grpc-java does; its server counts a PING sooner than the enforcement policy's
+ * {@code MinTime} after the previous one as a strike, unless it has sent HEADERS or DATA since,
+ * and sends GOAWAY ENHANCE_YOUR_CALM {@code too_many_pings} at the third strike.
+ */
+class GrpcGoInteropTests {
+
+	@BeforeAll
+	static void buildGrpcGo() throws Exception {
+		InteropPeer.requireGo();
+	}
+
+	@Test
+	void grpcGoClientWithinThePermitStaysConnected() throws Exception {
+		try (ConfigurableApplicationContext server = TestApps.observed("grpc.keepalive.server.permit-time=5s",
+				"grpc.keepalive.server.permit-without-calls=true");
+				InteropPeer client = InteropPeer.go("client", target(server), "idle", "60000", "keepalive_ms=10000")) {
+			ConnectionTrackerView tracker = serverConnections(server);
+
+			// one PING every 10 s, each acknowledged and none a strike
+			await().atMost(Duration.ofSeconds(40)).until(() -> tracker.pings().received() >= 2);
+
+			assertThat(tracker.goAways(GoAway.Direction.SENT)).isEmpty();
+			assertThat(tracker.openedConnections()).isEqualTo(1);
+			assertThat(tracker.activeConnections()).isEqualTo(1);
+			assertThat(Http.json(server, "/actuator/grpckeepalive/advice")
+				.read("$[?(@.type == 'clients_ping_too_often')]", List.class)).isEmpty();
+		}
+	}
+
+	@Test
+	void grpcGoClientPingingTooOftenIsCutCountedAndDiagnosed() throws Exception {
+		// gRPC's defaults: permit-time 5m; grpc-go's fastest keepalive (10 s) over an idle call
+		// strikes at 10, 20 and 30 s, and grpc-java sends GOAWAY too_many_pings at the third
+		try (ConfigurableApplicationContext server = TestApps.observed();
+				InteropPeer client = InteropPeer.go("client", target(server), "idle", "45000", "keepalive_ms=10000")) {
+			DocumentContext result = client.result(Duration.ofSeconds(55));
+
+			assertThat(result.read("$.closed", String.class)).as(result.jsonString()).isNotNull();
+			ConnectionTrackerView tracker = serverConnections(server);
+			await().atMost(Duration.ofSeconds(10)).until(() -> tracker.closedConnections(CloseReason.TOO_MANY_PINGS) == 1);
+			assertThat(tracker.goAwayCount(GoAway.Direction.SENT, "too_many_pings")).isEqualTo(1);
+			assertThat(metric(server, "grpc.keepalive.connections.closed", "reason:too_many_pings", "side:server"))
+				.isEqualTo(1.0);
+			assertClientsPingTooOften(server, result.read("$.peer", String.class));
+		}
+	}
+
+	@Test
+	void ourKeepAliveWithinTheirPolicyIsAnsweredByGrpcGoServer() throws Exception {
+		try (InteropPeer server = InteropPeer.go("server", "600000", "5000");
+				ConfigurableApplicationContext client = TestApps.client(target(server), "time=10s",
+						"without-calls=true")) {
+			TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
+			ConnectionTrackerView tracker = channelConnections(client);
+
+			await().atMost(Duration.ofSeconds(20)).until(() -> tracker.pings().sent(PingKind.KEEPALIVE) >= 1
+					&& tracker.pings().acked() >= tracker.pings().sent());
+
+			assertThat(tracker.pings().snapshot().rttMillis().last()).isGreaterThan(0).isLessThan(1000);
+			assertThat(tracker.goAways(GoAway.Direction.RECEIVED)).isEmpty();
+			assertThat(tracker.pings().timeouts()).isZero();
+			assertThat(tracker.activeConnections()).isEqualTo(1);
+		}
+	}
+
+	@Test
+	void ourKeepAliveFasterThanTheirPolicyGetsTooManyPingsAndGrpcJavaDoublesIt() throws Exception {
+		// grpc-go enforces 60 s: the echo's reply clears its strikes, grpc-java's BDP PING after it
+		// is let through, and our keepalive PINGs at 10, 20 and 30 s are strikes: GOAWAY at the third
+		try (InteropPeer server = InteropPeer.go("server", "600000", "60000");
+				ConfigurableApplicationContext client = TestApps.observed(
+						"grpc.keepalive.client.channels." + TestApps.CHANNEL + ".target=" + target(server),
+						"grpc.keepalive.client.channels." + TestApps.CHANNEL + ".time=10s",
+						"grpc.keepalive.client.channels." + TestApps.CHANNEL + ".without-calls=true")) {
+			TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
+			ConnectionTrackerView tracker = channelConnections(client);
+
+			await().atMost(Duration.ofSeconds(50))
+				.until(() -> tracker.goAwayCount(GoAway.Direction.RECEIVED, "too_many_pings") == 1);
+
+			assertThat(metric(client, "grpc.keepalive.goaways", "direction:received", "reason:too_many_pings",
+					"channel:" + TestApps.CHANNEL)).isEqualTo(1.0);
+			await().atMost(Duration.ofSeconds(5)).until(() -> tracker.keepAliveBackoffs() == 1);
+			DocumentContext summary = Http.json(client, "/actuator/grpckeepalive");
+			String settings = "$.channels." + TestApps.CHANNEL + ".settings.time";
+			assertThat(summary.read(settings + ".requested", String.class)).isEqualTo("10s");
+			assertThat(summary.read(settings + ".effective", String.class)).isEqualTo("20s");
+		}
+	}
+
+}

@@ -1,0 +1,107 @@
+package dev.grpckeepalive.interop;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.jayway.jsonpath.DocumentContext;
+
+import dev.grpckeepalive.client.GrpcChannels;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.server.KeepAliveGrpcServer;
+import dev.grpckeepalive.test.Http;
+import dev.grpckeepalive.test.InteropPeer;
+import dev.grpckeepalive.test.TestApps;
+
+import org.springframework.context.ConfigurableApplicationContext;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/** What the keepalive interop tests of every implementation share: where to look, and the advisor's diagnosis. */
+final class KeepAliveInterop {
+
+	private static final Pattern DURATION_PART = Pattern.compile("(\\d+)(ms|h|m|s)");
+
+	private KeepAliveInterop() {
+	}
+
+	/** {@code 127.0.0.1:<port>} of a peer in server mode, from its {@code listening} event. */
+	static String target(InteropPeer server) throws InterruptedException {
+		DocumentContext listening = server.nextEvent(Duration.ofSeconds(20));
+		assertThat(listening.read("$.event", String.class)).as(listening.jsonString()).isEqualTo("listening");
+		return "127.0.0.1:" + listening.read("$.port", Integer.class);
+	}
+
+	/** {@code 127.0.0.1:<port>} of the starter's gRPC server. */
+	static String target(ConfigurableApplicationContext server) {
+		return "127.0.0.1:" + TestApps.port(server);
+	}
+
+	static ConnectionTrackerView serverConnections(ConfigurableApplicationContext server) {
+		return server.getBean(KeepAliveGrpcServer.class).getConnections();
+	}
+
+	static ConnectionTrackerView channelConnections(ConfigurableApplicationContext client) {
+		return client.getBean(GrpcChannels.class).tracked().get(TestApps.CHANNEL).connections();
+	}
+
+	/** A counter's value from the Actuator metrics endpoint, with tags as {@code name:value}. */
+	static double metric(ConfigurableApplicationContext app, String name, String... tags) throws Exception {
+		StringBuilder path = new StringBuilder("/actuator/metrics/").append(name);
+		for (int i = 0; i < tags.length; i++) {
+			path.append(i == 0 ? '?' : '&').append("tag=").append(tags[i]);
+		}
+		return Http.json(app, path.toString()).read("$.measurements[0].value", Double.class);
+	}
+
+	/**
+	 * Waits for the advisor's {@code clients_ping_too_often} finding about the clients whose
+	 * user agent starts with {@code userAgent}, and checks what must hold whatever else it says:
+	 * it names them, and a permit-time it suggests is not one that disarms the server (under 1s).
+	 */
+	static Map<String, Object> assertClientsPingTooOften(ConfigurableApplicationContext server, String userAgent) {
+		String finding = "$[?(@.type == 'clients_ping_too_often')]";
+		List<Map<String, Object>> findings = await().atMost(Duration.ofSeconds(20))
+			.pollInterval(Duration.ofMillis(500))
+			.until(() -> Http.json(server, "/actuator/grpckeepalive/advice").<List<Map<String, Object>>>read(finding),
+					(found) -> found.stream().anyMatch((f) -> String.valueOf(f.get("subject")).startsWith(userAgent)));
+		Map<String, Object> diagnosis = findings.stream()
+			.filter((f) -> String.valueOf(f.get("subject")).startsWith(userAgent))
+			.findFirst()
+			.orElseThrow();
+		System.out.println("clients_ping_too_often: " + diagnosis);
+		@SuppressWarnings("unchecked")
+		Map<String, Object> evidence = (Map<String, Object>) diagnosis.get("evidence");
+		assertThat(String.valueOf(evidence.get("userAgent"))).startsWith(userAgent);
+		@SuppressWarnings("unchecked")
+		Map<String, Object> recommendation = (Map<String, Object>) diagnosis.get("recommendation");
+		if (recommendation != null && "grpc.keepalive.server.permit-time".equals(recommendation.get("property"))) {
+			String suggested = String.valueOf(recommendation.get("suggested"));
+			assertThat(millis(suggested)).as("suggested permit-time %s", suggested).isGreaterThanOrEqualTo(1000);
+		}
+		return diagnosis;
+	}
+
+	/** Milliseconds of a duration as the starter prints it ({@code 1s438ms}, {@code 5m}, {@code 20s}). */
+	static long millis(String duration) {
+		Matcher part = DURATION_PART.matcher(duration);
+		long millis = 0;
+		int end = 0;
+		while (part.find() && part.start() == end) {
+			long amount = Long.parseLong(part.group(1));
+			millis += switch (part.group(2)) {
+				case "h" -> Duration.ofHours(amount).toMillis();
+				case "m" -> Duration.ofMinutes(amount).toMillis();
+				case "s" -> Duration.ofSeconds(amount).toMillis();
+				default -> amount;
+			};
+			end = part.end();
+		}
+		assertThat(end).as("a duration: %s", duration).isEqualTo(duration.length()).isPositive();
+		return millis;
+	}
+
+}
