@@ -29,9 +29,11 @@ import dev.grpckeepalive.connection.Side;
  *
  * <p>The clients' keepalive interval is the median of at least {@value #MIN_INTERVALS}
  * intervals before PINGs that are not BDP PINGs (grpc-java's and grpc-go's by payload,
- * C-core's by behaviour): never one pair. The fix is a permit-time that fits that interval
- * when it is at least {@link #PERMIT_TIME_FLOOR}; else, or while no interval is measured,
- * the clients are told to slow down to the permit-time, and the server is left as it is.
+ * C-core's by behaviour): never one back-to-back pair. The fix is a permit-time of 90% of
+ * that interval, never under {@link #PERMIT_TIME_FLOOR}, when the clients ping no more often
+ * than grpc-java and grpc-go clients can ({@link #CLIENT_MIN_TIME}); else, or while no
+ * interval is measured, the clients are told to slow down to the permit-time, and the server
+ * is left as it is.
  *
  * <p>Called on event loops for strikes only (a handful per offending connection), under the
  * lock of a table bounded to {@value #MAX_AGENTS} user agents, least recently seen evicted.
@@ -45,16 +47,27 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 	/** grpc-java's {@code KeepAliveEnforcer.MAX_PING_STRIKES}: one strike more and it sends GOAWAY. */
 	static final int MAX_PING_STRIKES = 2;
 
-	/** How many keepalive intervals make a measured interval: several, never one back-to-back pair. */
-	static final int MIN_INTERVALS = 3;
+	/**
+	 * How many keepalive intervals make a measured interval: those before the second and
+	 * third of several keepalive PINGs at least, never one back-to-back pair. The interval
+	 * is their upper median: a PING sooner than the keepalive time (an unrecognised BDP or
+	 * application PING) pulls it down no further than the next longer one.
+	 */
+	static final int MIN_INTERVALS = 2;
 
 	/**
-	 * The shortest permit-time the advisor suggests. grpc-java and grpc-go clients cannot ping
-	 * more often than every 10s (they raise a shorter keepalive time to 10s), so a shorter
-	 * permit-time only serves clients that ping faster than any gRPC default allows, and it
-	 * lets any client keep the server answering PINGs: those clients are told to slow down.
+	 * The shortest keepalive time of grpc-java and grpc-go clients: they raise a shorter one to
+	 * this. A client that pings more often (C-core and grpc-js allow it) is told to slow down.
 	 */
-	static final Duration PERMIT_TIME_FLOOR = Duration.ofSeconds(10);
+	static final Duration CLIENT_MIN_TIME = Duration.ofSeconds(10);
+
+	/**
+	 * The shortest permit-time the advisor suggests: 90% of {@link #CLIENT_MIN_TIME}, which
+	 * lets a client ping every 10s with room for timer jitter. A shorter permit-time only serves
+	 * clients that ping faster than grpc-java or grpc-go can, and lets any client keep the
+	 * server answering PINGs: it would disarm the protection permit-time is.
+	 */
+	static final Duration PERMIT_TIME_FLOOR = Duration.ofSeconds(9);
 
 	/** gRPC servers' default permit-time: what a client keepalive time of this or more is always permitted. */
 	static final String SAFE_PERMIT_TIME = "5m";
@@ -148,12 +161,17 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 		long[] intervals = agent.intervals.since(now - this.advisor.window().toMillis());
 		long[] sortedIntervals = sorted(intervals);
 		boolean measured = intervals.length >= MIN_INTERVALS;
-		long typical = measured ? Durations.median(sortedIntervals) : 0;
+		long typical = measured ? sortedIntervals[sortedIntervals.length / 2] : 0;
 		DurationSetting permitTime = this.settings.permitTime();
 		Duration permit = (permitTime.effective() != null) ? permitTime.effective() : Duration.ofMinutes(5);
 		boolean permitWithoutCalls = this.settings.permitWithoutCalls();
 		boolean withoutCalls = agent.strikesWithoutCalls > 0 && !permitWithoutCalls;
+		// a client at 10s is measured at 10s give or take a little scheduling: 5% of room
+		boolean slowEnough = typical >= CLIENT_MIN_TIME.toMillis() * 0.95;
 		Duration fitting = Durations.floorNice((long) (typical * MARGIN));
+		if (fitting.compareTo(PERMIT_TIME_FLOOR) < 0) {
+			fitting = PERMIT_TIME_FLOOR;
+		}
 		boolean tooSoon = measured && typical < permit.toMillis();
 
 		Map<String, Object> evidence = new LinkedHashMap<>();
@@ -178,7 +196,7 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 				+ ")";
 		Recommendation recommendation;
 		boolean serverCanFit = permit.compareTo(PERMIT_TIME_FLOOR) >= 0;
-		if (tooSoon && fitting.compareTo(PERMIT_TIME_FLOOR) >= 0) {
+		if (tooSoon && slowEnough && fitting.compareTo(permit) < 0) {
 			List<Recommendation.Change> also = new ArrayList<>();
 			if (withoutCalls) {
 				also.add(new Recommendation.Change(withoutCallsProperty, "false", "true"));
@@ -187,7 +205,8 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 					Durations.text(fitting), also, slowDown,
 					"set " + permitTime.property() + " to " + Durations.text(fitting) + " (90% of the "
 							+ Durations.text(Duration.ofMillis(typical)) + " these clients wait between keepalive "
-							+ "PINGs, median of " + intervals.length + ")"
+							+ "PINGs, over " + intervals.length + " intervals; never under "
+							+ Durations.text(PERMIT_TIME_FLOOR) + ")"
 							+ (withoutCalls ? " and " + withoutCallsProperty + " to true" : "") + ", or " + slowDown
 							+ ".");
 		}
@@ -206,8 +225,8 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 			}
 			String why = !measured ? "fewer than " + MIN_INTERVALS + " keepalive intervals measured yet"
 					: tooSoon ? "they ping every " + Durations.text(Duration.ofMillis(typical))
-							+ ", and the server should not permit PINGs more often than every "
-							+ Durations.text(PERMIT_TIME_FLOOR) + " (grpc-java and grpc-go clients cannot ping more often)"
+							+ ", faster than grpc-java and grpc-go clients can ("
+							+ Durations.text(CLIENT_MIN_TIME) + "): the server should not permit that"
 							: "they ping every " + Durations.text(Duration.ofMillis(typical)) + " as a rule, but some "
 									+ "PINGs come sooner (grpc-java counts a connection's first from its start)";
 			recommendation = new Recommendation(client.property, measured ? client.format(typical) : null,

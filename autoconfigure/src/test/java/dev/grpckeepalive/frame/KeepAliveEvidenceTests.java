@@ -1,8 +1,20 @@
 package dev.grpckeepalive.frame;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.grpc.Metadata;
+import org.jspecify.annotations.Nullable;
 
 import org.junit.jupiter.api.Test;
+
+import dev.grpckeepalive.connection.ConnectionRecord;
+import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.PingKind;
+import dev.grpckeepalive.connection.Side;
+import dev.grpckeepalive.connection.UserAgentCapture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -71,6 +83,62 @@ class KeepAliveEvidenceTests {
 		KeepAliveEvidence evidence = new KeepAliveEvidence(OPENED);
 		long threeHours = Duration.ofHours(3).toNanos();
 		assertThat(evidence.acceptable(OPENED + Duration.ofHours(2).toNanos(), false, threeHours, false)).isTrue();
+	}
+
+	@Test
+	void aGrpcCorePingRightAfterTheServersDataIsItsBdpPingAndOthersAreNot() {
+		ConnectionTracker tracker = ConnectionTracker.create(Side.SERVER, "server", null, null);
+		List<PingKind> kinds = new ArrayList<>();
+		tracker.addListener(new ConnectionTrackerView.ConnectionListener() {
+			@Override
+			public void peerPing(ConnectionTrackerView view, long connection, @Nullable String userAgent,
+					PingKind kind, long intervalNanos, boolean withoutCalls, boolean strike, int strikes) {
+				kinds.add(kind);
+			}
+		});
+		ConnectionRecord python = withUserAgent(tracker, "grpc-python/1.51.1 grpc-c/29.0.0 (linux; chttp2)");
+		KeepAliveEvidence evidence = new KeepAliveEvidence(OPENED);
+		evidence.headersOrDataSent(OPENED + seconds(1), true);
+		// C-core sends its BDP PING as it reads the DATA: a round trip later; numbered payloads say nothing
+		evidence.peerPing(python, tracker, PingKind.of(0), OPENED + seconds(1) + 3_000_000L);
+		// its keepalive PING, with no DATA since the last PING
+		evidence.peerPing(python, tracker, PingKind.of(1), OPENED + seconds(6));
+		// DATA, but the PING comes long after it
+		evidence.headersOrDataSent(OPENED + seconds(7), true);
+		evidence.peerPing(python, tracker, PingKind.of(2), OPENED + seconds(11));
+		// HEADERS alone draw no BDP PING
+		evidence.headersOrDataSent(OPENED + seconds(12), false);
+		evidence.peerPing(python, tracker, PingKind.of(3), OPENED + seconds(12) + 1_000_000L);
+		assertThat(kinds).containsExactly(PingKind.BDP, PingKind.OTHER, PingKind.OTHER, PingKind.OTHER);
+
+		// grpc-js has no BDP PINGs: its PING right after DATA is not one
+		kinds.clear();
+		ConnectionRecord node = withUserAgent(tracker, "grpc-node-js/1.9.0");
+		KeepAliveEvidence jsEvidence = new KeepAliveEvidence(OPENED);
+		jsEvidence.headersOrDataSent(OPENED + seconds(1), true);
+		jsEvidence.peerPing(node, tracker, PingKind.of(0x1234_5678L), OPENED + seconds(1) + 3_000_000L);
+		assertThat(kinds).containsExactly(PingKind.OTHER);
+	}
+
+	@Test
+	void grpcGosBdpPayloadIsABdpPingAndItsAllZeroKeepAlivePayloadIsNot() {
+		assertThat(PingKind.of(0x0204_1010_090E_0707L)).isEqualTo(PingKind.BDP);
+		assertThat(PingKind.of(0)).isEqualTo(PingKind.OTHER);
+		assertThat(PingKind.of(1234)).isEqualTo(PingKind.BDP);
+	}
+
+	private static ConnectionRecord withUserAgent(ConnectionTracker tracker, String userAgent) {
+		ConnectionRecord record = tracker.connectionOpened(null, null);
+		Metadata headers = new Metadata();
+		headers.put(Metadata.Key.of("user-agent", Metadata.ASCII_STRING_MARSHALLER), userAgent);
+		UserAgentCapture.reading(record);
+		try {
+			UserAgentCapture.INSTANCE.newServerStreamTracer("/unknown.Service/Method", headers);
+		}
+		finally {
+			UserAgentCapture.reading(null);
+		}
+		return record;
 	}
 
 	private static long seconds(long seconds) {

@@ -29,8 +29,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * real middlebox: HAProxy in TCP mode with idle timeouts of 3s between a channel without
  * keepalive and a server. A silence of 1.5s between two calls survives; a silence longer than
  * 3s between calls ends with HAProxy closing both sides (no GOAWAY); the next call opens a new
- * connection; a stream then left silent dies the same way with its call in flight. The
- * client's advisor brackets the idle timeout between the two and tells the channel to ping.
+ * connection; a stream then left silent dies the same way with its call in flight: two deaths
+ * whose silences agree, as a timer's do. The client's advisor brackets the idle timeout
+ * between the two and, since 3s is under what grpc-java can ping (10s), names the proxy's
+ * idle timeout as what must change.
  */
 @Tag("reliability")
 class IdleConnectionsDroppedTests {
@@ -83,11 +85,16 @@ class IdleConnectionsDroppedTests {
 			long atMost = Math.round(killed * 1.02);
 			assertThat(bracket.get("atMost")).isEqualTo(DurationFormat.format(Duration.ofMillis(atMost)));
 			assertThat(Duration.ofMillis(atMost)).isGreaterThanOrEqualTo(PROXY_IDLE_TIMEOUT);
-			assertThat(dropped.recommendation().property()).isEqualTo("grpc.keepalive.client.channels.test.time");
-			assertThat(dropped.recommendation().current()).isEqualTo("disabled");
-			assertThat(dropped.recommendation().suggested()).isEqualTo("2s");
+			// 80% of 3s is under grpc-java's 10s minimum: no keepalive time can keep this path open, and none
+			// grpc-java would clamp is suggested; the proxy's idle timeout must exceed 12.5s, then 10s keeps it open
+			assertThat(dropped.recommendation().property()).isEqualTo("idle timeout of the middlebox on the path");
+			assertThat(dropped.recommendation().suggested()).isEqualTo("12s500ms");
+			assertThat(dropped.recommendation().lowerBound()).isTrue();
 			assertThat(dropped.recommendation().alsoSet()).extracting(Recommendation.Change::property)
-				.containsExactly("grpc.keepalive.client.channels.test.without-calls");
+				.containsExactly("grpc.keepalive.client.channels.test.time",
+						"grpc.keepalive.client.channels.test.without-calls");
+			assertThat(dropped.recommendation().alsoSet()).extracting(Recommendation.Change::suggested)
+				.containsExactly("10s", "true");
 			assertThat(dropped.recommendation().text()).contains("grpc-java raises a keepalive time under 10s to 10s");
 
 			Finding noKeepAlive = find(findings, FindingType.NO_KEEPALIVE_ON_IDLE_PATH);

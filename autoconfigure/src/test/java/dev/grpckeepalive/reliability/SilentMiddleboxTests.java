@@ -22,8 +22,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * timeout 2s, without calls). A silence of 3s between two calls survives; then the connection
  * idles, conntrack forgets it at 5s, the keepalive PING at 10s vanishes, and 2s later the
  * channel closes the connection as {@code keepalive_timeout}: no FIN, no RST, nothing reached
- * either side (the server still holds the connection open). The client's advisor brackets the
- * router's timeout between the silence that survived and the one before the lost PING.
+ * either side (the server still holds the connection open). One such death could be a dead
+ * server: the client calls again on a new connection, which dies the same way, and from the two
+ * keepalive timeouts the client's advisor brackets the router's timeout between the silence
+ * that survived and the one before the lost PING.
  */
 @Tag("reliability")
 class SilentMiddleboxTests {
@@ -58,10 +60,17 @@ class SilentMiddleboxTests {
 			long quietFrom = System.nanoTime();
 
 			// conntrack forgets the connection at 5s, the PING at 10s vanishes, the timeout comes 2s later
-			DocumentContext clientView = awaitKeepAliveTimeout(client, Duration.ofSeconds(25));
+			DocumentContext clientView = awaitKeepAliveTimeouts(client, 1, Duration.ofSeconds(25));
 			long closedAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - quietFrom);
 			String id = clientView.read("$.body.channels.test.connections.recentlyClosed[0].id");
 			DocumentContext connection = endpoint(client, "/connections/" + id);
+			assertThat(endpoint(client, "/advice").<List<?>>read("$.body[?(@.type == 'idle_connections_dropped')]"))
+				.as("one death could be a dead peer").isEmpty();
+
+			// a new connection, the same silence, the same death
+			client.send("unary u3 20000");
+			assertThat(client.await("unary", "u3", Duration.ofSeconds(25)).<String>read("$.code")).isEqualTo("OK");
+			clientView = awaitKeepAliveTimeouts(client, 2, Duration.ofSeconds(25));
 			DocumentContext advice = endpoint(client, "/advice");
 			DocumentContext serverView = endpoint(server, "");
 			long dropped = link.droppedPackets();
@@ -81,8 +90,8 @@ class SilentMiddleboxTests {
 			assertThat(clientView.<Integer>read("$.body.channels.test.connections.closed.error")).isZero();
 			assertThat(connection.<Boolean>read("$.body.silenceBeforeClose.afterWrite")).isTrue();
 			assertThat(dropped).isPositive();
-			// nothing reached the server either: it still holds the connection it served the calls on
-			assertThat(serverView.<Integer>read("$.body.server.connections.active")).isEqualTo(1);
+			// nothing reached the server either: it still holds both connections it served the calls on
+			assertThat(serverView.<Integer>read("$.body.server.connections.active")).isEqualTo(2);
 			assertThat(serverView.<Map<String, Integer>>read("$.body.server.connections.closed").values())
 				.allMatch((count) -> count == 0);
 
@@ -91,11 +100,11 @@ class SilentMiddleboxTests {
 			assertThat(finding).containsEntry("side", "client").containsEntry("channel", "test");
 			@SuppressWarnings("unchecked")
 			Map<String, Object> evidence = (Map<String, Object>) finding.get("evidence");
-			assertThat(evidence).containsEntry("deaths", 1)
+			assertThat(evidence).containsEntry("deaths", 2)
 				.containsEntry("diedDuringSilence", 0)
-				.containsEntry("diedRightAfterWritingAfterSilence", 1)
-				.containsEntry("betweenCalls", 1)
-				.containsEntry("closeReasons", Map.of("keepalive_timeout", 1))
+				.containsEntry("diedRightAfterWritingAfterSilence", 2)
+				.containsEntry("betweenCalls", 2)
+				.containsEntry("closeReasons", Map.of("keepalive_timeout", 2))
 				.containsEntry("keepaliveTime", "10s");
 			long survived = ((Number) evidence.get("longestSurvivedSilenceMillis")).longValue();
 			long killed = ((Number) ((Map<?, ?>) evidence.get("killingSilenceMillis")).get("min")).longValue();
@@ -109,25 +118,25 @@ class SilentMiddleboxTests {
 			// the router's timeout lies in the bracket
 			assertThat(CONNTRACK_TIMEOUT.toMillis()).isGreaterThan(survived).isLessThanOrEqualTo(atMost);
 			Map<?, ?> recommendation = (Map<?, ?>) finding.get("recommendation");
-			assertThat(recommendation.get("property")).isEqualTo("grpc.keepalive.client.channels.test.time");
-			assertThat(recommendation.get("current")).isEqualTo("10s");
-			// 80% of the longest silence that survived: under grpc-java's 10s minimum
-			assertThat(recommendation.get("suggested"))
-				.isEqualTo(DurationFormat.format(Duration.ofSeconds((long) (survived * 0.8) / 1000)));
+			// 80% of the longest silence that survived is under grpc-java's 10s minimum: the router must change
+			assertThat(recommendation.get("property")).isEqualTo("idle timeout of the middlebox on the path");
+			assertThat(recommendation.get("suggested")).isEqualTo("12s500ms");
+			assertThat(recommendation.get("lowerBound")).isEqualTo(true);
 			assertThat((String) recommendation.get("text")).contains("grpc-java raises a keepalive time under 10s");
 		}
 	}
 
-	private static DocumentContext awaitKeepAliveTimeout(ChildJvm client, Duration timeout) throws Exception {
+	private static DocumentContext awaitKeepAliveTimeouts(ChildJvm client, int count, Duration timeout)
+			throws Exception {
 		long deadline = System.nanoTime() + timeout.toNanos();
 		while (System.nanoTime() < deadline) {
 			DocumentContext view = endpoint(client, "");
-			if (view.<Integer>read("$.body.channels.test.connections.closed.keepalive_timeout") > 0) {
+			if (view.<Integer>read("$.body.channels.test.connections.closed.keepalive_timeout") >= count) {
 				return view;
 			}
 			Thread.sleep(250);
 		}
-		throw new AssertionError("the client reported no keepalive timeout within " + timeout);
+		throw new AssertionError("the client reported fewer than " + count + " keepalive timeouts within " + timeout);
 	}
 
 	private static DocumentContext endpoint(ChildJvm peer, String path) throws Exception {
