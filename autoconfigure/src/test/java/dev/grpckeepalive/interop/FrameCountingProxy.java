@@ -55,7 +55,9 @@ final class FrameCountingProxy implements AutoCloseable {
 		/** PINGs the client originated. */
 		PING_IN("PING in"),
 		/** DATA frames from the server. */
-		DATA_OUT("DATA out");
+		DATA_OUT("DATA out"),
+		/** RST_STREAM frames from the server (such as REFUSED_STREAM over the concurrent-calls limit). */
+		RST_OUT("RST_STREAM out");
 
 		final String label;
 
@@ -309,6 +311,9 @@ final class FrameCountingProxy implements AutoCloseable {
 			if (!this.fromClient) {
 				if (this.type == 0) {
 					c.count(Metric.DATA_OUT);
+				}
+				else if (this.type == 3) {
+					c.count(Metric.RST_OUT);
 				}
 				return;
 			}
