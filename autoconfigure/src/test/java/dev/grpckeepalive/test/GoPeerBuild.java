@@ -75,8 +75,8 @@ final class GoPeerBuild {
 		}
 		if (go.exitValue() != 0) {
 			throw new AssertionError("building the grpc-go peer failed (exit code " + go.exitValue()
-					+ "); run 'GO111MODULE=off GOPATH=interop/grpc-go:" + SYSTEM_GOPATH + " go build " + PACKAGE
-					+ "' to see why. Output:\n" + output.completeOnTimeout("(no output)", 5, TimeUnit.SECONDS).get());
+					+ "); run 'GO111MODULE=off GOPATH=$PWD/interop/grpc-go:" + SYSTEM_GOPATH + " go build " + PACKAGE
+					+ "' in the repository to see why. Output:\n" + output.completeOnTimeout("(no output)", 5, TimeUnit.SECONDS).get());
 		}
 		System.err.println("grpc-go interop peer built in " + Duration.ofNanos(System.nanoTime() - started).toMillis()
 				+ " ms");
