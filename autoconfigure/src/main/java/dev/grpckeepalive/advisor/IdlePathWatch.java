@@ -34,8 +34,9 @@ import dev.grpckeepalive.connection.Side;
  * <ul>
  * <li>a death at a silence no longer than one that survived is not explained by an idle
  * timeout, and does not count;
- * <li>an orderly close (FIN) while the same peer host kept another connection busy, or opened
- * a new one, during the dying connection's silence is pool churn, and does not count;
+ * <li>on the server, an orderly close (FIN) while the same peer host kept another connection
+ * busy, or opened a new one, during the dying connection's silence is pool churn, and does
+ * not count;
  * <li>a silence under {@link #MIN_IDLE_TIMEOUT} is a pause between calls, not an idle timeout;
  * <li>what remains must be at least {@value #MIN_DEATHS} deaths: deaths during the silence
  * whose silences agree (within {@link #AGREEMENT}), as a middlebox's timer makes them, with
@@ -82,6 +83,9 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 	 * nginx's timeouts are tens of seconds, cloud NATs' minutes).
 	 */
 	static final Duration MIN_IDLE_TIMEOUT = Duration.ofSeconds(2);
+
+	/** How long another connection must have been open to show pool churn, rather than a client's reconnect. */
+	static final Duration RECONNECT_MARGIN = Duration.ofSeconds(1);
 
 	/** grpc-java raises a keepalive time under this to this. */
 	static final Duration GRPC_JAVA_MIN_TIME = Duration.ofSeconds(10);
@@ -188,7 +192,7 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 			return;
 		}
 		long millis = Durations.millis(silence.nanos());
-		boolean churn = reason == CloseReason.PEER_CLOSED && !silence.afterWrite()
+		boolean churn = this.side == Side.SERVER && reason == CloseReason.PEER_CLOSED && !silence.afterWrite()
 				&& isPoolChurn(tracker, connection, millis);
 		long now = this.advisor.clock().millis();
 		synchronized (this) {
@@ -212,10 +216,13 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 	}
 
 	/**
-	 * Whether the peer closed this connection in an orderly way while, from the same host, it
-	 * kept another connection busy or opened a new one during this one's silence: what a
+	 * Whether the client closed this connection in an orderly way while, from the same host,
+	 * it kept another connection busy or opened a new one during this one's silence: what a
 	 * proxy does with its pool (nginx closes upstream connections beyond its keepalive pool),
-	 * not what a middlebox's idle timer does.
+	 * not what a middlebox's idle timer does. Only connections open for
+	 * {@link #RECONNECT_MARGIN} or more count: a client reconnecting as this one died is not
+	 * keeping another one busy. Server side only: on a channel, new connections are this
+	 * application's own reconnects.
 	 */
 	static boolean isPoolChurn(ConnectionTrackerView tracker, ConnectionSnapshot dying, long silenceMillis) {
 		InetAddress host = host(dying.remote());
@@ -224,7 +231,8 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 		}
 		long silenceNanos = silenceMillis * 1_000_000L;
 		for (ConnectionSnapshot other : tracker.openConnections()) {
-			if (!other.id().equals(dying.id()) && host.equals(host(other.remote()))
+			if (!other.id().equals(dying.id()) && other.ageNanos() >= RECONNECT_MARGIN.toNanos()
+					&& host.equals(host(other.remote()))
 					&& (other.activeCalls() > 0 || other.idleNanos() < silenceNanos || other.ageNanos() < silenceNanos)) {
 				return true;
 			}
@@ -355,7 +363,7 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 				&& this.time.effective().toMillis() <= suggested.toMillis();
 		Recommendation recommendation = (suggested.compareTo(GRPC_JAVA_MIN_TIME) >= 0)
 				? recommendation(suggested, base, timerSeen, betweenCalls > 0, keepsAlive)
-				: middleboxRecommendation(upper, base, withCalls > 0);
+				: middleboxRecommendation(upper, base, timerSeen, withCalls > 0);
 		this.advisor.report(FindingType.IDLE_CONNECTIONS_DROPPED, Severity.WARNING, this.side, tracker.name(), "path",
 				summary, evidence, recommendation);
 
@@ -425,11 +433,14 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 	 * than 12.5s, after which a keepalive time of 10s does; on the server, until then,
 	 * max-connection-idle can close connections idle between calls with a GOAWAY first.
 	 */
-	private Recommendation middleboxRecommendation(long shortestKill, long base, boolean withCalls) {
+	private Recommendation middleboxRecommendation(long shortestKill, long base, boolean timerSeen,
+			boolean withCalls) {
 		Duration needed = Duration.ofMillis(Math.round(GRPC_JAVA_MIN_TIME.toMillis() / MARGIN));
 		List<Recommendation.Change> also = new ArrayList<>();
-		also.add(new Recommendation.Change(this.timeProperty, Durations.text(this.time.effective()),
-				Durations.text(GRPC_JAVA_MIN_TIME)));
+		if (!GRPC_JAVA_MIN_TIME.equals(this.time.effective())) {
+			also.add(new Recommendation.Change(this.timeProperty, Durations.text(this.time.effective()),
+					Durations.text(GRPC_JAVA_MIN_TIME)));
+		}
 		if (this.withoutCallsProperty != null && !this.withoutCalls) {
 			also.add(new Recommendation.Change(this.withoutCallsProperty, "false", "true"));
 		}
@@ -446,7 +457,8 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 		}
 		String text = "raise the " + MIDDLEBOX_IDLE_TIMEOUT + " to more than " + Durations.text(needed)
 				+ " and set " + this.timeProperty + " to " + Durations.text(GRPC_JAVA_MIN_TIME)
-				+ ": the path drops connections idle for " + Durations.text(Duration.ofMillis(shortestKill))
+				+ ": the path drops connections idle for " + (timerSeen ? "" : "at most ")
+				+ Durations.text(Duration.ofMillis(shortestKill))
 				+ ", and grpc-java raises a keepalive time under 10s to 10s, so no keepalive time keeps it open"
 				+ ((instead != null) ? "; or " + instead : "") + ".";
 		return new Recommendation(MIDDLEBOX_IDLE_TIMEOUT, "at most " + Durations.text(Duration.ofMillis(

@@ -122,8 +122,11 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 				agent.strikesWithoutCalls++;
 			}
 			agent.maxStrikes = Math.max(agent.maxStrikes, strikes);
-			if (strikes >= MAX_PING_STRIKES) {
+			if (strikes == MAX_PING_STRIKES) {
+				// counted once per reach: the GOAWAY strike that may follow comes after this one
 				agent.connectionsAtMaxStrikes++;
+			}
+			if (strikes >= MAX_PING_STRIKES) {
 				agent.example(id);
 			}
 			if (agent.isReportable()) {

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
@@ -120,11 +121,25 @@ class IdlePathWatchTests {
 
 	@Test
 	void orderlyClosesWhileTheSamePeerKeepsAnotherConnectionBusyArePoolChurn() {
-		ConnectionTracker server = ConnectionTracker.create(Side.SERVER, "server", null, null);
+		AtomicLong ticker = new AtomicLong();
+		ConnectionTracker server = new ConnectionTracker(Side.SERVER, "server", null, null, ticker::get, this.clock,
+				ConnectionTracker.DEFAULT_HISTORY_SIZE);
 		IdlePathWatch watch = IdlePathWatch.server(this.advisor, serverTime());
 		InetSocketAddress proxy = new InetSocketAddress("10.0.0.7", 40_000);
-		// the proxy's connection that it keeps (opened just now: younger than any silence below)
+		// a client reconnecting as its connection dies is no pool: the new connection is under a second old
+		server.connectionOpened(new InetSocketAddress("10.0.0.9", 40_000), new InetSocketAddress("10.0.0.1", 9090));
+		ticker.addAndGet(500_000_000L);
+		watch.connectionClosed(server, closedFrom(new InetSocketAddress("10.0.0.9", 40_001), CloseReason.PEER_CLOSED,
+				seconds(60)));
+		watch.connectionClosed(server, closedFrom(new InetSocketAddress("10.0.0.9", 40_002), CloseReason.PEER_CLOSED,
+				seconds(60)));
+		assertThat(only(FindingType.IDLE_CONNECTIONS_DROPPED).evidence()).containsEntry("deaths", 2);
+		this.clock.advance(Duration.ofHours(2));
+		assertThat(this.advisor.findings()).isEmpty();
+
+		// the proxy's connection that it keeps, opened during the silences below
 		server.connectionOpened(proxy, new InetSocketAddress("10.0.0.1", 9090));
+		ticker.addAndGet(seconds(5));
 		for (int i = 0; i < 4; i++) {
 			watch.connectionClosed(server, closedFrom(new InetSocketAddress("10.0.0.7", 40_001 + i),
 					CloseReason.PEER_CLOSED, seconds(60) + i * 1_000_000L));
