@@ -57,7 +57,9 @@ final class FrameCountingProxy implements AutoCloseable {
 		/** DATA frames from the server. */
 		DATA_OUT("DATA out"),
 		/** RST_STREAM frames from the server (such as REFUSED_STREAM over the concurrent-calls limit). */
-		RST_OUT("RST_STREAM out");
+		RST_OUT("RST_STREAM out"),
+		/** RST_STREAM frames from the client on stream 0: a connection error (RFC 9113 6.4), Netty closes the connection. */
+		RST_STREAM_ZERO("RST_STREAM on stream 0");
 
 		final String label;
 
@@ -330,7 +332,12 @@ final class FrameCountingProxy implements AutoCloseable {
 						c.count(Metric.STREAMS);
 					}
 				}
-				case 3 -> c.count(Metric.RST_STREAM);
+				case 3 -> {
+					c.count(Metric.RST_STREAM);
+					if (stream == 0) {
+						c.count(Metric.RST_STREAM_ZERO);
+					}
+				}
 				case 4 -> {
 					if ((this.flags & 0x1) == 0) {
 						c.count(Metric.SETTINGS);
