@@ -59,7 +59,9 @@ final class FrameCountingProxy implements AutoCloseable {
 		/** RST_STREAM frames from the server (such as REFUSED_STREAM over the concurrent-calls limit). */
 		RST_OUT("RST_STREAM out"),
 		/** RST_STREAM frames from the client on stream 0: a connection error (RFC 9113 6.4), Netty closes the connection. */
-		RST_STREAM_ZERO("RST_STREAM on stream 0");
+		RST_STREAM_ZERO("RST_STREAM on stream 0"),
+		/** RST_STREAM frames from the client on a stream it never opened: a connection error too. */
+		RST_STREAM_IDLE("RST_STREAM on a stream never opened");
 
 		final String label;
 
@@ -336,6 +338,9 @@ final class FrameCountingProxy implements AutoCloseable {
 					c.count(Metric.RST_STREAM);
 					if (stream == 0) {
 						c.count(Metric.RST_STREAM_ZERO);
+					}
+					else if ((stream & 1) == 1 && stream > c.highestClientStream) {
+						c.count(Metric.RST_STREAM_IDLE);
 					}
 				}
 				case 4 -> {
