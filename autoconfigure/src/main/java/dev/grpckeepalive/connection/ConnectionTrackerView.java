@@ -93,8 +93,10 @@ public interface ConnectionTrackerView {
 		 * with GOAWAY {@code too_many_pings}.
 		 * @param tracker the server's tracker
 		 * @param connection the connection number, see {@link ConnectionTrackerView#connectionId}
-		 * @param userAgent the client's {@code user-agent}, or {@code null} before its first call
-		 * @param kind the PING's kind, as its payload tells (grpc-java's BDP PINGs count as strikes too)
+		 * @param userAgent the client's {@code user-agent}, or {@code null} before its first stream (any method)
+		 * @param kind the PING's kind, as its payload tells (grpc-java's and grpc-go's BDP PINGs)
+		 * or, for gRPC C-core, its timing (its first PING right after the server's DATA); BDP
+		 * PINGs count as strikes too
 		 * @param intervalNanos time since the client's previous PING on the connection; for the
 		 * first, since the server last sent HEADERS or DATA, or since the connection opened
 		 * @param withoutCalls whether the connection had no calls in flight
