@@ -75,7 +75,6 @@ final class H2Load {
 	static CellResult parse(String output) {
 		Matcher requests = REQUESTS.matcher(output);
 		Matcher statuses = STATUS_CODES.matcher(output);
-		String version = output.lines().filter((line) -> line.startsWith("starting benchmark")).findFirst().orElse("");
 		if (!requests.find() || !statuses.find()) {
 			return new CellResult("h2load", 0, Map.of(), Map.of("NO_RESULT", 1L), List.of(output), 0, null);
 		}
@@ -86,7 +85,7 @@ final class H2Load {
 		put(failed, "HTTP 4xx", Long.parseLong(statuses.group(3)));
 		put(failed, "HTTP 5xx", Long.parseLong(statuses.group(4)));
 		List<String> failures = failed.isEmpty() ? List.of() : List.of(output);
-		return new CellResult("h2load " + h2loadVersion() + (version.isEmpty() ? "" : ""), Long.parseLong(statuses.group(1)),
+		return new CellResult("h2load " + h2loadVersion(), Long.parseLong(statuses.group(1)),
 				Map.of(), failed, failures, Long.parseLong(requests.group(4)), null);
 	}
 

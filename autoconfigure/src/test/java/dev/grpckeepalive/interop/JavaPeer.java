@@ -230,7 +230,6 @@ final class JavaPeer {
 	private void finish(Semaphore inFlight, int permits) throws InterruptedException {
 		Thread.sleep(this.duration.toMillis());
 		this.ending = true;
-		this.tally.endedAt = System.nanoTime();
 		if (!inFlight.tryAcquire(permits, 30, TimeUnit.SECONDS)) {
 			this.tally.fail("UNFINISHED", (permits - inFlight.availablePermits()) + " call(s) still in flight 30 s after the end");
 		}
@@ -469,8 +468,6 @@ final class JavaPeer {
 		final Map<String, LongAdder> failed = new ConcurrentHashMap<>();
 
 		final List<String> failures = new CopyOnWriteArrayList<>();
-
-		volatile long endedAt;
 
 		void expected(String code) {
 			this.expected.computeIfAbsent(code, (key) -> new LongAdder()).increment();
