@@ -57,8 +57,11 @@ final class ConnectionViews {
 		view.put("floodWindow", setting(limits.floodWindow()));
 		view.put("maxUnsolicitedPingAcks", setting(limits.maxUnsolicitedPingAcks()));
 		view.put("maxSettingsFrames", setting(limits.maxSettingsFrames()));
-		view.put("maxEmptyDataFrames", setting(limits.maxEmptyDataFrames()));
+		view.put("maxConsecutiveEmptyFrames", setting(limits.maxConsecutiveEmptyFrames()));
 		view.put("maxWindowUpdateFrames", setting(limits.maxWindowUpdateFrames()));
+		view.put("windowUpdateRatio", setting(limits.windowUpdateRatio()));
+		view.put("maxUnansweredResets", setting(limits.maxUnansweredResets()));
+		view.put("unansweredResetRatio", setting(limits.unansweredResetRatio()));
 		return view;
 	}
 

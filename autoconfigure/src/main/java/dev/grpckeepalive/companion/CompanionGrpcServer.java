@@ -182,8 +182,11 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 		to.setFloodWindow(from.getFloodWindow());
 		to.setMaxUnsolicitedPingAcks(from.getMaxUnsolicitedPingAcks());
 		to.setMaxSettingsFrames(from.getMaxSettingsFrames());
-		to.setMaxEmptyDataFrames(from.getMaxEmptyDataFrames());
+		to.setMaxConsecutiveEmptyFrames(from.getMaxConsecutiveEmptyFrames());
 		to.setMaxWindowUpdateFrames(from.getMaxWindowUpdateFrames());
+		to.setWindowUpdateRatio(from.getWindowUpdateRatio());
+		to.setMaxUnansweredResets(from.getMaxUnansweredResets());
+		to.setUnansweredResetRatio(from.getUnansweredResetRatio());
 		to.setCondenseGrpcLogs(from.isCondenseGrpcLogs());
 	}
 

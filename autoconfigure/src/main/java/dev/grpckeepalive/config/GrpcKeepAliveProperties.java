@@ -372,8 +372,8 @@ public class GrpcKeepAliveProperties {
 	 */
 	public static class Limits {
 
-		/** Most RST_STREAM frames a connection may send, or provoke with bad frames, per rst-frames-window before it is closed with GOAWAY ENHANCE_YOUR_CALM 'too_many_rststreams'. -1 for no limit. */
-		private int maxRstFrames = 1000;
+		/** Most RST_STREAM frames a connection may send, or provoke with bad frames, per rst-frames-window before grpc-java closes it with GOAWAY ENHANCE_YOUR_CALM 'too_many_rststreams': the absolute ceiling above max-unanswered-resets, counting every reset. -1 for no limit. */
+		private int maxRstFrames = 10_000;
 
 		/** The window max-rst-frames counts in; a whole number of seconds. */
 		@DurationUnit(ChronoUnit.MILLIS)
@@ -388,7 +388,7 @@ public class GrpcKeepAliveProperties {
 		/** Most connections the server keeps open at once; connections over it are reset at accept, before any handshake. Needs the frame observer's transport (frames.enabled). -1 for no limit. */
 		private int maxConnections = 10_000;
 
-		/** The window the frame-flood limits (max-unsolicited-ping-acks, max-settings-frames, max-empty-data-frames, max-window-update-frames) count in. */
+		/** The window the per-window frame-flood limits (max-unsolicited-ping-acks, max-settings-frames, max-unanswered-resets) count in. */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private Duration floodWindow = Duration.ofSeconds(10);
 
@@ -398,11 +398,20 @@ public class GrpcKeepAliveProperties {
 		/** Most SETTINGS frames (not ACKs) per flood-window a connection may send; one more closes it (close reason abuse). Needs the frame observer. -1 for no limit. */
 		private int maxSettingsFrames = 100;
 
-		/** Most empty DATA frames without END_STREAM per flood-window a connection may send; one more closes it (close reason abuse). Needs the frame observer. -1 for no limit. */
-		private int maxEmptyDataFrames = 100;
+		/** Most DATA, HEADERS and CONTINUATION frames without payload and without END_STREAM a connection may send in a row (a frame with payload ends the run); one more closes it (close reason abuse). Needs the frame observer. -1 for no limit. */
+		private int maxConsecutiveEmptyFrames = 10;
 
-		/** Most WINDOW_UPDATE frames per flood-window a connection may send beyond one per DATA frame the server sent it; one more closes it (close reason abuse). Needs the frame observer. -1 for no limit. */
-		private int maxWindowUpdateFrames = 1000;
+		/** Most WINDOW_UPDATE frames a connection may send over its life beyond those its traffic earns (window-update-ratio per stream it opens and per DATA or SETTINGS frame the server sends); one more closes it (close reason abuse). Needs the frame observer. -1 for no limit. */
+		private int maxWindowUpdateFrames = 100;
+
+		/** WINDOW_UPDATE frames a connection earns for each stream it opens and each DATA or SETTINGS frame the server sends it, on top of max-window-update-frames. 0 or more. */
+		private int windowUpdateRatio = 10;
+
+		/** Most resets per flood-window of streams the server had neither answered nor ended (client RST_STREAM, and streams refused over max-concurrent-calls-per-connection), beyond unanswered-reset-ratio per call the server ended in the window; one more closes the connection (close reason abuse). Needs the frame observer. -1 for no limit. */
+		private int maxUnansweredResets = 1000;
+
+		/** Unanswered resets a connection earns for each call the server ended (trailers, or its own cancel at a deadline) in the flood-window, on top of max-unanswered-resets. 0 or more. */
+		private int unansweredResetRatio = 4;
 
 		/** Whether to condense what grpc-java logs per frame or per connection of a misbehaving client (unsolicited PING ACKs, refused streams, HTTP/2 protocol errors) to one line per minute and kind, with a count. */
 		private boolean condenseGrpcLogs = true;
@@ -471,12 +480,12 @@ public class GrpcKeepAliveProperties {
 			this.maxSettingsFrames = maxSettingsFrames;
 		}
 
-		public int getMaxEmptyDataFrames() {
-			return this.maxEmptyDataFrames;
+		public int getMaxConsecutiveEmptyFrames() {
+			return this.maxConsecutiveEmptyFrames;
 		}
 
-		public void setMaxEmptyDataFrames(int maxEmptyDataFrames) {
-			this.maxEmptyDataFrames = maxEmptyDataFrames;
+		public void setMaxConsecutiveEmptyFrames(int maxConsecutiveEmptyFrames) {
+			this.maxConsecutiveEmptyFrames = maxConsecutiveEmptyFrames;
 		}
 
 		public int getMaxWindowUpdateFrames() {
@@ -485,6 +494,30 @@ public class GrpcKeepAliveProperties {
 
 		public void setMaxWindowUpdateFrames(int maxWindowUpdateFrames) {
 			this.maxWindowUpdateFrames = maxWindowUpdateFrames;
+		}
+
+		public int getWindowUpdateRatio() {
+			return this.windowUpdateRatio;
+		}
+
+		public void setWindowUpdateRatio(int windowUpdateRatio) {
+			this.windowUpdateRatio = windowUpdateRatio;
+		}
+
+		public int getMaxUnansweredResets() {
+			return this.maxUnansweredResets;
+		}
+
+		public void setMaxUnansweredResets(int maxUnansweredResets) {
+			this.maxUnansweredResets = maxUnansweredResets;
+		}
+
+		public int getUnansweredResetRatio() {
+			return this.unansweredResetRatio;
+		}
+
+		public void setUnansweredResetRatio(int unansweredResetRatio) {
+			this.unansweredResetRatio = unansweredResetRatio;
 		}
 
 		public boolean isCondenseGrpcLogs() {

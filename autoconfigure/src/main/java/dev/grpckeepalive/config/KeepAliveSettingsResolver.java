@@ -118,7 +118,7 @@ final class KeepAliveSettingsResolver {
 	}
 
 	private ServerLimitSettings resolveLimits(GrpcKeepAliveProperties.Limits limits) {
-		requireLimit(LIMITS + "max-rst-frames", limits.getMaxRstFrames(), "RST_STREAM frames per window, such as 1000");
+		requireLimit(LIMITS + "max-rst-frames", limits.getMaxRstFrames(), "RST_STREAM frames per window, such as 10000");
 		Duration window = limits.getRstFramesWindow();
 		requirePositive(LIMITS + "rst-frames-window", window, "the default of 10s");
 		if (window != null && !window.isNegative() && !window.isZero() && (window.getNano() != 0 || window.getSeconds() > Integer.MAX_VALUE)) {
@@ -132,8 +132,12 @@ final class KeepAliveSettingsResolver {
 		requirePositive(LIMITS + "flood-window", limits.getFloodWindow(), "the default of 10s");
 		requireLimit(LIMITS + "max-unsolicited-ping-acks", limits.getMaxUnsolicitedPingAcks(), "frames, such as 10");
 		requireLimit(LIMITS + "max-settings-frames", limits.getMaxSettingsFrames(), "frames, such as 100");
-		requireLimit(LIMITS + "max-empty-data-frames", limits.getMaxEmptyDataFrames(), "frames, such as 100");
-		requireLimit(LIMITS + "max-window-update-frames", limits.getMaxWindowUpdateFrames(), "frames, such as 1000");
+		requireLimit(LIMITS + "max-consecutive-empty-frames", limits.getMaxConsecutiveEmptyFrames(),
+				"frames, such as 10");
+		requireLimit(LIMITS + "max-window-update-frames", limits.getMaxWindowUpdateFrames(), "frames, such as 100");
+		requireRatio(LIMITS + "window-update-ratio", limits.getWindowUpdateRatio(), "10");
+		requireLimit(LIMITS + "max-unanswered-resets", limits.getMaxUnansweredResets(), "resets, such as 1000");
+		requireRatio(LIMITS + "unanswered-reset-ratio", limits.getUnansweredResetRatio(), "4");
 		long metadata = limits.getMaxInboundMetadataSize().toBytes();
 		if (metadata != LimitSetting.OFF && (metadata < 1 || metadata > Integer.MAX_VALUE)) {
 			reject(LIMITS + "max-inbound-metadata-size", limits.getMaxInboundMetadataSize().toString(),
@@ -155,8 +159,11 @@ final class KeepAliveSettingsResolver {
 				DurationSetting.unchanged(LIMITS + "flood-window", limits.getFloodWindow()),
 				LimitSetting.unchanged(LIMITS + "max-unsolicited-ping-acks", limits.getMaxUnsolicitedPingAcks()),
 				LimitSetting.unchanged(LIMITS + "max-settings-frames", limits.getMaxSettingsFrames()),
-				LimitSetting.unchanged(LIMITS + "max-empty-data-frames", limits.getMaxEmptyDataFrames()),
-				LimitSetting.unchanged(LIMITS + "max-window-update-frames", limits.getMaxWindowUpdateFrames()));
+				LimitSetting.unchanged(LIMITS + "max-consecutive-empty-frames", limits.getMaxConsecutiveEmptyFrames()),
+				LimitSetting.unchanged(LIMITS + "max-window-update-frames", limits.getMaxWindowUpdateFrames()),
+				LimitSetting.unchanged(LIMITS + "window-update-ratio", limits.getWindowUpdateRatio()),
+				LimitSetting.unchanged(LIMITS + "max-unanswered-resets", limits.getMaxUnansweredResets()),
+				LimitSetting.unchanged(LIMITS + "unanswered-reset-ratio", limits.getUnansweredResetRatio()));
 	}
 
 	/** A count limit: positive, or -1 for none. */
@@ -164,6 +171,15 @@ final class KeepAliveSettingsResolver {
 		if (value != LimitSetting.OFF && value < 1) {
 			reject(property, String.valueOf(value), "must be positive, or -1 for no limit",
 					"Use a positive number of " + example + ", or -1 to turn the limit off.");
+		}
+	}
+
+	/** A ratio of a limit: zero or positive; it has no "off" of its own (its limit has). */
+	private void requireRatio(String property, long value, String example) {
+		if (value < 0) {
+			reject(property, String.valueOf(value), "must be 0 or positive; it cannot be turned off by itself",
+					"Use a number such as " + example + " (the default), or 0 to earn nothing; to turn the rule off, set "
+							+ "its max- limit to -1.");
 		}
 	}
 

@@ -11,21 +11,31 @@ package dev.grpckeepalive.config;
  * @param maxInboundMetadataSize grpc-java's {@code maxInboundMetadataSize}
  * (SETTINGS_MAX_HEADER_LIST_SIZE), in bytes
  * @param maxConnections the cap on open connections, applied at accept by the starter
- * @param floodWindow the window of the frame-flood limits
+ * @param floodWindow the window of the frame-flood limits that count per window
  * @param maxUnsolicitedPingAcks PING ACKs for PINGs the server never sent, per flood window
  * @param maxSettingsFrames SETTINGS frames (not ACKs) per flood window
- * @param maxEmptyDataFrames empty DATA frames without END_STREAM per flood window
- * @param maxWindowUpdateFrames WINDOW_UPDATE frames per flood window beyond one per DATA frame sent
+ * @param maxConsecutiveEmptyFrames DATA, HEADERS and CONTINUATION frames in a row without payload
+ * and without END_STREAM
+ * @param maxWindowUpdateFrames WINDOW_UPDATE frames over a connection's life beyond those its
+ * traffic earns
+ * @param windowUpdateRatio WINDOW_UPDATE frames earned by each stream the client opens and each
+ * DATA or SETTINGS frame the server sends; never off
+ * @param maxUnansweredResets resets of streams the server had not answered (and streams it
+ * refused) per flood window, beyond those the calls it ended earn
+ * @param unansweredResetRatio unanswered resets earned by each call the server ended in the
+ * window; never off
  */
 public record ServerLimitSettings(LimitSetting maxRstFrames, DurationSetting rstFramesWindow,
 		LimitSetting maxConcurrentCallsPerConnection, LimitSetting maxInboundMetadataSize,
 		LimitSetting maxConnections, DurationSetting floodWindow, LimitSetting maxUnsolicitedPingAcks,
-		LimitSetting maxSettingsFrames, LimitSetting maxEmptyDataFrames, LimitSetting maxWindowUpdateFrames) {
+		LimitSetting maxSettingsFrames, LimitSetting maxConsecutiveEmptyFrames, LimitSetting maxWindowUpdateFrames,
+		LimitSetting windowUpdateRatio, LimitSetting maxUnansweredResets, LimitSetting unansweredResetRatio) {
 
 	/** Whether any of the limits the frame observer enforces is on. */
 	public boolean anyFrameFloodLimit() {
 		return this.maxUnsolicitedPingAcks.isEnabled() || this.maxSettingsFrames.isEnabled()
-				|| this.maxEmptyDataFrames.isEnabled() || this.maxWindowUpdateFrames.isEnabled();
+				|| this.maxConsecutiveEmptyFrames.isEnabled() || this.maxWindowUpdateFrames.isEnabled()
+				|| this.maxUnansweredResets.isEnabled();
 	}
 
 }

@@ -38,7 +38,8 @@ import dev.grpckeepalive.limits.FrameFloodLimits;
  * itself off for that connection, with one WARN, and leaves the connection to grpc-java.
  *
  * <p>On a server connection it also enforces the {@link FrameFloodLimits}: a client that
- * floods PING ACKs, SETTINGS, empty DATA or WINDOW_UPDATE frames is sent a GOAWAY
+ * floods PING ACKs, SETTINGS, empty frames, WINDOW_UPDATE frames beyond what its traffic
+ * earns, or resets of streams the server had not answered, is sent a GOAWAY
  * {@code ENHANCE_YOUR_CALM} naming the limit and closed (close reason {@code abuse}).
  *
  * <p>One active step: after a keepalive timeout, grpc-java 1.84 cancels the calls and
@@ -88,9 +89,6 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	private final @Nullable FrameFloodGuard floodGuard;
 
 	private final @Nullable FrameFloodLimits floodLimits;
-
-	/** The highest stream a client opened, for the last-stream-id of an abuse GOAWAY. Event loop only. */
-	private int lastClientStream;
 
 	/** An abuse limit closed the connection: what the client still sends is dropped. */
 	private boolean closingForAbuse;
@@ -356,7 +354,8 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		frame.writeByte(Http2FrameDecoder.TYPE_GOAWAY);
 		frame.writeByte(0);
 		frame.writeInt(0);
-		frame.writeInt(this.lastClientStream);
+		FrameFloodGuard guard = this.floodGuard;
+		frame.writeInt((guard != null) ? guard.lastClientStream() : 0);
 		frame.writeInt((int) ENHANCE_YOUR_CALM);
 		frame.writeBytes(debug);
 		return frame;
@@ -413,10 +412,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 			if (guard == null) {
 				return;
 			}
-			if (type == Http2FrameDecoder.TYPE_HEADERS && streamId > FrameObserver.this.lastClientStream) {
-				FrameObserver.this.lastClientStream = streamId;
-			}
-			String broken = guard.inbound(type, flags, length, FrameObserver.this.ticker.getAsLong());
+			String broken = guard.inbound(type, flags, length, streamId, FrameObserver.this.ticker.getAsLong());
 			if (broken != null) {
 				closeForAbuse(broken);
 			}
@@ -461,8 +457,23 @@ public final class FrameObserver extends ChannelDuplexHandler {
 				long now = FrameObserver.this.ticker.getAsLong();
 				FrameObserver.this.evidence.headersOrDataSent(now, type == Http2FrameDecoder.TYPE_DATA);
 				FrameFloodGuard guard = FrameObserver.this.floodGuard;
-				if (guard != null && type == Http2FrameDecoder.TYPE_DATA) {
-					guard.dataSent(now);
+				if (guard != null) {
+					guard.outbound(type, flags, streamId, now);
+				}
+			}
+			else if (type == Http2FrameDecoder.TYPE_SETTINGS && FrameObserver.this.floodGuard != null) {
+				FrameObserver.this.floodGuard.outbound(type, flags, streamId, 0);
+			}
+		}
+
+		@Override
+		public void onRstStream(int streamId, long errorCode) {
+			FrameFloodGuard guard = FrameObserver.this.floodGuard;
+			if (guard != null) {
+				// a stream the server refused counts as the client's unanswered reset
+				String broken = guard.resetSent(streamId, errorCode, FrameObserver.this.ticker.getAsLong());
+				if (broken != null) {
+					closeForAbuse(broken);
 				}
 			}
 		}

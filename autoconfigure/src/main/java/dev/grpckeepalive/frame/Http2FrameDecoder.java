@@ -7,7 +7,7 @@ import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 /**
  * Decodes the frame headers of one direction of an HTTP/2 connection as the bytes go by,
  * without copying them, changing their indexes or allocating per frame. Every frame header
- * is reported; only PING and GOAWAY payloads are read, every other payload is skipped by length.
+ * is reported; only PING, GOAWAY and RST_STREAM payloads are read, every other payload is skipped by length.
  *
  * <p>The client-to-server direction starts with the 24-byte connection preface; both
  * directions must then start with a SETTINGS frame. Bytes that break these rules, frames
@@ -36,6 +36,14 @@ final class Http2FrameDecoder {
 		default void onFrame(int type, int flags, int length, int streamId) {
 		}
 
+		/**
+		 * A RST_STREAM frame, once its error code arrived.
+		 * @param streamId the stream
+		 * @param errorCode the error code
+		 */
+		default void onRstStream(int streamId, long errorCode) {
+		}
+
 	}
 
 	static final int FRAME_HEADER_LENGTH = 9;
@@ -43,6 +51,8 @@ final class Http2FrameDecoder {
 	static final int TYPE_DATA = 0x0;
 
 	static final int TYPE_HEADERS = 0x1;
+
+	static final int TYPE_RST_STREAM = 0x3;
 
 	static final int TYPE_SETTINGS = 0x4;
 
@@ -86,7 +96,7 @@ final class Http2FrameDecoder {
 
 	private int payloadIndex;
 
-	/** The first 8 payload bytes of a PING or GOAWAY frame. */
+	/** The first 8 payload bytes of a PING or GOAWAY frame, the 4 of a RST_STREAM. */
 	private long leadingPayload;
 
 	private byte[] debugData;
@@ -192,6 +202,7 @@ final class Http2FrameDecoder {
 			case TYPE_GOAWAY -> (this.length < 8) ? "GOAWAY frame of " + this.length + " bytes" : null;
 			case TYPE_SETTINGS -> (this.length % 6 != 0) ? "SETTINGS frame of " + this.length + " bytes" : null;
 			case TYPE_WINDOW_UPDATE -> (this.length != 4) ? "WINDOW_UPDATE frame of " + this.length + " bytes" : null;
+			case TYPE_RST_STREAM -> (this.length != 4) ? "RST_STREAM frame of " + this.length + " bytes" : null;
 			default -> null;
 		};
 	}
@@ -206,7 +217,7 @@ final class Http2FrameDecoder {
 				}
 			}
 		}
-		else if (this.type == TYPE_PING || this.type == TYPE_GOAWAY) {
+		else if (this.type == TYPE_PING || this.type == TYPE_GOAWAY || this.type == TYPE_RST_STREAM) {
 			while (index < end && this.payloadIndex < this.length) {
 				byte value = buffer.getByte(index++);
 				if (this.payloadIndex < 8) {
@@ -249,6 +260,9 @@ final class Http2FrameDecoder {
 			String debug = (this.debugLength == 0) ? ""
 					: new String(this.debugData, 0, this.debugLength, StandardCharsets.UTF_8);
 			this.listener.onGoAway(errorCode, debug);
+		}
+		else if (this.type == TYPE_RST_STREAM) {
+			this.listener.onRstStream(this.streamId, this.leadingPayload & 0xFFFFFFFFL);
 		}
 		this.headerIndex = 0;
 		this.length = 0;

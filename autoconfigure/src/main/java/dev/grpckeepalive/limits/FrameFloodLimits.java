@@ -1,37 +1,46 @@
 package dev.grpckeepalive.limits;
 
+import org.jspecify.annotations.Nullable;
+
 import dev.grpckeepalive.config.LimitSetting;
 import dev.grpckeepalive.config.ServerLimitSettings;
 
 /**
- * The per-connection frame-flood limits the frame observer enforces, for floods grpc-java
- * puts no bound on: each counts one kind of frame a client sends in a fixed window of
- * {@code windowNanos}, and a connection that sends one more than its limit is closed.
- * {@value #OFF} turns a limit off. Shared by all connections of a server: immutable.
+ * The per-connection limits the frame observer enforces on what a client sends, for floods
+ * grpc-java puts no bound on (or bounds only absolutely): a connection that breaks one is
+ * closed. {@value #OFF} turns a limit off. Shared by all connections of a server: immutable.
+ * {@link FrameFloodGuard} says how each one counts.
  *
- * @param windowNanos the window every limit counts in
- * @param maxUnsolicitedPingAcks PING ACKs for PINGs the server never sent (a well-behaved
- * client sends none; grpc-java logs a WARN for each)
- * @param maxSettingsFrames SETTINGS frames that are not ACKs (each costs the server an ACK)
- * @param maxEmptyDataFrames DATA frames without payload and without END_STREAM
- * (CVE-2019-9518: each costs the server work and carries nothing)
- * @param maxWindowUpdateFrames WINDOW_UPDATE frames beyond one per DATA frame the server sent
- * in the window (a client's flow control answers the server's DATA; more than that is noise)
+ * @param windowNanos the window the per-window limits count in
+ * @param maxUnsolicitedPingAcks PING ACKs per window for PINGs the server never sent (a
+ * well-behaved client sends none; grpc-java logs a WARN for each)
+ * @param maxSettingsFrames SETTINGS frames per window that are not ACKs (each costs the server an ACK)
+ * @param maxConsecutiveEmptyFrames DATA, HEADERS and CONTINUATION frames in a row without payload
+ * and without END_STREAM (CVE-2019-9518: each costs the server work and carries nothing)
+ * @param maxWindowUpdateFrames WINDOW_UPDATE frames over the connection's life beyond those its
+ * traffic earns
+ * @param windowUpdateRatio WINDOW_UPDATE frames earned by each stream the client opens and each
+ * DATA or SETTINGS frame the server sends; not {@link #OFF}
+ * @param maxUnansweredResets unanswered resets per window beyond those the calls the server
+ * ended earn
+ * @param unansweredResetRatio unanswered resets earned by each call the server ended; not {@link #OFF}
  */
 public record FrameFloodLimits(long windowNanos, int maxUnsolicitedPingAcks, int maxSettingsFrames,
-		int maxEmptyDataFrames, int maxWindowUpdateFrames) {
+		int maxConsecutiveEmptyFrames, int maxWindowUpdateFrames, int windowUpdateRatio, int maxUnansweredResets,
+		int unansweredResetRatio) {
 
 	/** A limit value that turns the limit off. */
 	public static final int OFF = -1;
 
 	/** The limits in force for a server, or {@code null} when all of them are off. */
-	public static FrameFloodLimits of(ServerLimitSettings limits) {
+	public static @Nullable FrameFloodLimits of(ServerLimitSettings limits) {
 		if (!limits.anyFrameFloodLimit()) {
 			return null;
 		}
 		return new FrameFloodLimits(limits.floodWindow().requestedNanos(), value(limits.maxUnsolicitedPingAcks()),
-				value(limits.maxSettingsFrames()), value(limits.maxEmptyDataFrames()),
-				value(limits.maxWindowUpdateFrames()));
+				value(limits.maxSettingsFrames()), value(limits.maxConsecutiveEmptyFrames()),
+				value(limits.maxWindowUpdateFrames()), limits.windowUpdateRatio().effectiveInt(), value(limits.maxUnansweredResets()),
+				limits.unansweredResetRatio().effectiveInt());
 	}
 
 	private static int value(LimitSetting setting) {

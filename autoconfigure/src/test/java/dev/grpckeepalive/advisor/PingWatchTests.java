@@ -179,7 +179,9 @@ class PingWatchTests {
 				limit(limits + "max-concurrent-calls-per-connection"), limit(limits + "max-inbound-metadata-size"),
 				limit(limits + "max-connections"), duration(limits + "flood-window", Duration.ofSeconds(10)),
 				limit(limits + "max-unsolicited-ping-acks"), limit(limits + "max-settings-frames"),
-				limit(limits + "max-empty-data-frames"), limit(limits + "max-window-update-frames"));
+				limit(limits + "max-consecutive-empty-frames"), limit(limits + "max-window-update-frames"),
+				limit(limits + "window-update-ratio"), limit(limits + "max-unanswered-resets"),
+				limit(limits + "unanswered-reset-ratio"));
 		String server = "grpc.keepalive.server.";
 		return new ServerPingWatch(this.advisor, new ServerKeepAliveSettings(duration(server + "time", Duration.ofHours(2)),
 				duration(server + "timeout", Duration.ofSeconds(20)), duration(PERMIT_TIME, permitTime),

@@ -17,13 +17,28 @@ class ServerLimitSettingsTests {
 	void limitsAreOnByDefault() {
 		ServerLimitSettings limits = KeepAliveSettings.resolve(new GrpcKeepAliveProperties()).server().limits();
 
-		assertThat(limits.maxRstFrames()).isEqualTo(new LimitSetting(LIMITS + "max-rst-frames", 1000L, 1000L, null));
+		assertThat(limits.maxRstFrames()).isEqualTo(new LimitSetting(LIMITS + "max-rst-frames", 10_000L, 10_000L, null));
 		assertThat(limits.rstFramesWindow().effective()).isEqualTo(Duration.ofSeconds(10));
 		assertThat(limits.maxConcurrentCallsPerConnection())
 			.isEqualTo(new LimitSetting(LIMITS + "max-concurrent-calls-per-connection", 100L, 100L, null));
 		// grpc-java's own default, now stated and adjustable
 		assertThat(limits.maxInboundMetadataSize())
 			.isEqualTo(new LimitSetting(LIMITS + "max-inbound-metadata-size", 8192L, 8192L, null));
+		assertThat(limits.maxConsecutiveEmptyFrames().effectiveInt()).isEqualTo(10);
+		assertThat(limits.maxWindowUpdateFrames().effectiveInt()).isEqualTo(100);
+		assertThat(limits.windowUpdateRatio().effectiveInt()).isEqualTo(10);
+		assertThat(limits.maxUnansweredResets().effectiveInt()).isEqualTo(1000);
+		assertThat(limits.unansweredResetRatio().effectiveInt()).isEqualTo(4);
+	}
+
+	@Test
+	void aNegativeRatioFailsNamingTheProperty() {
+		GrpcKeepAliveProperties properties = new GrpcKeepAliveProperties();
+		properties.getServer().getLimits().setWindowUpdateRatio(-1);
+
+		org.assertj.core.api.Assertions.assertThatException()
+			.isThrownBy(() -> KeepAliveSettings.resolve(properties))
+			.withMessageContaining(LIMITS + "window-update-ratio");
 	}
 
 	@Test

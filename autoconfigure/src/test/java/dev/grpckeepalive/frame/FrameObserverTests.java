@@ -343,7 +343,7 @@ class FrameObserverTests {
 	@Test
 	void aClientOverAFloodLimitGetsGoAwayEnhanceYourCalmAndIsClosedAsAbuse() {
 		ConnectionTracker tracker = tracker(Side.SERVER);
-		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 3, 100, 100, 1000);
+		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 3, 100, 10, 100, 10, 1000, 4);
 		EmbeddedChannel channel = track(new EmbeddedChannel(new FrameObserver(tracker, true, TIMEOUT, this.nanos::get, limits)));
 		channel.freezeTime();
 		handshake(channel, true);
@@ -385,7 +385,7 @@ class FrameObserverTests {
 	@Test
 	void pingAcksForThePingsTheServerSentAreNeverAFlood() {
 		ConnectionTracker tracker = tracker(Side.SERVER);
-		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 1, 100, 100, 1000);
+		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 1, 100, 10, 100, 10, 1000, 4);
 		EmbeddedChannel channel = track(new EmbeddedChannel(new FrameObserver(tracker, true, TIMEOUT, this.nanos::get, limits)));
 		channel.freezeTime();
 		handshake(channel, true);
@@ -403,7 +403,7 @@ class FrameObserverTests {
 	@Test
 	void aChannelNeverEnforcesFloodLimits() {
 		ConnectionTracker tracker = tracker(Side.CLIENT);
-		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 1, 1, 1, 1);
+		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 1, 1, 1, 1, 0, 1, 0);
 		EmbeddedChannel channel = track(new EmbeddedChannel(new FrameObserver(tracker, false, TIMEOUT, this.nanos::get, limits)));
 		channel.freezeTime();
 		handshake(channel, false);

@@ -4,69 +4,351 @@ import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
+import static dev.grpckeepalive.limits.FrameFloodGuard.FLAG_ACK;
+import static dev.grpckeepalive.limits.FrameFloodGuard.FLAG_END_STREAM;
+import static dev.grpckeepalive.limits.FrameFloodGuard.TYPE_CONTINUATION;
+import static dev.grpckeepalive.limits.FrameFloodGuard.TYPE_DATA;
+import static dev.grpckeepalive.limits.FrameFloodGuard.TYPE_HEADERS;
+import static dev.grpckeepalive.limits.FrameFloodGuard.TYPE_RST_STREAM;
+import static dev.grpckeepalive.limits.FrameFloodGuard.TYPE_SETTINGS;
+import static dev.grpckeepalive.limits.FrameFloodGuard.TYPE_WINDOW_UPDATE;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The per-connection flood counting, on an injected ticker. */
+/**
+ * The per-connection flood counting, on an injected ticker: each flood is cut, and the
+ * shapes of legitimate traffic measured from real peers (docs/security.md) pass.
+ */
 class FrameFloodGuardTests {
 
 	private static final long WINDOW = Duration.ofSeconds(10).toNanos();
 
-	private final FrameFloodGuard guard = new FrameFloodLimits(WINDOW, 3, 3, 3, 3).newGuard();
+	private static final long MILLI = Duration.ofMillis(1).toNanos();
+
+	private static final int END_HEADERS = 0x4;
+
+	private static final int PING = 0x6;
+
+	/** The defaults of {@code grpc.keepalive.server.limits.*}. */
+	private static final FrameFloodLimits DEFAULTS = new FrameFloodLimits(WINDOW, 10, 100, 10, 100, 10, 1000, 4);
+
+	private final FrameFloodGuard small = new FrameFloodLimits(WINDOW, 3, 3, 3, 3, 2, 3, 1).newGuard();
+
+	private final FrameFloodGuard guard = DEFAULTS.newGuard();
+
+	private int nextStream = 1;
 
 	@Test
-	void theFrameAfterTheLimitBreaksItWithinOneWindow() {
+	void theSettingsFrameAfterTheLimitBreaksItWithinOneWindow() {
 		for (int i = 0; i < 3; i++) {
-			assertThat(this.guard.inbound(FrameFloodGuard.TYPE_SETTINGS, 0, 6, i)).isNull();
+			assertThat(this.small.inbound(TYPE_SETTINGS, 0, 6, 0, i)).isNull();
+			assertThat(this.small.inbound(TYPE_SETTINGS, FLAG_ACK, 0, 0, i)).as("an ACK").isNull();
 		}
-		assertThat(this.guard.inbound(FrameFloodGuard.TYPE_SETTINGS, 0, 6, 4)).isEqualTo(FrameFloodGuard.SETTINGS_FRAMES);
+		assertThat(this.small.inbound(TYPE_SETTINGS, 0, 6, 0, 4)).isEqualTo(FrameFloodGuard.SETTINGS_FRAMES);
 	}
 
 	@Test
 	void aNewWindowStartsAfterTheLastOneEnded() {
 		for (int i = 0; i < 3; i++) {
-			assertThat(this.guard.unsolicitedPingAck(0)).isNull();
+			assertThat(this.small.unsolicitedPingAck(0)).isNull();
 		}
-		assertThat(this.guard.unsolicitedPingAck(WINDOW)).as("the window has passed").isNull();
-		assertThat(this.guard.unsolicitedPingAck(WINDOW + 1)).isNull();
-		assertThat(this.guard.unsolicitedPingAck(WINDOW + 2)).isNull();
-		assertThat(this.guard.unsolicitedPingAck(WINDOW + 3)).isEqualTo(FrameFloodGuard.UNSOLICITED_PING_ACKS);
+		assertThat(this.small.unsolicitedPingAck(WINDOW)).as("the window has passed").isNull();
+		assertThat(this.small.unsolicitedPingAck(WINDOW + 1)).isNull();
+		assertThat(this.small.unsolicitedPingAck(WINDOW + 2)).isNull();
+		assertThat(this.small.unsolicitedPingAck(WINDOW + 3)).isEqualTo(FrameFloodGuard.UNSOLICITED_PING_ACKS);
 	}
 
 	@Test
-	void settingsAcksDataWithPayloadOrEndStreamAreNotCounted() {
-		for (int i = 0; i < 100; i++) {
-			assertThat(this.guard.inbound(FrameFloodGuard.TYPE_SETTINGS, FrameFloodGuard.FLAG_ACK, 0, i)).isNull();
-			assertThat(this.guard.inbound(FrameFloodGuard.TYPE_DATA, 0, 5, i)).isNull();
-			assertThat(this.guard.inbound(FrameFloodGuard.TYPE_DATA, FrameFloodGuard.FLAG_END_STREAM, 0, i)).isNull();
-			assertThat(this.guard.inbound(0x1, 0x4, 20, i)).as("HEADERS").isNull();
+	void emptyFramesCountOnlyInARunThatAFrameWithPayloadEnds() {
+		int stream = open(this.small, 0);
+		for (int round = 0; round < 10_000; round++) {
+			for (int i = 0; i < 3; i++) {
+				assertThat(this.small.inbound(TYPE_DATA, 0, 0, stream, round)).isNull();
+			}
+			// a WINDOW_UPDATE or a PING in between is no payload of a stream: the run goes on
+			assertThat(this.small.inbound(PING, 0, 8, 0, round)).isNull();
+			assertThat(this.small.inbound(TYPE_DATA, 0, 1, stream, round)).as("payload ends the run").isNull();
 		}
 		for (int i = 0; i < 3; i++) {
-			assertThat(this.guard.inbound(FrameFloodGuard.TYPE_DATA, 0, 0, 200)).isNull();
+			assertThat(this.small.inbound(TYPE_DATA, 0, 0, stream, 0)).isNull();
 		}
-		assertThat(this.guard.inbound(FrameFloodGuard.TYPE_DATA, 0, 0, 200)).isEqualTo(FrameFloodGuard.EMPTY_DATA_FRAMES);
+		assertThat(this.small.inbound(TYPE_DATA, 0, 0, stream, 0)).isEqualTo(FrameFloodGuard.CONSECUTIVE_EMPTY_FRAMES);
 	}
 
 	@Test
-	void windowUpdatesAnsweringTheServersDataAreAllowed() {
+	void endStreamIsNotEmptyButEmptyHeadersAndContinuationsAre() {
+		int stream = open(this.small, 0);
+		for (int i = 0; i < 10_000; i++) {
+			assertThat(this.small.inbound(TYPE_DATA, FLAG_END_STREAM, 0, stream, i)).as("a half-close").isNull();
+			assertThat(this.small.inbound(TYPE_HEADERS, FLAG_END_STREAM | END_HEADERS, 0, stream, i)).isNull();
+		}
+		assertThat(this.small.inbound(TYPE_HEADERS, 0, 0, stream, 0)).isNull();
+		assertThat(this.small.inbound(TYPE_CONTINUATION, 0, 0, stream, 0)).isNull();
+		assertThat(this.small.inbound(TYPE_DATA, 0, 0, stream, 0)).isNull();
+		assertThat(this.small.inbound(TYPE_CONTINUATION, END_HEADERS, 0, stream, 0))
+			.isEqualTo(FrameFloodGuard.CONSECUTIVE_EMPTY_FRAMES);
+	}
+
+	@Test
+	void anEmptyDataFloodIsCutAtTheEleventhFrameWithTheDefaults() {
+		int stream = open(this.guard, 0);
+		for (int i = 0; i < 10; i++) {
+			assertThat(this.guard.inbound(TYPE_DATA, 0, 0, stream, i)).isNull();
+		}
+		assertThat(this.guard.inbound(TYPE_DATA, 0, 0, stream, 10)).isEqualTo(FrameFloodGuard.CONSECUTIVE_EMPTY_FRAMES);
+	}
+
+	@Test
+	void aWindowUpdateFloodOnAnIdleConnectionIsCutAfterTheBase() {
+		this.guard.outbound(TYPE_SETTINGS, 0, 0, 0);
+		// the base and what the server's SETTINGS earned
+		for (int i = 0; i < 100 + 10; i++) {
+			assertThat(this.guard.inbound(TYPE_WINDOW_UPDATE, 0, 4, 0, i)).isNull();
+		}
+		assertThat(this.guard.inbound(TYPE_WINDOW_UPDATE, 0, 4, 0, 110)).isEqualTo(FrameFloodGuard.WINDOW_UPDATE_FRAMES);
+	}
+
+	@Test
+	void aWindowUpdateFloodIsCutEvenAfterItsStreamsEarnedCredit() {
+		// the attacker opens streams to earn credit, each answered trailers-only
 		for (int i = 0; i < 1000; i++) {
-			this.guard.dataSent(i);
+			int stream = open(this.guard, i);
+			this.guard.outbound(TYPE_HEADERS, FLAG_END_STREAM | END_HEADERS, stream, i);
 		}
-		for (int i = 0; i < 1003; i++) {
-			assertThat(this.guard.inbound(FrameFloodGuard.TYPE_WINDOW_UPDATE, 0, 4, 1000 + i)).isNull();
+		long sent = 0;
+		String broken = null;
+		while (broken == null && sent < 1_000_000) {
+			broken = this.guard.inbound(TYPE_WINDOW_UPDATE, 0, 4, 0, 2000);
+			sent++;
 		}
-		assertThat(this.guard.inbound(FrameFloodGuard.TYPE_WINDOW_UPDATE, 0, 4, 3000))
-			.isEqualTo(FrameFloodGuard.WINDOW_UPDATE_FRAMES);
+		assertThat(broken).isEqualTo(FrameFloodGuard.WINDOW_UPDATE_FRAMES);
+		assertThat(sent).isEqualTo(100 + 10 * 1000 + 1);
+	}
+
+	@Test
+	void windowUpdatesAnsweringTheServersDataAreAllowedOverAConnectionsLife() {
+		int stream = open(this.guard, 0);
+		for (long i = 0; i < 1_000_000; i++) {
+			this.guard.outbound(TYPE_DATA, 0, stream, i);
+			// a stream's and the connection's window, for each DATA frame: twice what C-core does
+			assertThat(this.guard.inbound(TYPE_WINDOW_UPDATE, 0, 4, stream, i)).isNull();
+			assertThat(this.guard.inbound(TYPE_WINDOW_UPDATE, 0, 4, 0, i)).isNull();
+			assertThat(this.guard.inbound(TYPE_WINDOW_UPDATE, 0, 4, 0, i)).isNull();
+			assertThat(this.guard.inbound(TYPE_WINDOW_UPDATE, 0, 4, 0, i)).isNull();
+		}
+	}
+
+	/**
+	 * gRPC C-core (Python's grpcio 1.51) at 250 calls/s answered trailers-only: one
+	 * WINDOW_UPDATE per stream although no DATA flows back, two with a DATA answer. Here
+	 * 100 000 streams with three per stream, some answered with DATA, and C-core's habit of
+	 * cancelling a few.
+	 */
+	@Test
+	void theCCoreShapePassesForAHundredThousandStreams() {
+		long now = 0;
+		this.guard.outbound(TYPE_SETTINGS, 0, 0, now);
+		assertThat(this.guard.inbound(TYPE_WINDOW_UPDATE, 0, 4, 0, now)).as("the connection window at start").isNull();
+		for (int i = 0; i < 100_000; i++) {
+			now += 4 * MILLI;
+			int stream = open(this.guard, now);
+			assertThat(this.guard.inbound(TYPE_DATA, FLAG_END_STREAM, 5, stream, now)).isNull();
+			for (int w = 0; w < 3; w++) {
+				assertThat(this.guard.inbound(TYPE_WINDOW_UPDATE, 0, 4, (w == 0) ? stream : 0, now)).isNull();
+			}
+			if (i % 2 == 0) {
+				this.guard.outbound(TYPE_HEADERS, FLAG_END_STREAM | END_HEADERS, stream, now);
+			}
+			else {
+				this.guard.outbound(TYPE_HEADERS, END_HEADERS, stream, now);
+				this.guard.outbound(TYPE_DATA, 0, stream, now);
+				this.guard.outbound(TYPE_HEADERS, FLAG_END_STREAM | END_HEADERS, stream, now);
+				assertThat(this.guard.inbound(TYPE_WINDOW_UPDATE, 0, 4, stream, now)).isNull();
+			}
+			if (i % 1000 == 0) {
+				assertThat(this.guard.inbound(TYPE_RST_STREAM, 0, 4, stream, now)).as("a late cancel").isNull();
+			}
+		}
+	}
+
+	/**
+	 * One backend connection of a proxy carrying 20 clients, for 10 minutes at a tick of 10 ms:
+	 * 800 calls/s with DATA, 40 trailers-only errors/s, 100 server streams/s cancelled after
+	 * their first message, 100 unary calls/s cancelled before any answer (deadlines, hedging),
+	 * 2.5 WINDOW_UPDATEs per stream (HAProxy's measured ratio) plus one per DATA frame.
+	 */
+	@Test
+	void aProxysAggregatePasses() {
+		long now = 0;
+		for (int tick = 0; tick < 60_000; tick++) {
+			now += 10 * MILLI;
+			for (int i = 0; i < 8; i++) {
+				int stream = call(now);
+				this.guard.outbound(TYPE_HEADERS, END_HEADERS, stream, now);
+				this.guard.outbound(TYPE_DATA, 0, stream, now);
+				this.guard.outbound(TYPE_HEADERS, FLAG_END_STREAM | END_HEADERS, stream, now);
+				windowUpdates(stream, (i % 2 == 0) ? 4 : 3, now);
+			}
+			if (tick % 5 < 2) {
+				int stream = call(now);
+				this.guard.outbound(TYPE_HEADERS, FLAG_END_STREAM | END_HEADERS, stream, now);
+				windowUpdates(stream, 2, now);
+			}
+			int answered = call(now);
+			this.guard.outbound(TYPE_HEADERS, END_HEADERS, answered, now);
+			this.guard.outbound(TYPE_DATA, 0, answered, now);
+			windowUpdates(answered, 2, now);
+			assertThat(this.guard.inbound(TYPE_RST_STREAM, 0, 4, answered, now)).isNull();
+			int unanswered = call(now);
+			windowUpdates(unanswered, 1, now);
+			assertThat(this.guard.inbound(TYPE_RST_STREAM, 0, 4, unanswered, now)).isNull();
+		}
+	}
+
+	/**
+	 * 64 callers whose deadlines all expire before the server answers (a measured deadline
+	 * storm): the server's own deadline cancels most calls; the client resets the rest.
+	 * Ten times the measured rate still passes.
+	 */
+	@Test
+	void aDeadlineStormPasses() {
+		long now = 0;
+		for (int tick = 0; tick < 60_000; tick++) {
+			now += MILLI;
+			for (int i = 0; i < 6; i++) {
+				int stream = call(now);
+				if (i == 0) {
+					assertThat(this.guard.inbound(TYPE_RST_STREAM, 0, 4, stream, now)).isNull();
+				}
+				else {
+					assertThat(this.guard.resetSent(stream, FrameFloodGuard.CANCEL, now)).isNull();
+					assertThat(this.guard.inbound(TYPE_RST_STREAM, 0, 4, stream, now)).as("crossed on the wire").isNull();
+				}
+			}
+		}
+	}
+
+	@Test
+	void resetsOfAnsweredStreamsNeverCount() {
+		for (int i = 0; i < 100_000; i++) {
+			int stream = open(this.small, i);
+			this.small.outbound(TYPE_HEADERS, END_HEADERS, stream, i);
+			assertThat(this.small.inbound(TYPE_RST_STREAM, 0, 4, stream, i)).isNull();
+		}
+	}
+
+	@Test
+	void rapidResetIsCutAfterTheFloor() {
+		for (int i = 0; i < 1000; i++) {
+			int stream = open(this.guard, i);
+			assertThat(this.guard.inbound(TYPE_RST_STREAM, 0, 4, stream, i)).isNull();
+		}
+		int stream = open(this.guard, 1000);
+		assertThat(this.guard.inbound(TYPE_RST_STREAM, 0, 4, stream, 1000)).isEqualTo(FrameFloodGuard.UNANSWERED_RESETS);
+	}
+
+	@Test
+	void callsTheServerEndedEarnResetsWithinTheirWindow() {
+		// 3 floor + 1 per ended call
+		for (int i = 0; i < 2; i++) {
+			int stream = open(this.small, 0);
+			this.small.outbound(TYPE_HEADERS, FLAG_END_STREAM | END_HEADERS, stream, 0);
+		}
+		for (int i = 0; i < 5; i++) {
+			assertThat(this.small.inbound(TYPE_RST_STREAM, 0, 4, open(this.small, 0), 0)).isNull();
+		}
+		assertThat(this.small.inbound(TYPE_RST_STREAM, 0, 4, open(this.small, 0), 0))
+			.isEqualTo(FrameFloodGuard.UNANSWERED_RESETS);
+	}
+
+	@Test
+	void aNewWindowForgetsResetsAndEndedCalls() {
+		for (int i = 0; i < 3; i++) {
+			assertThat(this.small.inbound(TYPE_RST_STREAM, 0, 4, open(this.small, 0), 0)).isNull();
+		}
+		for (int i = 0; i < 3; i++) {
+			assertThat(this.small.inbound(TYPE_RST_STREAM, 0, 4, open(this.small, WINDOW), WINDOW)).isNull();
+		}
+		assertThat(this.small.inbound(TYPE_RST_STREAM, 0, 4, open(this.small, WINDOW), WINDOW))
+			.isEqualTo(FrameFloodGuard.UNANSWERED_RESETS);
+	}
+
+	@Test
+	void aResetRepeatedOnTheSameStreamCountsOnce() {
+		int stream = open(this.small, 0);
+		for (int i = 0; i < 100; i++) {
+			assertThat(this.small.inbound(TYPE_RST_STREAM, 0, 4, stream, 0)).isNull();
+		}
+	}
+
+	@Test
+	void streamsTheServerRefusedCountAsUnansweredResets() {
+		for (int i = 0; i < 3; i++) {
+			assertThat(this.small.resetSent(open(this.small, 0), FrameFloodGuard.REFUSED_STREAM, 0)).isNull();
+		}
+		assertThat(this.small.resetSent(open(this.small, 0), FrameFloodGuard.REFUSED_STREAM, 0))
+			.isEqualTo(FrameFloodGuard.UNANSWERED_RESETS);
+	}
+
+	@Test
+	void aStreamAnsweredLongAgoCountsAsUnansweredOnceItsSlotWasReused() {
+		int old = open(this.small, 0);
+		this.small.outbound(TYPE_HEADERS, END_HEADERS, old, 0);
+		for (int i = 0; i < FrameFloodGuard.ANSWERED_RING - 1; i++) {
+			this.small.outbound(TYPE_HEADERS, END_HEADERS, open(this.small, 0), 0);
+		}
+		int last = open(this.small, 0) - 2;
+		assertThat(this.small.inbound(TYPE_RST_STREAM, 0, 4, last, 0)).as("answered, in the ring").isNull();
+		// the old stream's slot now belongs to the newest stream, which is unanswered: the reset counts
+		assertThat(this.small.inbound(TYPE_RST_STREAM, 0, 4, old, 0)).isNull();
+		assertThat(this.small.inbound(TYPE_RST_STREAM, 0, 4, open(this.small, 0), 0)).isNull();
+		assertThat(this.small.inbound(TYPE_RST_STREAM, 0, 4, open(this.small, 0), 0)).isNull();
+		assertThat(this.small.inbound(TYPE_RST_STREAM, 0, 4, open(this.small, 0), 0))
+			.isEqualTo(FrameFloodGuard.UNANSWERED_RESETS);
+	}
+
+	@Test
+	void theGoAwayNamesTheHighestStreamTheClientOpened() {
+		open(this.guard, 0);
+		open(this.guard, 0);
+		this.guard.inbound(TYPE_HEADERS, FLAG_END_STREAM | END_HEADERS, 1, 0, 0);
+		assertThat(this.guard.lastClientStream()).isEqualTo(3);
 	}
 
 	@Test
 	void aLimitTurnedOffNeverBreaks() {
 		FrameFloodGuard off = new FrameFloodLimits(WINDOW, FrameFloodLimits.OFF, FrameFloodLimits.OFF,
-				FrameFloodLimits.OFF, FrameFloodLimits.OFF).newGuard();
+				FrameFloodLimits.OFF, FrameFloodLimits.OFF, 0, FrameFloodLimits.OFF, 0)
+			.newGuard();
 		for (int i = 0; i < 10_000; i++) {
+			int stream = 2 * i + 1;
 			assertThat(off.unsolicitedPingAck(i)).isNull();
-			assertThat(off.inbound(FrameFloodGuard.TYPE_SETTINGS, 0, 0, i)).isNull();
-			assertThat(off.inbound(FrameFloodGuard.TYPE_DATA, 0, 0, i)).isNull();
-			assertThat(off.inbound(FrameFloodGuard.TYPE_WINDOW_UPDATE, 0, 4, i)).isNull();
+			assertThat(off.inbound(TYPE_SETTINGS, 0, 0, 0, i)).isNull();
+			assertThat(off.inbound(TYPE_HEADERS, END_HEADERS, 10, stream, i)).isNull();
+			assertThat(off.inbound(TYPE_DATA, 0, 0, stream, i)).isNull();
+			assertThat(off.inbound(TYPE_WINDOW_UPDATE, 0, 4, 0, i)).isNull();
+			assertThat(off.inbound(TYPE_RST_STREAM, 0, 4, stream, i)).isNull();
+			assertThat(off.resetSent(stream, FrameFloodGuard.REFUSED_STREAM, i)).isNull();
+		}
+	}
+
+	/** The client opens its next stream. */
+	private int open(FrameFloodGuard target, long nanos) {
+		int stream = this.nextStream;
+		this.nextStream += 2;
+		assertThat(target.inbound(TYPE_HEADERS, END_HEADERS, 20, stream, nanos)).isNull();
+		return stream;
+	}
+
+	/** A unary call on the default guard: HEADERS, then the request's DATA with END_STREAM. */
+	private int call(long nanos) {
+		int stream = open(this.guard, nanos);
+		assertThat(this.guard.inbound(TYPE_DATA, FLAG_END_STREAM, 12, stream, nanos)).isNull();
+		return stream;
+	}
+
+	private void windowUpdates(int stream, int count, long nanos) {
+		for (int i = 0; i < count; i++) {
+			assertThat(this.guard.inbound(TYPE_WINDOW_UPDATE, 0, 4, (i == 0) ? stream : 0, nanos)).isNull();
 		}
 	}
 

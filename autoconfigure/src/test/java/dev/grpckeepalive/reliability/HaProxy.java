@@ -19,8 +19,9 @@ import dev.grpckeepalive.test.FaultInjection;
 import dev.grpckeepalive.test.FreePorts;
 
 /**
- * HAProxy in TCP mode on loopback, in front of one backend of servers on loopback, for
- * the scenarios that need a real middlebox. {@link Config#start} writes the configuration to a
+ * HAProxy in TCP mode (or HTTP mode with {@code proto h2} on both sides: {@link #http}) on
+ * loopback, in front of one backend of servers on loopback, for the scenarios that need a real
+ * middlebox. {@link Config#start} writes the configuration to a
  * temporary directory, runs {@code haproxy -db -f <file>} in the foreground and returns
  * once the proxy accepts; {@link #close} kills the process and deletes the directory, so
  * that a failed test leaves neither behind.
@@ -28,7 +29,7 @@ import dev.grpckeepalive.test.FreePorts;
  * <p>Readiness and server states come from a second listener (HTTP, {@code /ready} and
  * {@code /stats;csv}), so that waiting for the proxy opens no connection to a backend.
  */
-final class HaProxy implements AutoCloseable {
+public final class HaProxy implements AutoCloseable {
 
 	private static final Duration START_TIMEOUT = Duration.ofSeconds(15);
 
@@ -53,7 +54,7 @@ final class HaProxy implements AutoCloseable {
 	}
 
 	/** Skips (or, in CI, fails) the scenario where HAProxy is not installed. */
-	static void require(String scenario) {
+	public static void require(String scenario) {
 		FaultInjection.requireProgram(scenario, "haproxy", "-v", "haproxy");
 	}
 
@@ -62,8 +63,19 @@ final class HaProxy implements AutoCloseable {
 		return new Config(clientTimeout, serverTimeout);
 	}
 
+	/**
+	 * An HTTP-mode proxy that speaks HTTP/2 without TLS to its clients and to its servers
+	 * ({@code proto h2} on both sides), with {@code http-reuse always}: every client's streams
+	 * share the proxy's backend connections, as a gRPC load balancer does.
+	 */
+	public static Config http(Duration clientTimeout, Duration serverTimeout) {
+		Config config = new Config(clientTimeout, serverTimeout);
+		config.http = true;
+		return config;
+	}
+
 	/** The proxy's address as a gRPC target. */
-	String target() {
+	public String target() {
 		return "127.0.0.1:" + this.port;
 	}
 
@@ -97,7 +109,7 @@ final class HaProxy implements AutoCloseable {
 	}
 
 	/** What HAProxy wrote (it logs only warnings and alerts here), for failure messages. */
-	String output() {
+	public String output() {
 		try {
 			return Files.readString(this.log);
 		}
@@ -156,7 +168,7 @@ final class HaProxy implements AutoCloseable {
 	}
 
 	/** The configuration of one proxy: a frontend, one backend, its servers. */
-	static final class Config {
+	public static final class Config {
 
 		static final String BACKEND = "replicas";
 
@@ -165,6 +177,8 @@ final class HaProxy implements AutoCloseable {
 		private final Duration serverTimeout;
 
 		private String balance = "roundrobin";
+
+		private boolean http;
 
 		private final List<String> servers = new ArrayList<>();
 
@@ -184,7 +198,7 @@ final class HaProxy implements AutoCloseable {
 			return this;
 		}
 
-		Config server(String name, int port) {
+		public Config server(String name, int port) {
 			return server(name, port, "");
 		}
 
@@ -193,7 +207,7 @@ final class HaProxy implements AutoCloseable {
 			cfg.append("global\n");
 			cfg.append("    maxconn 2000\n");
 			cfg.append("defaults\n");
-			cfg.append("    mode tcp\n");
+			cfg.append(this.http ? "    mode http\n" : "    mode tcp\n");
 			cfg.append("    timeout connect 2s\n");
 			cfg.append("    timeout client ").append(this.clientTimeout.toMillis()).append("ms\n");
 			cfg.append("    timeout server ").append(this.serverTimeout.toMillis()).append("ms\n");
@@ -201,12 +215,15 @@ final class HaProxy implements AutoCloseable {
 			cfg.append("    retries 2\n");
 			cfg.append("    option redispatch\n");
 			cfg.append("frontend grpc\n");
-			cfg.append("    bind 127.0.0.1:").append(port).append('\n');
+			cfg.append("    bind 127.0.0.1:").append(port).append(this.http ? " proto h2\n" : "\n");
 			cfg.append("    default_backend ").append(BACKEND).append('\n');
 			cfg.append("backend ").append(BACKEND).append('\n');
 			cfg.append("    balance ").append(this.balance).append('\n');
+			if (this.http) {
+				cfg.append("    http-reuse always\n");
+			}
 			for (String server : this.servers) {
-				cfg.append("    server ").append(server).append('\n');
+				cfg.append("    server ").append(server).append(this.http ? " proto h2\n" : "\n");
 			}
 			// readiness and stats on their own listener: asking them never touches a backend
 			cfg.append("frontend admin\n");
@@ -220,7 +237,7 @@ final class HaProxy implements AutoCloseable {
 		}
 
 		/** Starts HAProxy with this configuration on free loopback ports and waits until it accepts. */
-		HaProxy start() throws IOException, InterruptedException {
+		public HaProxy start() throws IOException, InterruptedException {
 			IOException failure = null;
 			// a free port can be taken by someone else before HAProxy binds it: try again then
 			for (int attempt = 0; attempt < 3; attempt++) {

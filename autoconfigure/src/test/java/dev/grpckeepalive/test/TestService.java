@@ -40,8 +40,9 @@ public class TestService extends TestServiceGrpc.TestServiceImplBase implements 
 	public void echo(EchoRequest request, StreamObserver<EchoReply> responseObserver) {
 		this.callsStarted.incrementAndGet();
 		if (request.getDelayMillis() <= 0) {
-			answer(request, responseObserver);
-			responseObserver.onCompleted();
+			if (answer(request, responseObserver)) {
+				responseObserver.onCompleted();
+			}
 			return;
 		}
 		ServerCallStreamObserver<EchoReply> observer = (ServerCallStreamObserver<EchoReply>) responseObserver;
