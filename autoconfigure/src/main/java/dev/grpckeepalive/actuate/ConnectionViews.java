@@ -60,8 +60,7 @@ final class ConnectionViews {
 		view.put("maxConsecutiveEmptyFrames", setting(limits.maxConsecutiveEmptyFrames()));
 		view.put("maxWindowUpdateFrames", setting(limits.maxWindowUpdateFrames()));
 		view.put("windowUpdateRatio", setting(limits.windowUpdateRatio()));
-		view.put("maxUnansweredResets", setting(limits.maxUnansweredResets()));
-		view.put("unansweredResetRatio", setting(limits.unansweredResetRatio()));
+		view.put("maxPrematureResets", setting(limits.maxPrematureResets()));
 		return view;
 	}
 

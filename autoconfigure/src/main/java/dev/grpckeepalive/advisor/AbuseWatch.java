@@ -113,7 +113,7 @@ final class AbuseWatch implements ConnectionTrackerView.ConnectionListener {
 	private @Nullable LimitSetting setting(String name) {
 		for (LimitSetting setting : List.of(this.limits.maxRstFrames(), this.limits.maxUnsolicitedPingAcks(),
 				this.limits.maxSettingsFrames(), this.limits.maxConsecutiveEmptyFrames(), this.limits.maxWindowUpdateFrames(),
-				this.limits.maxUnansweredResets(),
+				this.limits.maxPrematureResets(),
 				this.limits.maxConcurrentCallsPerConnection(), this.limits.maxInboundMetadataSize(),
 				this.limits.maxConnections())) {
 			if (setting.property().endsWith("." + name)) {

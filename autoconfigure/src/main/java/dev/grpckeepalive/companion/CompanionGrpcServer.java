@@ -185,8 +185,7 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 		to.setMaxConsecutiveEmptyFrames(from.getMaxConsecutiveEmptyFrames());
 		to.setMaxWindowUpdateFrames(from.getMaxWindowUpdateFrames());
 		to.setWindowUpdateRatio(from.getWindowUpdateRatio());
-		to.setMaxUnansweredResets(from.getMaxUnansweredResets());
-		to.setUnansweredResetRatio(from.getUnansweredResetRatio());
+		to.setMaxPrematureResets(from.getMaxPrematureResets());
 		to.setCondenseGrpcLogs(from.isCondenseGrpcLogs());
 	}
 

@@ -372,12 +372,12 @@ public class GrpcKeepAliveProperties {
 	 */
 	public static class Limits {
 
-		/** Most RST_STREAM frames a connection may send, or provoke with bad frames, per rst-frames-window before grpc-java closes it with GOAWAY ENHANCE_YOUR_CALM 'too_many_rststreams': the absolute ceiling above max-unanswered-resets, counting every reset. -1 for no limit. */
+		/** Most RST_STREAM frames a connection may send, or provoke with bad frames, per rst-frames-window before grpc-java closes it with GOAWAY ENHANCE_YOUR_CALM 'too_many_rststreams': the ceiling for every reset, max-premature-resets the line for rapid ones. -1 for no limit. */
 		private int maxRstFrames = 10_000;
 
 		/** The window max-rst-frames counts in; a whole number of seconds. */
 		@DurationUnit(ChronoUnit.MILLIS)
-		private Duration rstFramesWindow = Duration.ofSeconds(10);
+		private Duration rstFramesWindow = Duration.ofSeconds(1);
 
 		/** Most calls one connection may have in flight, advertised as SETTINGS_MAX_CONCURRENT_STREAMS: grpc-java clients queue further calls until one ends, others get their streams refused. -1 for no limit. */
 		private int maxConcurrentCallsPerConnection = 100;
@@ -388,7 +388,7 @@ public class GrpcKeepAliveProperties {
 		/** Most connections the server keeps open at once; connections over it are reset at accept, before any handshake. Needs the frame observer's transport (frames.enabled). -1 for no limit. */
 		private int maxConnections = 10_000;
 
-		/** The window the per-window frame-flood limits (max-unsolicited-ping-acks, max-settings-frames, max-unanswered-resets) count in. */
+		/** The window the per-window frame-flood limits (max-unsolicited-ping-acks, max-settings-frames, max-premature-resets) count in. */
 		@DurationUnit(ChronoUnit.MILLIS)
 		private Duration floodWindow = Duration.ofSeconds(10);
 
@@ -407,11 +407,8 @@ public class GrpcKeepAliveProperties {
 		/** WINDOW_UPDATE frames a connection earns for each stream it opens and each DATA or SETTINGS frame the server sends it, on top of max-window-update-frames. 0 or more. */
 		private int windowUpdateRatio = 10;
 
-		/** Most resets per flood-window of streams the server had neither answered nor ended (client RST_STREAM, and streams refused over max-concurrent-calls-per-connection), beyond unanswered-reset-ratio per call the server ended in the window; one more closes the connection (close reason abuse). Needs the frame observer. -1 for no limit. */
-		private int maxUnansweredResets = 1000;
-
-		/** Unanswered resets a connection earns for each call the server ended (trailers, or its own cancel at a deadline) in the flood-window, on top of max-unanswered-resets. 0 or more. */
-		private int unansweredResetRatio = 4;
+		/** Most premature resets per flood-window a connection may send: RST_STREAM for a stream the server had neither answered nor ended, less than 1ms after the stream opened, and streams refused over max-concurrent-calls-per-connection; one more closes it (close reason abuse). Needs the frame observer. -1 for no limit. */
+		private int maxPrematureResets = 1000;
 
 		/** Whether to condense what grpc-java logs per frame or per connection of a misbehaving client (unsolicited PING ACKs, refused streams, HTTP/2 protocol errors) to one line per minute and kind, with a count. */
 		private boolean condenseGrpcLogs = true;
@@ -504,20 +501,12 @@ public class GrpcKeepAliveProperties {
 			this.windowUpdateRatio = windowUpdateRatio;
 		}
 
-		public int getMaxUnansweredResets() {
-			return this.maxUnansweredResets;
+		public int getMaxPrematureResets() {
+			return this.maxPrematureResets;
 		}
 
-		public void setMaxUnansweredResets(int maxUnansweredResets) {
-			this.maxUnansweredResets = maxUnansweredResets;
-		}
-
-		public int getUnansweredResetRatio() {
-			return this.unansweredResetRatio;
-		}
-
-		public void setUnansweredResetRatio(int unansweredResetRatio) {
-			this.unansweredResetRatio = unansweredResetRatio;
+		public void setMaxPrematureResets(int maxPrematureResets) {
+			this.maxPrematureResets = maxPrematureResets;
 		}
 
 		public boolean isCondenseGrpcLogs() {

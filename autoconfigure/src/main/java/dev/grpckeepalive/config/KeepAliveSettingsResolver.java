@@ -120,11 +120,11 @@ final class KeepAliveSettingsResolver {
 	private ServerLimitSettings resolveLimits(GrpcKeepAliveProperties.Limits limits) {
 		requireLimit(LIMITS + "max-rst-frames", limits.getMaxRstFrames(), "RST_STREAM frames per window, such as 10000");
 		Duration window = limits.getRstFramesWindow();
-		requirePositive(LIMITS + "rst-frames-window", window, "the default of 10s");
+		requirePositive(LIMITS + "rst-frames-window", window, "the default of 1s");
 		if (window != null && !window.isNegative() && !window.isZero() && (window.getNano() != 0 || window.getSeconds() > Integer.MAX_VALUE)) {
 			reject(LIMITS + "rst-frames-window", format(window),
 					"must be a whole number of seconds; grpc-java counts the window in seconds",
-					"Use a duration in whole seconds such as 10s, or remove the property for the default of 10s.");
+					"Use a duration in whole seconds such as 1s, or remove the property for the default of 1s.");
 		}
 		requireLimit(LIMITS + "max-concurrent-calls-per-connection", limits.getMaxConcurrentCallsPerConnection(),
 				"calls, such as 100");
@@ -136,8 +136,7 @@ final class KeepAliveSettingsResolver {
 				"frames, such as 10");
 		requireLimit(LIMITS + "max-window-update-frames", limits.getMaxWindowUpdateFrames(), "frames, such as 100");
 		requireRatio(LIMITS + "window-update-ratio", limits.getWindowUpdateRatio(), "10");
-		requireLimit(LIMITS + "max-unanswered-resets", limits.getMaxUnansweredResets(), "resets, such as 1000");
-		requireRatio(LIMITS + "unanswered-reset-ratio", limits.getUnansweredResetRatio(), "4");
+		requireLimit(LIMITS + "max-premature-resets", limits.getMaxPrematureResets(), "resets, such as 1000");
 		long metadata = limits.getMaxInboundMetadataSize().toBytes();
 		if (metadata != LimitSetting.OFF && (metadata < 1 || metadata > Integer.MAX_VALUE)) {
 			reject(LIMITS + "max-inbound-metadata-size", limits.getMaxInboundMetadataSize().toString(),
@@ -162,8 +161,7 @@ final class KeepAliveSettingsResolver {
 				LimitSetting.unchanged(LIMITS + "max-consecutive-empty-frames", limits.getMaxConsecutiveEmptyFrames()),
 				LimitSetting.unchanged(LIMITS + "max-window-update-frames", limits.getMaxWindowUpdateFrames()),
 				LimitSetting.unchanged(LIMITS + "window-update-ratio", limits.getWindowUpdateRatio()),
-				LimitSetting.unchanged(LIMITS + "max-unanswered-resets", limits.getMaxUnansweredResets()),
-				LimitSetting.unchanged(LIMITS + "unanswered-reset-ratio", limits.getUnansweredResetRatio()));
+				LimitSetting.unchanged(LIMITS + "max-premature-resets", limits.getMaxPrematureResets()));
 	}
 
 	/** A count limit: positive, or -1 for none. */

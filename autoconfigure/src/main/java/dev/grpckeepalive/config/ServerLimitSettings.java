@@ -20,22 +20,20 @@ package dev.grpckeepalive.config;
  * traffic earns
  * @param windowUpdateRatio WINDOW_UPDATE frames earned by each stream the client opens and each
  * DATA or SETTINGS frame the server sends; never off
- * @param maxUnansweredResets resets of streams the server had not answered (and streams it
- * refused) per flood window, beyond those the calls it ended earn
- * @param unansweredResetRatio unanswered resets earned by each call the server ended in the
- * window; never off
+ * @param maxPrematureResets resets per flood window of streams the server had not answered,
+ * less than a millisecond after they opened, and streams it refused
  */
 public record ServerLimitSettings(LimitSetting maxRstFrames, DurationSetting rstFramesWindow,
 		LimitSetting maxConcurrentCallsPerConnection, LimitSetting maxInboundMetadataSize,
 		LimitSetting maxConnections, DurationSetting floodWindow, LimitSetting maxUnsolicitedPingAcks,
 		LimitSetting maxSettingsFrames, LimitSetting maxConsecutiveEmptyFrames, LimitSetting maxWindowUpdateFrames,
-		LimitSetting windowUpdateRatio, LimitSetting maxUnansweredResets, LimitSetting unansweredResetRatio) {
+		LimitSetting windowUpdateRatio, LimitSetting maxPrematureResets) {
 
 	/** Whether any of the limits the frame observer enforces is on. */
 	public boolean anyFrameFloodLimit() {
 		return this.maxUnsolicitedPingAcks.isEnabled() || this.maxSettingsFrames.isEnabled()
 				|| this.maxConsecutiveEmptyFrames.isEnabled() || this.maxWindowUpdateFrames.isEnabled()
-				|| this.maxUnansweredResets.isEnabled();
+				|| this.maxPrematureResets.isEnabled();
 	}
 
 }

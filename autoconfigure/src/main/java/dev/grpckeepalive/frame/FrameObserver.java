@@ -458,11 +458,11 @@ public final class FrameObserver extends ChannelDuplexHandler {
 				FrameObserver.this.evidence.headersOrDataSent(now, type == Http2FrameDecoder.TYPE_DATA);
 				FrameFloodGuard guard = FrameObserver.this.floodGuard;
 				if (guard != null) {
-					guard.outbound(type, flags, streamId, now);
+					guard.outbound(type, flags, streamId);
 				}
 			}
 			else if (type == Http2FrameDecoder.TYPE_SETTINGS && FrameObserver.this.floodGuard != null) {
-				FrameObserver.this.floodGuard.outbound(type, flags, streamId, 0);
+				FrameObserver.this.floodGuard.outbound(type, flags, streamId);
 			}
 		}
 
@@ -470,7 +470,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		public void onRstStream(int streamId, long errorCode) {
 			FrameFloodGuard guard = FrameObserver.this.floodGuard;
 			if (guard != null) {
-				// a stream the server refused counts as the client's unanswered reset
+				// a stream the server refused counts as the client's premature reset
 				String broken = guard.resetSent(streamId, errorCode, FrameObserver.this.ticker.getAsLong());
 				if (broken != null) {
 					closeForAbuse(broken);

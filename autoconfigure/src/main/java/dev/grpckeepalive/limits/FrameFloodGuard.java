@@ -16,9 +16,12 @@ import org.jspecify.annotations.Nullable;
  * <li>WINDOW_UPDATE: a credit over the connection's life. It starts at the base and grows by
  * the ratio for each stream the client opens and each DATA or SETTINGS frame the server
  * sends: what a peer's flow control may legitimately answer. Each WINDOW_UPDATE spends one.
- * <li>Unanswered resets: per window, RST_STREAM frames from the client on streams the server
- * had neither answered nor ended, and streams the server refused, beyond the floor plus the
- * ratio times the calls the server ended in the window.
+ * <li>Premature resets: per window, RST_STREAM frames from the client for the stream it opened
+ * last, before the server answered or ended it and less than {@link #PREMATURE_NANOS} after it
+ * opened, and streams the server refused. Rapid reset resets each stream at once, before it
+ * opens the next; a deadline or a user's cancel comes later, and a client with calls in flight
+ * (a deadline storm) has opened others meanwhile, even when a pause of the server makes their
+ * frames arrive together. Every other reset is left to grpc-java's {@code max-rst-frames}.
  * </ul>
  */
 public final class FrameFloodGuard {
@@ -35,8 +38,13 @@ public final class FrameFloodGuard {
 	/** Limit name of {@link FrameFloodLimits#maxWindowUpdateFrames()}. */
 	public static final String WINDOW_UPDATE_FRAMES = "max-window-update-frames";
 
-	/** Limit name of {@link FrameFloodLimits#maxUnansweredResets()}. */
-	public static final String UNANSWERED_RESETS = "max-unanswered-resets";
+	/** Limit name of {@link FrameFloodLimits#maxPrematureResets()}. */
+	public static final String PREMATURE_RESETS = "max-premature-resets";
+
+	/** A reset of an unanswered stream younger than this is premature: no deadline or user is that quick. */
+	static final long PREMATURE_NANOS = 1_000_000;
+
+
 
 	static final int TYPE_DATA = 0x0;
 
@@ -54,27 +62,14 @@ public final class FrameFloodGuard {
 
 	static final int FLAG_ACK = 0x1;
 
-	static final long NO_ERROR = 0x0;
-
 	static final long REFUSED_STREAM = 0x7;
 
 	static final long CANCEL = 0x8;
 
-	/**
-	 * Streams whose answered state is kept, in a ring by stream id: a stream's bit is reused
-	 * once this many newer streams opened, after which a reset of it counts as unanswered.
-	 */
-	static final int ANSWERED_RING = 1024;
-
-	private static final long[] NO_RING = new long[0];
-
 	private final FrameFloodLimits limits;
 
-	/** Whether unanswered resets are bounded: only then are streams' answers tracked. */
+	/** Whether premature resets are bounded. */
 	private final boolean resetsBounded;
-
-	/** Bit per ring slot: the server answered or ended the stream in that slot. Empty when resets are not bounded. */
-	private final long[] answered;
 
 	private boolean windowStarted;
 
@@ -84,9 +79,7 @@ public final class FrameFloodGuard {
 
 	private int settingsFrames;
 
-	private int unansweredResets;
-
-	private long callsEnded;
+	private int prematureResets;
 
 	private int consecutiveEmptyFrames;
 
@@ -96,11 +89,16 @@ public final class FrameFloodGuard {
 	/** The highest stream the client opened. */
 	private int lastClientStream;
 
+	/** When the client opened {@link #lastClientStream}. */
+	private long lastStreamOpenedAt;
+
+	/** The server answered (HEADERS) or ended (RST_STREAM) {@link #lastClientStream}, or it was reset once already. */
+	private boolean lastStreamAnswered;
+
 	FrameFloodGuard(FrameFloodLimits limits) {
 		this.limits = limits;
 		this.windowUpdateCredit = limits.maxWindowUpdateFrames();
-		this.resetsBounded = limits.maxUnansweredResets() != FrameFloodLimits.OFF;
-		this.answered = this.resetsBounded ? new long[ANSWERED_RING / 64] : NO_RING;
+		this.resetsBounded = limits.maxPrematureResets() != FrameFloodLimits.OFF;
 	}
 
 	/** The highest stream the client opened, for the last-stream-id of a GOAWAY. */
@@ -121,7 +119,7 @@ public final class FrameFloodGuard {
 		switch (type) {
 			case TYPE_DATA, TYPE_HEADERS, TYPE_CONTINUATION -> {
 				if (type == TYPE_HEADERS && streamId > this.lastClientStream) {
-					streamOpened(streamId);
+					streamOpened(streamId, nanos);
 				}
 				return emptyFrame(type, flags, length);
 			}
@@ -130,7 +128,11 @@ public final class FrameFloodGuard {
 						? WINDOW_UPDATE_FRAMES : null;
 			}
 			case TYPE_RST_STREAM -> {
-				return (this.resetsBounded && !isAnswered(streamId)) ? unansweredReset(streamId, nanos) : null;
+				if (this.resetsBounded && isPremature(streamId, nanos)) {
+					answered(streamId);
+					return prematureReset(nanos);
+				}
+				return null;
 			}
 			case TYPE_SETTINGS -> {
 				if ((flags & FLAG_ACK) == 0 && this.limits.maxSettingsFrames() != FrameFloodLimits.OFF) {
@@ -150,20 +152,14 @@ public final class FrameFloodGuard {
 	 * @param type the frame type
 	 * @param flags the frame flags
 	 * @param streamId the stream identifier
-	 * @param nanos the ticker now
 	 */
-	public void outbound(int type, int flags, int streamId, long nanos) {
+	public void outbound(int type, int flags, int streamId) {
 		switch (type) {
 			case TYPE_DATA, TYPE_HEADERS -> {
 				if (type == TYPE_DATA) {
 					earnWindowUpdates();
 				}
-				if (this.resetsBounded) {
-					markAnswered(streamId);
-					if ((flags & FLAG_END_STREAM) != 0) {
-						callEnded(nanos);
-					}
-				}
+				answered(streamId);
 			}
 			case TYPE_SETTINGS -> {
 				if ((flags & FLAG_ACK) == 0) {
@@ -188,14 +184,12 @@ public final class FrameFloodGuard {
 			return null;
 		}
 		if (errorCode == REFUSED_STREAM) {
-			// a stream over the concurrency limit: opened by the client, never answered
-			return unansweredReset(streamId, nanos);
+			// a stream over the concurrency limit: opened by the client, refused at once
+			answered(streamId);
+			return prematureReset(nanos);
 		}
-		markAnswered(streamId);
-		if (errorCode == CANCEL || errorCode == NO_ERROR) {
-			// the server ended the call itself, at its deadline typically
-			callEnded(nanos);
-		}
+		// the server ended the stream itself (its own deadline, typically): a reset crossing it is no abuse
+		answered(streamId);
 		return null;
 	}
 
@@ -212,12 +206,11 @@ public final class FrameFloodGuard {
 		return (++this.unsolicitedPingAcks > this.limits.maxUnsolicitedPingAcks()) ? UNSOLICITED_PING_ACKS : null;
 	}
 
-	private void streamOpened(int streamId) {
+	private void streamOpened(int streamId, long nanos) {
 		this.lastClientStream = streamId;
+		this.lastStreamOpenedAt = nanos;
+		this.lastStreamAnswered = false;
 		earnWindowUpdates();
-		if (this.resetsBounded) {
-			this.answered[slot(streamId) >>> 6] &= ~(1L << slot(streamId));
-		}
 	}
 
 	private @Nullable String emptyFrame(int type, int flags, int length) {
@@ -236,29 +229,20 @@ public final class FrameFloodGuard {
 		this.windowUpdateCredit += this.limits.windowUpdateRatio();
 	}
 
-	private @Nullable String unansweredReset(int streamId, long nanos) {
-		markAnswered(streamId);
+	private @Nullable String prematureReset(long nanos) {
 		roll(nanos);
-		long allowed = this.limits.maxUnansweredResets() + this.limits.unansweredResetRatio() * this.callsEnded;
-		return (++this.unansweredResets > allowed) ? UNANSWERED_RESETS : null;
+		return (++this.prematureResets > this.limits.maxPrematureResets()) ? PREMATURE_RESETS : null;
 	}
 
-	private void callEnded(long nanos) {
-		roll(nanos);
-		this.callsEnded++;
+	private boolean isPremature(int streamId, long nanos) {
+		return streamId == this.lastClientStream && !this.lastStreamAnswered
+				&& nanos - this.lastStreamOpenedAt < PREMATURE_NANOS;
 	}
 
-	private boolean isAnswered(int streamId) {
-		return (this.answered[slot(streamId) >>> 6] & (1L << slot(streamId))) != 0;
-	}
-
-	private void markAnswered(int streamId) {
-		this.answered[slot(streamId) >>> 6] |= 1L << slot(streamId);
-	}
-
-	/** The ring slot of a client stream: client streams are odd. */
-	private static int slot(int streamId) {
-		return (streamId >>> 1) & (ANSWERED_RING - 1);
+	private void answered(int streamId) {
+		if (streamId == this.lastClientStream) {
+			this.lastStreamAnswered = true;
+		}
 	}
 
 	private void roll(long nanos) {
@@ -267,8 +251,7 @@ public final class FrameFloodGuard {
 			this.windowStart = nanos;
 			this.unsolicitedPingAcks = 0;
 			this.settingsFrames = 0;
-			this.unansweredResets = 0;
-			this.callsEnded = 0;
+			this.prematureResets = 0;
 		}
 	}
 

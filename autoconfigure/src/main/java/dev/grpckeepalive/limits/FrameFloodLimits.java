@@ -21,13 +21,11 @@ import dev.grpckeepalive.config.ServerLimitSettings;
  * traffic earns
  * @param windowUpdateRatio WINDOW_UPDATE frames earned by each stream the client opens and each
  * DATA or SETTINGS frame the server sends; not {@link #OFF}
- * @param maxUnansweredResets unanswered resets per window beyond those the calls the server
- * ended earn
- * @param unansweredResetRatio unanswered resets earned by each call the server ended; not {@link #OFF}
+ * @param maxPrematureResets resets per window of streams the server had not answered that opened
+ * less than a millisecond before, and streams it refused
  */
 public record FrameFloodLimits(long windowNanos, int maxUnsolicitedPingAcks, int maxSettingsFrames,
-		int maxConsecutiveEmptyFrames, int maxWindowUpdateFrames, int windowUpdateRatio, int maxUnansweredResets,
-		int unansweredResetRatio) {
+		int maxConsecutiveEmptyFrames, int maxWindowUpdateFrames, int windowUpdateRatio, int maxPrematureResets) {
 
 	/** A limit value that turns the limit off. */
 	public static final int OFF = -1;
@@ -39,8 +37,8 @@ public record FrameFloodLimits(long windowNanos, int maxUnsolicitedPingAcks, int
 		}
 		return new FrameFloodLimits(limits.floodWindow().requestedNanos(), value(limits.maxUnsolicitedPingAcks()),
 				value(limits.maxSettingsFrames()), value(limits.maxConsecutiveEmptyFrames()),
-				value(limits.maxWindowUpdateFrames()), limits.windowUpdateRatio().effectiveInt(), value(limits.maxUnansweredResets()),
-				limits.unansweredResetRatio().effectiveInt());
+				value(limits.maxWindowUpdateFrames()), limits.windowUpdateRatio().effectiveInt(),
+				value(limits.maxPrematureResets()));
 	}
 
 	private static int value(LimitSetting setting) {

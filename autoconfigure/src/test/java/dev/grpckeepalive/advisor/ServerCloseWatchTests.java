@@ -104,12 +104,12 @@ class ServerCloseWatchTests {
 
 	private static ServerKeepAliveSettings settings() {
 		ServerLimitSettings limits = new ServerLimitSettings(limit("max-rst-frames", 10000),
-				duration(LIMITS + "rst-frames-window", Duration.ofSeconds(10)),
+				duration(LIMITS + "rst-frames-window", Duration.ofSeconds(1)),
 				limit("max-concurrent-calls-per-connection", 100), limit("max-inbound-metadata-size", 8192),
 				limit("max-connections", 10000), duration(LIMITS + "flood-window", Duration.ofSeconds(10)),
 				limit("max-unsolicited-ping-acks", 10), limit("max-settings-frames", 100),
 				limit("max-consecutive-empty-frames", 10), limit("max-window-update-frames", 100),
-				limit("window-update-ratio", 10), limit("max-unanswered-resets", 1000), limit("unanswered-reset-ratio", 4));
+				limit("window-update-ratio", 10), limit("max-premature-resets", 1000));
 		String server = "grpc.keepalive.server.";
 		return new ServerKeepAliveSettings(duration(server + "time", Duration.ofHours(2)),
 				duration(server + "timeout", Duration.ofSeconds(20)), duration(server + "permit-time", Duration.ofMinutes(5)),

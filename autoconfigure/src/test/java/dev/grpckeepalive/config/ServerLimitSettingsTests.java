@@ -18,7 +18,7 @@ class ServerLimitSettingsTests {
 		ServerLimitSettings limits = KeepAliveSettings.resolve(new GrpcKeepAliveProperties()).server().limits();
 
 		assertThat(limits.maxRstFrames()).isEqualTo(new LimitSetting(LIMITS + "max-rst-frames", 10_000L, 10_000L, null));
-		assertThat(limits.rstFramesWindow().effective()).isEqualTo(Duration.ofSeconds(10));
+		assertThat(limits.rstFramesWindow().effective()).isEqualTo(Duration.ofSeconds(1));
 		assertThat(limits.maxConcurrentCallsPerConnection())
 			.isEqualTo(new LimitSetting(LIMITS + "max-concurrent-calls-per-connection", 100L, 100L, null));
 		// grpc-java's own default, now stated and adjustable
@@ -27,8 +27,7 @@ class ServerLimitSettingsTests {
 		assertThat(limits.maxConsecutiveEmptyFrames().effectiveInt()).isEqualTo(10);
 		assertThat(limits.maxWindowUpdateFrames().effectiveInt()).isEqualTo(100);
 		assertThat(limits.windowUpdateRatio().effectiveInt()).isEqualTo(10);
-		assertThat(limits.maxUnansweredResets().effectiveInt()).isEqualTo(1000);
-		assertThat(limits.unansweredResetRatio().effectiveInt()).isEqualTo(4);
+		assertThat(limits.maxPrematureResets().effectiveInt()).isEqualTo(1000);
 	}
 
 	@Test

@@ -343,7 +343,7 @@ class FrameObserverTests {
 	@Test
 	void aClientOverAFloodLimitGetsGoAwayEnhanceYourCalmAndIsClosedAsAbuse() {
 		ConnectionTracker tracker = tracker(Side.SERVER);
-		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 3, 100, 10, 100, 10, 1000, 4);
+		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 3, 100, 10, 100, 10, 1000);
 		EmbeddedChannel channel = track(new EmbeddedChannel(new FrameObserver(tracker, true, TIMEOUT, this.nanos::get, limits)));
 		channel.freezeTime();
 		handshake(channel, true);
@@ -383,9 +383,70 @@ class FrameObserverTests {
 	}
 
 	@Test
+	void streamsTheServerRefusesPastTheBurstCloseTheConnectionAsAbuse() {
+		ConnectionTracker tracker = tracker(Side.SERVER);
+		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 10, 100, 10, 100, 10, 3);
+		EmbeddedChannel channel = track(new EmbeddedChannel(new FrameObserver(tracker, true, TIMEOUT, this.nanos::get, limits)));
+		channel.freezeTime();
+		handshake(channel, true);
+		String id = only(tracker).id();
+		for (int stream = 1; stream <= 7; stream += 2) {
+			int refused = stream;
+			channel.writeInbound(frames((bytes) -> frame(bytes, Http2Frames.HEADERS, 0x4, refused, new byte[1])));
+			// grpc-java refuses it: RST_STREAM REFUSED_STREAM (the last one fails: the observer closed the channel)
+			channel.writeAndFlush(frames((bytes) -> frame(bytes, 0x3, 0, refused, new byte[] { 0, 0, 0, 7 })));
+		}
+		channel.releaseInbound();
+
+		ByteBuf goAway = null;
+		for (Object written = channel.readOutbound(); written != null; written = channel.readOutbound()) {
+			ByteBuf frame = (ByteBuf) written;
+			if (frame.getByte(3) == Http2Frames.GOAWAY) {
+				goAway = frame;
+			}
+			else {
+				frame.release();
+			}
+		}
+		assertThat(goAway).as("a GOAWAY after the fourth refusal").isNotNull();
+		assertThat(goAway.getInt(9)).as("last stream").isEqualTo(7);
+		assertThat(goAway.toString(17, goAway.readableBytes() - 17, StandardCharsets.US_ASCII))
+			.isEqualTo("max-premature-resets");
+		goAway.release();
+		channel.runPendingTasks();
+		assertThat(channel.isOpen()).isFalse();
+		assertThat(current(tracker, id).abuseLimit()).isEqualTo("max-premature-resets");
+	}
+
+	@Test
+	void cCoreWindowUpdatesForTrailersOnlyAnswersAreNoFlood() {
+		ConnectionTracker tracker = tracker(Side.SERVER);
+		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 10, 100, 10, 100, 10, 1000);
+		EmbeddedChannel channel = track(new EmbeddedChannel(new FrameObserver(tracker, true, TIMEOUT, this.nanos::get, limits)));
+		channel.freezeTime();
+		handshake(channel, true);
+		byte[] increment = { 0, 0, 0x40, 0 };
+		for (int stream = 1; stream < 20_000; stream += 2) {
+			int call = stream;
+			channel.writeInbound(frames((bytes) -> {
+				frame(bytes, Http2Frames.HEADERS, 0x4, call, new byte[20]);
+				frame(bytes, Http2Frames.DATA, 0x1, call, new byte[5]);
+				frame(bytes, 0x8, 0, call, increment);
+				frame(bytes, 0x8, 0, 0, increment);
+			}));
+			// UNIMPLEMENTED, trailers only
+			channel.writeOutbound(frames((bytes) -> frame(bytes, Http2Frames.HEADERS, 0x5, call, new byte[30])));
+			channel.releaseInbound();
+			channel.releaseOutbound();
+		}
+		assertThat(channel.isOpen()).isTrue();
+		assertThat(tracker.closedConnections(CloseReason.ABUSE)).isZero();
+	}
+
+	@Test
 	void pingAcksForThePingsTheServerSentAreNeverAFlood() {
 		ConnectionTracker tracker = tracker(Side.SERVER);
-		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 1, 100, 10, 100, 10, 1000, 4);
+		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 1, 100, 10, 100, 10, 1000);
 		EmbeddedChannel channel = track(new EmbeddedChannel(new FrameObserver(tracker, true, TIMEOUT, this.nanos::get, limits)));
 		channel.freezeTime();
 		handshake(channel, true);
@@ -403,7 +464,7 @@ class FrameObserverTests {
 	@Test
 	void aChannelNeverEnforcesFloodLimits() {
 		ConnectionTracker tracker = tracker(Side.CLIENT);
-		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 1, 1, 1, 1, 0, 1, 0);
+		FrameFloodLimits limits = new FrameFloodLimits(Duration.ofSeconds(10).toNanos(), 1, 1, 1, 1, 0, 1);
 		EmbeddedChannel channel = track(new EmbeddedChannel(new FrameObserver(tracker, false, TIMEOUT, this.nanos::get, limits)));
 		channel.freezeTime();
 		handshake(channel, false);

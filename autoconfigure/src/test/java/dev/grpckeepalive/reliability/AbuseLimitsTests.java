@@ -42,9 +42,9 @@ import static org.awaitility.Awaitility.await;
 /**
  * Reliability scenario 10, HTTP/2 abuse: a raw HTTP/2 client ({@link RawHttp2Attacker})
  * against the starter's server with its default limits ({@code grpc.keepalive.server.limits.*}).
- * Rapid reset must draw {@code GOAWAY ENHANCE_YOUR_CALM max-unanswered-resets}; a stream flood
+ * Rapid reset must draw {@code GOAWAY ENHANCE_YOUR_CALM max-premature-resets}; a stream flood
  * must stay within {@code max-concurrent-calls-per-connection} and be closed once its refused
- * streams pass {@code max-unanswered-resets}; a well-behaved grpc-java client with more calls
+ * streams pass {@code max-premature-resets}; a well-behaved grpc-java client with more calls
  * than the limit must queue them, not fail them.
  */
 @Tag("reliability")
@@ -55,9 +55,9 @@ class AbuseLimitsTests {
 	private static final EchoRequest HELLO = EchoRequest.newBuilder().setText("hello").build();
 
 	/** The defaults the tests expect; docs/security.md explains them. */
-	private static final int DEFAULT_MAX_UNANSWERED_RESETS = 1000;
+	private static final int DEFAULT_MAX_PREMATURE_RESETS = 1000;
 
-	private static final String UNANSWERED_RESETS = "max-unanswered-resets";
+	private static final String PREMATURE_RESETS = "max-premature-resets";
 
 	private static final int DEFAULT_MAX_CALLS = 100;
 
@@ -77,18 +77,18 @@ class AbuseLimitsTests {
 			await().atMost(Duration.ofSeconds(5)).until(() -> !server.getConnections().recentlyClosed().isEmpty());
 			assertThat(server.getConnections().recentlyClosed()).singleElement().satisfies((record) -> {
 				assertThat(record.closeReason()).isEqualTo(CloseReason.ABUSE);
-				assertThat(record.abuseLimit()).isEqualTo(UNANSWERED_RESETS);
+				assertThat(record.abuseLimit()).isEqualTo(PREMATURE_RESETS);
 				assertThat(record.lastGoAwaySent()).isNotNull();
 				assertThat(record.lastGoAwaySent().errorName()).isEqualTo("ENHANCE_YOUR_CALM");
-				assertThat(record.lastGoAwaySent().debugData()).isEqualTo(UNANSWERED_RESETS);
+				assertThat(record.lastGoAwaySent().debugData()).isEqualTo(PREMATURE_RESETS);
 			});
 			assertThat(report.goAways()).allSatisfy((goAway) -> {
 				assertThat(goAway.errorCode()).isEqualTo(Http2Frames.ENHANCE_YOUR_CALM);
-				assertThat(goAway.debugData()).isEqualTo(UNANSWERED_RESETS);
+				assertThat(goAway.debugData()).isEqualTo(PREMATURE_RESETS);
 			});
 			// 1000 resets: 0.1 s with a warm JIT, 1.0-2.0 s in a fresh JVM on a loaded two-core machine
 			assertThat(report.firstClose()).isNotNull().isLessThan(Duration.ofSeconds(10));
-			assertThat(report.streamsOpened()).isGreaterThan(DEFAULT_MAX_UNANSWERED_RESETS);
+			assertThat(report.streamsOpened()).isGreaterThan(DEFAULT_MAX_PREMATURE_RESETS);
 			assertThat(report.maxConcurrentStreams()).isEqualTo(DEFAULT_MAX_CALLS);
 			// the server is none the worse for it
 			assertThat(TestApps.echoOnNewChannel(server.getPort())).isEqualTo("hello");
@@ -112,12 +112,12 @@ class AbuseLimitsTests {
 			assertThat(report.maxConcurrentStreams()).isEqualTo(DEFAULT_MAX_CALLS);
 			// grpc-java refuses the streams over the limit, and those refusals count as unanswered resets
 			assertThat(report.resetsReceived()).containsKey("REFUSED_STREAM");
-			// after max-unanswered-resets refusals the GOAWAY goes out and the connection closes at once; with
+			// after max-premature-resets refusals the GOAWAY goes out and the connection closes at once; with
 			// the attacker's frames still unread, the kernel may reset the socket and discard the GOAWAY
 			assertThat(report.firstClose()).isNotNull().isLessThan(Duration.ofSeconds(10));
 			assertThat(report.goAways()).allSatisfy((goAway) -> {
 				assertThat(goAway.errorName()).isEqualTo("ENHANCE_YOUR_CALM");
-				assertThat(goAway.debugData()).isEqualTo(UNANSWERED_RESETS);
+				assertThat(goAway.debugData()).isEqualTo(PREMATURE_RESETS);
 			});
 			assertThat(sampler.max()).isLessThanOrEqualTo(DEFAULT_MAX_CALLS);
 		}
@@ -190,7 +190,7 @@ class AbuseLimitsTests {
 	@Test
 	void eachLimitCanBeTurnedOff() throws Exception {
 		try (ConfigurableApplicationContext app = TestApps.server("limits.max-rst-frames=-1",
-				"limits.max-unanswered-resets=-1", "limits.max-concurrent-calls-per-connection=-1")) {
+				"limits.max-premature-resets=-1", "limits.max-concurrent-calls-per-connection=-1")) {
 			RawHttp2Attacker.Report report = RawHttp2Attacker.attack(TestApps.port(app), Mode.RAPID_RESET)
 				.duration(Duration.ofSeconds(2))
 				.run();
