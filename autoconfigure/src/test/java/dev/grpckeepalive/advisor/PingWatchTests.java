@@ -180,8 +180,7 @@ class PingWatchTests {
 				limit(limits + "max-connections"), duration(limits + "flood-window", Duration.ofSeconds(10)),
 				limit(limits + "max-unsolicited-ping-acks"), limit(limits + "max-settings-frames"),
 				limit(limits + "max-consecutive-empty-frames"), limit(limits + "max-window-update-frames"),
-				limit(limits + "window-update-ratio"), limit(limits + "max-unanswered-resets"),
-				limit(limits + "unanswered-reset-ratio"));
+				limit(limits + "window-update-ratio"), limit(limits + "max-premature-resets"));
 		String server = "grpc.keepalive.server.";
 		return new ServerPingWatch(this.advisor, new ServerKeepAliveSettings(duration(server + "time", Duration.ofHours(2)),
 				duration(server + "timeout", Duration.ofSeconds(20)), duration(PERMIT_TIME, permitTime),
