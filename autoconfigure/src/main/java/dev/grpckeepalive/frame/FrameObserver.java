@@ -90,6 +90,9 @@ public final class FrameObserver extends ChannelDuplexHandler {
 
 	private final @Nullable FrameFloodLimits floodLimits;
 
+	/** The highest stream the client opened (server side). Event loop only. */
+	private int highestClientStream;
+
 	/** An abuse limit closed the connection: what the client still sends is dropped. */
 	private boolean closingForAbuse;
 
@@ -408,6 +411,9 @@ public final class FrameObserver extends ChannelDuplexHandler {
 
 		@Override
 		public void onFrame(int type, int flags, int length, int streamId) {
+			if (FrameObserver.this.serverSide && ignoredReset(type, streamId)) {
+				return;
+			}
 			FrameFloodGuard guard = FrameObserver.this.floodGuard;
 			if (guard == null) {
 				return;
@@ -416,6 +422,33 @@ public final class FrameObserver extends ChannelDuplexHandler {
 			if (broken != null) {
 				closeForAbuse(broken);
 			}
+		}
+
+		/**
+		 * Tracks the streams the client opened, and has a RST_STREAM for a stream it never
+		 * opened (stream 0, or above the highest) ignored: RFC 9113 makes it a connection error,
+		 * and Netty closes the connection for it, failing every call on it, although the client
+		 * only gave up on a stream the server never saw. HAProxy 2.6 and gRPC C-core 1.51 do this
+		 * under load (docs/interop.md).
+		 * @return whether the frame was turned into one the server ignores
+		 */
+		private boolean ignoredReset(int type, int streamId) {
+			if (type == Http2FrameDecoder.TYPE_HEADERS) {
+				if (streamId > FrameObserver.this.highestClientStream) {
+					FrameObserver.this.highestClientStream = streamId;
+				}
+				return false;
+			}
+			if (type != Http2FrameDecoder.TYPE_RST_STREAM
+					|| (streamId != 0 && streamId <= FrameObserver.this.highestClientStream)
+					|| !FrameObserver.this.inbound.ignoreCurrentFrame()) {
+				return false;
+			}
+			ConnectionRecord current = FrameObserver.this.record;
+			ChannelHandlerContext ctx = FrameObserver.this.context;
+			AbuseLog.ignoredReset(streamId, (current != null) ? current.displayId() : "?",
+					(ctx != null) ? ctx.channel().remoteAddress() : null);
+			return true;
 		}
 
 		@Override

@@ -3,6 +3,7 @@ package dev.grpckeepalive.frame;
 import java.nio.charset.StandardCharsets;
 
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Decodes the frame headers of one direction of an HTTP/2 connection as the bytes go by,
@@ -64,6 +65,12 @@ final class Http2FrameDecoder {
 
 	static final int FLAG_ACK = 0x1;
 
+	/** A frame type no HTTP/2 extension registers: receivers ignore it. */
+	static final int TYPE_IGNORED = 0xFA;
+
+	/** Where the type byte sits in a frame header. */
+	private static final int TYPE_OFFSET = 3;
+
 	/** GOAWAY debug data longer than this is cut: it only has to name a reason. */
 	static final int MAX_DEBUG_DATA = 128;
 
@@ -103,6 +110,12 @@ final class Http2FrameDecoder {
 
 	private int debugLength;
 
+	/** The buffer being decoded, while {@link #decode} runs; never retained. */
+	private @Nullable ByteBuf decoding;
+
+	/** Index in {@link #decoding} of the type byte of the frame being read, or -1 when it came in an earlier buffer. */
+	private int typeIndex = -1;
+
 	/** The largest frame the receiver of these bytes accepts. */
 	private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
 
@@ -141,19 +154,45 @@ final class Http2FrameDecoder {
 	void decode(ByteBuf buffer) {
 		int index = buffer.readerIndex();
 		int end = buffer.writerIndex();
-		while (index < end && !this.malformed) {
-			if (this.prefaceIndex < CLIENT_PREFACE.length) {
-				if (buffer.getByte(index++) != CLIENT_PREFACE[this.prefaceIndex++]) {
-					malformed("the connection does not start with the HTTP/2 client preface");
+		this.decoding = buffer;
+		this.typeIndex = -1;
+		try {
+			while (index < end && !this.malformed) {
+				if (this.prefaceIndex < CLIENT_PREFACE.length) {
+					if (buffer.getByte(index++) != CLIENT_PREFACE[this.prefaceIndex++]) {
+						malformed("the connection does not start with the HTTP/2 client preface");
+					}
+				}
+				else if (this.headerIndex < FRAME_HEADER_LENGTH) {
+					if (this.headerIndex == TYPE_OFFSET) {
+						this.typeIndex = index;
+					}
+					readHeaderByte(buffer.getByte(index++) & 0xFF);
+				}
+				else {
+					index = readPayload(buffer, index, end);
 				}
 			}
-			else if (this.headerIndex < FRAME_HEADER_LENGTH) {
-				readHeaderByte(buffer.getByte(index++) & 0xFF);
-			}
-			else {
-				index = readPayload(buffer, index, end);
-			}
 		}
+		finally {
+			this.decoding = null;
+		}
+	}
+
+	/**
+	 * Turns the frame whose header {@link Listener#onFrame} is reporting into a frame of an
+	 * unknown type, which every HTTP/2 receiver must ignore (RFC 9113, 4.1 and 5.5), by
+	 * rewriting its type byte in place. Possible only while the type byte is in the buffer being
+	 * decoded (a header split across reads is left as it is) and that buffer is writable.
+	 * @return whether the frame was rewritten
+	 */
+	boolean ignoreCurrentFrame() {
+		ByteBuf buffer = this.decoding;
+		if (buffer == null || this.typeIndex < 0 || buffer.isReadOnly()) {
+			return false;
+		}
+		buffer.setByte(this.typeIndex, TYPE_IGNORED);
+		return true;
 	}
 
 	private void readHeaderByte(int value) {

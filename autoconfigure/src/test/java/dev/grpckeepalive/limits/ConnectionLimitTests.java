@@ -93,6 +93,8 @@ class ConnectionLimitTests {
 		assertThat(limit.refusedConnections()).isGreaterThanOrEqualTo(2);
 		assertThat(limit.openConnections()).isEqualTo(3);
 		assertThat(this.service.callsStarted.get()).isEqualTo(3);
+		// it would keep reconnecting with backoff, and could take the slot freed below first
+		over.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
 
 		// one closes: its slot is free again
 		this.channels.get(0).shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
