@@ -336,11 +336,7 @@ class LegitimateTrafficMatrixTests {
 					+ abuse.stream().map(ConnectionSnapshot::id).limit(5).toList());
 		}
 		CellResult result = outcome.result();
-		Map<String, Long> failed = new TreeMap<>(result.failed());
-		if (excusedFailures(cell, outcome) > 0) {
-			failed.remove("UNAVAILABLE");
-		}
-		if (!failed.isEmpty()) {
+		if (!result.failed().isEmpty()) {
 			problems.add("calls failed (not the pattern's own statuses): " + result.failed() + "; first failures: "
 					+ result.failures());
 		}
@@ -361,21 +357,6 @@ class LegitimateTrafficMatrixTests {
 	private static String describe(Finding finding) {
 		return finding.type() + " [" + finding.subject() + "]: " + finding.summary() + " -> "
 				+ finding.recommendation() + " evidence " + finding.evidence();
-	}
-
-	/**
-	 * The calls that failed {@code UNAVAILABLE} because the client broke the protocol, not
-	 * because of the server: where the server closed connections of the cell with close reason
-	 * {@code error} and the client had sent RST_STREAM on stream 0 (HAProxy 2.6) or on a stream it
-	 * never opened (C-core 1.51 in a deadline storm), both connection errors by RFC 9113 that
-	 * Netty closes the connection for. Every call in flight on such a connection fails; the
-	 * table shows how many, the cell does not fail for them. 0 otherwise.
-	 */
-	private long excusedFailures(Cell cell, Outcome outcome) {
-		boolean errorCloses = closed(cell).stream().anyMatch((c) -> c.closeReason() == CloseReason.ERROR);
-		long protocolErrors = outcome.maxPerWindow().getOrDefault(Metric.RST_STREAM_ZERO, 0L)
-				+ outcome.maxPerWindow().getOrDefault(Metric.RST_STREAM_IDLE, 0L);
-		return (errorCloses && protocolErrors > 0) ? outcome.result().failed().getOrDefault("UNAVAILABLE", 0L) : 0;
 	}
 
 	private List<ConnectionSnapshot> closed(Cell cell) {
@@ -410,8 +391,6 @@ class LegitimateTrafficMatrixTests {
 				.append(String.format(java.util.Locale.ROOT, "%d (%.1f)", result.ok(), result.ok() / outcome.seconds()))
 				.append(" | ").append(result.messages()).append(" | ")
 				.append(counts(result.expected())).append(" | ").append(counts(result.failed()))
-				.append(excusedFailures(cell, outcome) > 0
-						? " (UNAVAILABLE after the client's protocol error: " + excusedFailures(cell, outcome) + ")" : "")
 				.append(" | ")
 				.append(counts(closeReasons)).append(" | ").append(abuse).append(" |");
 			for (Metric metric : Metric.values()) {
