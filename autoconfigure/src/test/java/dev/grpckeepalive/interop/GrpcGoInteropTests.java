@@ -7,20 +7,17 @@ import com.jayway.jsonpath.DocumentContext;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.GoAway;
-import dev.grpckeepalive.connection.PingKind;
 import dev.grpckeepalive.test.Http;
 import dev.grpckeepalive.test.InteropPeer;
 import dev.grpckeepalive.test.TestApps;
-import dev.grpckeepalive.test.proto.EchoRequest;
 
 import org.springframework.context.ConfigurableApplicationContext;
 
-import static dev.grpckeepalive.interop.KeepAliveInterop.assertClientsPingTooOften;
-import static dev.grpckeepalive.interop.KeepAliveInterop.channelConnections;
-import static dev.grpckeepalive.interop.KeepAliveInterop.metric;
+import static dev.grpckeepalive.interop.KeepAliveInterop.assertCutByPeerAndTimeDoubled;
+import static dev.grpckeepalive.interop.KeepAliveInterop.assertCutForPingingTooOften;
+import static dev.grpckeepalive.interop.KeepAliveInterop.assertKeepAliveAnswered;
 import static dev.grpckeepalive.interop.KeepAliveInterop.serverConnections;
 import static dev.grpckeepalive.interop.KeepAliveInterop.target;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -66,13 +63,7 @@ class GrpcGoInteropTests {
 				InteropPeer client = InteropPeer.go("client", target(server), "idle", "45000", "keepalive_ms=10000")) {
 			DocumentContext result = client.result(Duration.ofSeconds(55));
 
-			assertThat(result.read("$.closed", String.class)).as(result.jsonString()).isNotNull();
-			ConnectionTrackerView tracker = serverConnections(server);
-			await().atMost(Duration.ofSeconds(10)).until(() -> tracker.closedConnections(CloseReason.TOO_MANY_PINGS) == 1);
-			assertThat(tracker.goAwayCount(GoAway.Direction.SENT, "too_many_pings")).isEqualTo(1);
-			assertThat(metric(server, "grpc.keepalive.connections.closed", "reason:too_many_pings", "side:server"))
-				.isEqualTo(1.0);
-			assertClientsPingTooOften(server, result.read("$.peer", String.class));
+			assertCutForPingingTooOften(server, result);
 		}
 	}
 
@@ -81,16 +72,7 @@ class GrpcGoInteropTests {
 		try (InteropPeer server = InteropPeer.go("server", "600000", "5000");
 				ConfigurableApplicationContext client = TestApps.client(target(server), "time=10s",
 						"without-calls=true")) {
-			TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
-			ConnectionTrackerView tracker = channelConnections(client);
-
-			await().atMost(Duration.ofSeconds(20)).until(() -> tracker.pings().sent(PingKind.KEEPALIVE) >= 1
-					&& tracker.pings().acked() >= tracker.pings().sent());
-
-			assertThat(tracker.pings().snapshot().rttMillis().last()).isGreaterThan(0).isLessThan(1000);
-			assertThat(tracker.goAways(GoAway.Direction.RECEIVED)).isEmpty();
-			assertThat(tracker.pings().timeouts()).isZero();
-			assertThat(tracker.activeConnections()).isEqualTo(1);
+			assertKeepAliveAnswered(client);
 		}
 	}
 
@@ -103,19 +85,7 @@ class GrpcGoInteropTests {
 						"grpc.keepalive.client.channels." + TestApps.CHANNEL + ".target=" + target(server),
 						"grpc.keepalive.client.channels." + TestApps.CHANNEL + ".time=10s",
 						"grpc.keepalive.client.channels." + TestApps.CHANNEL + ".without-calls=true")) {
-			TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
-			ConnectionTrackerView tracker = channelConnections(client);
-
-			await().atMost(Duration.ofSeconds(50))
-				.until(() -> tracker.goAwayCount(GoAway.Direction.RECEIVED, "too_many_pings") == 1);
-
-			assertThat(metric(client, "grpc.keepalive.goaways", "direction:received", "reason:too_many_pings",
-					"channel:" + TestApps.CHANNEL)).isEqualTo(1.0);
-			await().atMost(Duration.ofSeconds(5)).until(() -> tracker.keepAliveBackoffs() == 1);
-			DocumentContext summary = Http.json(client, "/actuator/grpckeepalive");
-			String settings = "$.channels." + TestApps.CHANNEL + ".settings.time";
-			assertThat(summary.read(settings + ".requested", String.class)).isEqualTo("10s");
-			assertThat(summary.read(settings + ".effective", String.class)).isEqualTo("20s");
+			assertCutByPeerAndTimeDoubled(client, Duration.ofSeconds(50));
 		}
 	}
 

@@ -9,11 +9,15 @@ import java.util.regex.Pattern;
 import com.jayway.jsonpath.DocumentContext;
 
 import dev.grpckeepalive.client.GrpcChannels;
+import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.GoAway;
+import dev.grpckeepalive.connection.PingKind;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
 import dev.grpckeepalive.test.Http;
 import dev.grpckeepalive.test.InteropPeer;
 import dev.grpckeepalive.test.TestApps;
+import dev.grpckeepalive.test.proto.EchoRequest;
 
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -55,6 +59,57 @@ final class KeepAliveInterop {
 			path.append(i == 0 ? '?' : '&').append("tag=").append(tags[i]);
 		}
 		return Http.json(app, path.toString()).read("$.measurements[0].value", Double.class);
+	}
+
+	/**
+	 * Checks that the peer's client, pinging too fast, was cut as grpc-java cuts it: its idle
+	 * call ended, one connection closed {@code too_many_pings} with a GOAWAY saying so, counted
+	 * by the meter, and the advisor names the client.
+	 */
+	static void assertCutForPingingTooOften(ConfigurableApplicationContext server, DocumentContext result)
+			throws Exception {
+		assertThat(result.read("$.closed", String.class)).as(result.jsonString()).isNotNull();
+		ConnectionTrackerView tracker = serverConnections(server);
+		await().atMost(Duration.ofSeconds(10)).until(() -> tracker.closedConnections(CloseReason.TOO_MANY_PINGS) == 1);
+		assertThat(tracker.goAwayCount(GoAway.Direction.SENT, "too_many_pings")).isEqualTo(1);
+		assertThat(metric(server, "grpc.keepalive.connections.closed", "reason:too_many_pings", "side:server"))
+			.isEqualTo(1.0);
+		assertClientsPingTooOften(server, result.read("$.peer", String.class));
+	}
+
+	/** Makes a call on the client's channel, then checks that its keepalive PINGs are answered and nothing closed it. */
+	static void assertKeepAliveAnswered(ConfigurableApplicationContext client) {
+		TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
+		ConnectionTrackerView tracker = channelConnections(client);
+
+		await().atMost(Duration.ofSeconds(20)).until(() -> tracker.pings().sent(PingKind.KEEPALIVE) >= 1
+				&& tracker.pings().acked() >= tracker.pings().sent());
+
+		assertThat(tracker.pings().snapshot().rttMillis().last()).isGreaterThan(0).isLessThan(1000);
+		assertThat(tracker.goAways(GoAway.Direction.RECEIVED)).isEmpty();
+		assertThat(tracker.pings().timeouts()).isZero();
+		assertThat(tracker.activeConnections()).isEqualTo(1);
+	}
+
+	/**
+	 * Makes a call on the client's channel (keepalive 10s), then waits up to {@code within} for
+	 * the peer's GOAWAY {@code too_many_pings}, and checks that it was counted and that grpc-java
+	 * doubled the channel's keepalive time to 20s, as the endpoint shows.
+	 */
+	static void assertCutByPeerAndTimeDoubled(ConfigurableApplicationContext client, Duration within)
+			throws Exception {
+		TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
+		ConnectionTrackerView tracker = channelConnections(client);
+
+		await().atMost(within).until(() -> tracker.goAwayCount(GoAway.Direction.RECEIVED, "too_many_pings") == 1);
+
+		assertThat(metric(client, "grpc.keepalive.goaways", "direction:received", "reason:too_many_pings",
+				"channel:" + TestApps.CHANNEL)).isEqualTo(1.0);
+		await().atMost(Duration.ofSeconds(5)).until(() -> tracker.keepAliveBackoffs() == 1);
+		DocumentContext summary = Http.json(client, "/actuator/grpckeepalive");
+		String settings = "$.channels." + TestApps.CHANNEL + ".settings.time";
+		assertThat(summary.read(settings + ".requested", String.class)).isEqualTo("10s");
+		assertThat(summary.read(settings + ".effective", String.class)).isEqualTo("20s");
 	}
 
 	/**
