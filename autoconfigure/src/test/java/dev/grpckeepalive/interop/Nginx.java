@@ -8,10 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
+import dev.grpckeepalive.test.ExternalProcess;
 import dev.grpckeepalive.test.FaultInjection;
 import dev.grpckeepalive.test.FreePorts;
 
@@ -145,24 +143,7 @@ final class Nginx implements AutoCloseable {
 
 	@Override
 	public void close() {
-		try {
-			this.process.destroy();
-			if (!this.process.waitFor(5, TimeUnit.SECONDS)) {
-				this.process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-			}
-		}
-		catch (InterruptedException ex) {
-			this.process.destroyForcibly();
-			Thread.currentThread().interrupt();
-		}
-		finally {
-			try (Stream<Path> files = Files.walk(this.directory)) {
-				files.sorted(Comparator.reverseOrder()).forEach((file) -> file.toFile().delete());
-			}
-			catch (IOException ex) {
-				// a temporary folder left behind is harmless
-			}
-		}
+		ExternalProcess.stopAndDelete(this.process, 5, this.directory);
 	}
 
 }

@@ -13,8 +13,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
+import dev.grpckeepalive.test.ExternalProcess;
 import dev.grpckeepalive.test.FaultInjection;
 import dev.grpckeepalive.test.FreePorts;
 
@@ -131,31 +131,7 @@ public final class HaProxy implements AutoCloseable {
 
 	@Override
 	public void close() {
-		try {
-			this.process.destroy();
-			if (!this.process.waitFor(5, TimeUnit.SECONDS)) {
-				this.process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-			}
-		}
-		catch (InterruptedException ex) {
-			this.process.destroyForcibly();
-			Thread.currentThread().interrupt();
-		}
-		finally {
-			deleteQuietly(this.directory);
-		}
-	}
-
-	private static void deleteQuietly(Path directory) {
-		try (var files = Files.list(directory)) {
-			for (Path file : files.toList()) {
-				Files.deleteIfExists(file);
-			}
-			Files.deleteIfExists(directory);
-		}
-		catch (IOException ex) {
-			// a temporary directory left behind is harmless
-		}
+		ExternalProcess.stopAndDelete(this.process, 5, this.directory);
 	}
 
 	/** HAProxy's figures for one backend server. */
@@ -264,7 +240,7 @@ public final class HaProxy implements AutoCloseable {
 					.start();
 			}
 			catch (IOException ex) {
-				deleteQuietly(directory);
+				ExternalProcess.deleteQuietly(directory);
 				throw ex;
 			}
 			HaProxy proxy = new HaProxy(process, directory, log, port, adminPort);

@@ -11,16 +11,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import com.jayway.jsonpath.DocumentContext;
 import com.jayway.jsonpath.JsonPath;
 
+import dev.grpckeepalive.test.ExternalProcess;
 import dev.grpckeepalive.test.FreePorts;
 
 /**
@@ -53,7 +51,7 @@ final class PrometheusServer implements AutoCloseable {
 		this.port = port;
 		this.killOnExit = new Thread(() -> {
 			process.destroyForcibly();
-			deleteQuietly(directory);
+			ExternalProcess.deleteQuietly(directory);
 		}, "prometheus-cleanup");
 		Runtime.getRuntime().addShutdownHook(this.killOnExit);
 	}
@@ -136,34 +134,15 @@ final class PrometheusServer implements AutoCloseable {
 	@Override
 	public void close() {
 		try {
-			this.process.destroy();
-			if (!this.process.waitFor(10, TimeUnit.SECONDS)) {
-				this.process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-			}
-		}
-		catch (InterruptedException ex) {
-			this.process.destroyForcibly();
-			Thread.currentThread().interrupt();
+			ExternalProcess.stopAndDelete(this.process, 10, this.directory);
 		}
 		finally {
-			deleteQuietly(this.directory);
 			try {
 				Runtime.getRuntime().removeShutdownHook(this.killOnExit);
 			}
 			catch (IllegalStateException ex) {
 				// the JVM is shutting down: the hook runs anyway
 			}
-		}
-	}
-
-	private static void deleteQuietly(Path directory) {
-		try (Stream<Path> files = Files.walk(directory)) {
-			for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
-				Files.deleteIfExists(file);
-			}
-		}
-		catch (IOException ex) {
-			// a temporary directory left behind is harmless
 		}
 	}
 
@@ -281,7 +260,7 @@ final class PrometheusServer implements AutoCloseable {
 					.start();
 			}
 			catch (IOException ex) {
-				deleteQuietly(directory);
+				ExternalProcess.deleteQuietly(directory);
 				throw ex;
 			}
 			PrometheusServer server = new PrometheusServer(process, directory, log, port);
