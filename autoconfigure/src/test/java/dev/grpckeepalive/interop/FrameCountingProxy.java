@@ -36,6 +36,9 @@ final class FrameCountingProxy implements AutoCloseable {
 	private static final int SECONDS = 900;
 
 	/** What is counted: the client's frames that a limit bounds, and the server's DATA they may answer. */
+	/** The RST_STREAM error code of a stream the server did not process. */
+	private static final long REFUSED_STREAM = 0x7;
+
 	enum Metric {
 
 		/** HEADERS from the client that open a new stream. */
@@ -58,6 +61,8 @@ final class FrameCountingProxy implements AutoCloseable {
 		DATA_OUT("DATA out"),
 		/** RST_STREAM frames from the server (such as REFUSED_STREAM over the concurrent-calls limit). */
 		RST_OUT("RST_STREAM out"),
+		/** RST_STREAM REFUSED_STREAM frames from the server: streams it did not process. */
+		REFUSED_OUT("REFUSED_STREAM out"),
 		/** RST_STREAM frames from the client on stream 0: a connection error (RFC 9113 6.4), Netty closes the connection. */
 		RST_STREAM_ZERO("RST_STREAM on stream 0"),
 		/** RST_STREAM frames from the client on a stream it never opened: a connection error too. */
@@ -278,7 +283,8 @@ final class FrameCountingProxy implements AutoCloseable {
 				}
 				else {
 					int take = Math.min(this.payloadLeft, length - i);
-					if (this.type == 6) {
+					if (this.type == 6 || this.type == 3) {
+						// a PING's payload, or a RST_STREAM's error code
 						for (int j = 0; j < take; j++) {
 							if (this.pingBytes < 8) {
 								this.pingPayload = (this.pingPayload << 8) | (bytes[i + j] & 0xFF);
@@ -357,6 +363,9 @@ final class FrameCountingProxy implements AutoCloseable {
 
 		private void endFrame() {
 			this.headerFill = 0;
+			if (this.type == 3 && !this.fromClient && this.pingPayload == REFUSED_STREAM) {
+				this.connection.count(Metric.REFUSED_OUT);
+			}
 			if (this.type != 6) {
 				return;
 			}
