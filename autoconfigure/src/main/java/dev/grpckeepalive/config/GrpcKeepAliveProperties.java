@@ -407,7 +407,7 @@ public class GrpcKeepAliveProperties {
 		/** WINDOW_UPDATE frames a connection earns for each stream it opens and each DATA or SETTINGS frame the server sends it, on top of max-window-update-frames. 0 or more. */
 		private int windowUpdateRatio = 10;
 
-		/** Most premature resets per flood-window a connection may send: RST_STREAM for a stream the server had neither answered nor ended, less than 1ms after the stream opened, and streams refused over max-concurrent-calls-per-connection; one more closes it (close reason abuse). Needs the frame observer. -1 for no limit. */
+		/** Most premature resets per flood-window a connection may send: RST_STREAM for the stream it opened last, before the server answered or ended it and less than 1ms after it opened, and streams refused over max-concurrent-calls-per-connection; one more closes it (close reason abuse). Needs the frame observer. -1 for no limit. */
 		private int maxPrematureResets = 1000;
 
 		/** Whether to condense what grpc-java logs per frame or per connection of a misbehaving client (unsolicited PING ACKs, refused streams, HTTP/2 protocol errors) to one line per minute and kind, with a count. */
