@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.parallel.Isolated;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,6 +41,8 @@ import static org.awaitility.Awaitility.await;
  * for closes after longer silences is unit-tested in {@code IdlePathWatchTests}.
  */
 @Tag("reliability")
+// 48 client processes and nginx load both cores: alone, so that the timing-bound scenarios do not starve
+@Isolated
 class NginxPoolChurnTests {
 
 	private static final String SCENARIO = "Advisor: nginx pool churn";
