@@ -1,7 +1,7 @@
 package dev.grpckeepalive.sample;
 
 import java.io.IOException;
-import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -45,7 +45,12 @@ class SampleApplicationTests {
 	/** Only the server's port: application.yml points the prices channel at it. */
 	@DynamicPropertySource
 	static void freePort(DynamicPropertyRegistry registry) throws IOException {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+		// the server binds all interfaces without SO_REUSEADDR: pick a port it can bind so too,
+		// which a loopback socket with SO_REUSEADDR (Java's default) does not promise while the
+		// port is the local end of a connection in TIME_WAIT (the tests before leave thousands)
+		try (ServerSocket socket = new ServerSocket()) {
+			socket.setReuseAddress(false);
+			socket.bind(new InetSocketAddress(0));
 			grpcPort = socket.getLocalPort();
 		}
 		registry.add("grpc.keepalive.server.port", () -> grpcPort);
