@@ -1,8 +1,6 @@
 package dev.grpckeepalive.sample;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -45,14 +43,7 @@ class SampleApplicationTests {
 	/** Only the server's port: application.yml points the prices channel at it. */
 	@DynamicPropertySource
 	static void freePort(DynamicPropertyRegistry registry) throws IOException {
-		// the server binds all interfaces without SO_REUSEADDR: pick a port it can bind so too,
-		// which a loopback socket with SO_REUSEADDR (Java's default) does not promise while the
-		// port is the local end of a connection in TIME_WAIT (the tests before leave thousands)
-		try (ServerSocket socket = new ServerSocket()) {
-			socket.setReuseAddress(false);
-			socket.bind(new InetSocketAddress(0));
-			grpcPort = socket.getLocalPort();
-		}
+		grpcPort = FreeGrpcPort.pick();
 		registry.add("grpc.keepalive.server.port", () -> grpcPort);
 	}
 

@@ -1,8 +1,6 @@
 package dev.grpckeepalive.sample;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,10 +23,7 @@ class SamplePrometheusEndpointTests {
 
 	@DynamicPropertySource
 	static void freePort(DynamicPropertyRegistry registry) throws IOException {
-		int port;
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-			port = socket.getLocalPort();
-		}
+		int port = FreeGrpcPort.pick();
 		registry.add("grpc.keepalive.server.port", () -> port);
 		registry.add("grpc.keepalive.client.channels.prices.target", () -> "localhost:" + port);
 	}

@@ -1,7 +1,7 @@
 package com.example.consumer;
 
 import java.io.IOException;
-import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -43,7 +43,11 @@ class ConsumerApplicationTests {
 	 */
 	@DynamicPropertySource
 	static void grpcPort(DynamicPropertyRegistry registry) throws IOException {
-		try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+		// a port the server can bind on all interfaces without SO_REUSEADDR: a loopback probe with
+		// it (Java's default) misses ports that connections in TIME_WAIT still hold
+		try (ServerSocket socket = new ServerSocket()) {
+			socket.setReuseAddress(false);
+			socket.bind(new InetSocketAddress(0));
 			int port = socket.getLocalPort();
 			registry.add("grpc.keepalive.server.port", () -> port);
 		}
