@@ -62,6 +62,21 @@ final class KeepAliveInterop {
 	}
 
 	/**
+	 * Waits for two PINGs of the peer's client on the server, then checks that it stayed
+	 * connected on its one connection and the advisor sees nothing wrong with its PINGs.
+	 */
+	static void assertPingsWithinThePermitAccepted(ConfigurableApplicationContext server) {
+		ConnectionTrackerView tracker = serverConnections(server);
+		await().atMost(Duration.ofSeconds(40)).until(() -> tracker.pings().received() >= 2);
+
+		assertThat(tracker.goAways(GoAway.Direction.SENT)).isEmpty();
+		assertThat(tracker.openedConnections()).isEqualTo(1);
+		assertThat(tracker.activeConnections()).isEqualTo(1);
+		assertThat(Http.json(server, "/actuator/grpckeepalive/advice")
+			.read("$[?(@.type == 'clients_ping_too_often')]", List.class)).isEmpty();
+	}
+
+	/**
 	 * Checks that the peer's client, pinging too fast, was cut as grpc-java cuts it: its idle
 	 * call ended, one connection closed {@code too_many_pings} with a GOAWAY saying so, counted
 	 * by the meter, and the advisor names the client.
