@@ -65,7 +65,7 @@ final class KeepAliveInterop {
 	 * Waits for two PINGs of the peer's client on the server, then checks that it stayed
 	 * connected on its one connection and the advisor sees nothing wrong with its PINGs.
 	 */
-	static void assertPingsWithinThePermitAccepted(ConfigurableApplicationContext server) {
+	static void assertPingsWithinThePermitAccepted(ConfigurableApplicationContext server) throws Exception {
 		ConnectionTrackerView tracker = serverConnections(server);
 		await().atMost(Duration.ofSeconds(40)).until(() -> tracker.pings().received() >= 2);
 
