@@ -90,7 +90,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 
 	private final @Nullable FrameFloodLimits floodLimits;
 
-	/** The highest stream the client opened (server side). Event loop only. */
+	/** The highest stream the client opened (server side): resets above it are ignored, and an abuse GOAWAY names it. Event loop only. */
 	private int highestClientStream;
 
 	/** An abuse limit closed the connection: what the client still sends is dropped. */
@@ -357,8 +357,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		frame.writeByte(Http2FrameDecoder.TYPE_GOAWAY);
 		frame.writeByte(0);
 		frame.writeInt(0);
-		FrameFloodGuard guard = this.floodGuard;
-		frame.writeInt((guard != null) ? guard.lastClientStream() : 0);
+		frame.writeInt(this.highestClientStream);
 		frame.writeInt((int) ENHANCE_YOUR_CALM);
 		frame.writeBytes(debug);
 		return frame;

@@ -101,8 +101,8 @@ public final class FrameFloodGuard {
 		this.resetsBounded = limits.maxPrematureResets() != FrameFloodLimits.OFF;
 	}
 
-	/** The highest stream the client opened, for the last-stream-id of a GOAWAY. */
-	public int lastClientStream() {
+	/** The highest stream the client opened: a reset of it may be premature. */
+	int lastClientStream() {
 		return this.lastClientStream;
 	}
 
