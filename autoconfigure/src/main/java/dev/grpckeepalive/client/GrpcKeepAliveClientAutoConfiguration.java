@@ -5,7 +5,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.KeepAliveSettings;
-import dev.grpckeepalive.frame.FrameObservingTransport;
+import dev.grpckeepalive.transport.FrameObservingTransport;
 import dev.grpckeepalive.tls.SslBundleContexts;
 
 import org.springframework.beans.factory.ObjectProvider;

@@ -16,8 +16,8 @@ import dev.grpckeepalive.config.InvalidKeepAliveConfigurationException;
 import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.Side;
-import dev.grpckeepalive.frame.ConnectionInstrumentation;
-import dev.grpckeepalive.frame.FrameObservingTransport;
+import dev.grpckeepalive.transport.ConnectionInstrumentation;
+import dev.grpckeepalive.transport.FrameObservingTransport;
 import dev.grpckeepalive.tls.SslBundleContexts;
 
 /**

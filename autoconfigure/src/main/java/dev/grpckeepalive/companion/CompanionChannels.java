@@ -23,8 +23,8 @@ import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.config.PropertyNames;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.Side;
-import dev.grpckeepalive.frame.ConnectionInstrumentation;
-import dev.grpckeepalive.frame.FrameObservingTransport;
+import dev.grpckeepalive.transport.ConnectionInstrumentation;
+import dev.grpckeepalive.transport.FrameObservingTransport;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.grpc.client.autoconfigure.GrpcClientProperties;

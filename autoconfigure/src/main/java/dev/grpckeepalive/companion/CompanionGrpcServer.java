@@ -21,9 +21,9 @@ import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.Side;
-import dev.grpckeepalive.frame.ConnectionInstrumentation;
-import dev.grpckeepalive.frame.FrameObservingTransport;
-import dev.grpckeepalive.limits.ServerLimits;
+import dev.grpckeepalive.transport.ConnectionInstrumentation;
+import dev.grpckeepalive.transport.FrameObservingTransport;
+import dev.grpckeepalive.transport.ServerLimits;
 import dev.grpckeepalive.server.ObservedGrpcServer;
 
 import org.springframework.beans.factory.DisposableBean;

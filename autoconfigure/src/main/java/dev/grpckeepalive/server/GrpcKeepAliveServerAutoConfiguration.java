@@ -10,8 +10,8 @@ import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.Side;
-import dev.grpckeepalive.frame.FrameObservingTransport;
-import dev.grpckeepalive.limits.GrpcLogCondenser;
+import dev.grpckeepalive.transport.FrameObservingTransport;
+import dev.grpckeepalive.logging.GrpcLogCondenser;
 import dev.grpckeepalive.tls.SslBundleContexts;
 
 import org.springframework.beans.factory.ObjectProvider;

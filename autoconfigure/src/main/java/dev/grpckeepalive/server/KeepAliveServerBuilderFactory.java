@@ -15,9 +15,9 @@ import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.config.ServerLimitSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
-import dev.grpckeepalive.frame.ConnectionInstrumentation;
-import dev.grpckeepalive.limits.ServerLimits;
-import dev.grpckeepalive.frame.FrameObservingTransport;
+import dev.grpckeepalive.transport.ConnectionInstrumentation;
+import dev.grpckeepalive.transport.ServerLimits;
+import dev.grpckeepalive.transport.FrameObservingTransport;
 import dev.grpckeepalive.tls.SslBundleContexts;
 
 /**

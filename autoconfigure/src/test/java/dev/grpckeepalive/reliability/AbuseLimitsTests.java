@@ -23,7 +23,7 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
-import dev.grpckeepalive.limits.GrpcLogCondenser;
+import dev.grpckeepalive.logging.GrpcLogCondenser;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
 import dev.grpckeepalive.test.Http2Frames;
 import dev.grpckeepalive.test.RawHttp2Attacker;

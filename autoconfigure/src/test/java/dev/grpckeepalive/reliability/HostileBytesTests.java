@@ -365,7 +365,7 @@ class HostileBytesTests {
 						&& message.startsWith("HTTP/2 frame observer off");
 				boolean fromObserver = event.getThrowableProxy() != null
 						&& ch.qos.logback.classic.spi.ThrowableProxyUtil.asString(event.getThrowableProxy())
-							.contains("dev.grpckeepalive.frame");
+							.contains("dev.grpckeepalive.transport");
 				if (event.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN)
 						&& ((namesOne(message, hostiles) && !observerOff) || fromObserver)) {
 					problems.add(event.getLevel() + " " + event.getLoggerName() + ": " + message);
@@ -375,7 +375,7 @@ class HostileBytesTests {
 				String message = String.valueOf(record.getMessage());
 				boolean fromObserver = record.getThrown() != null
 						&& Arrays.stream(record.getThrown().getStackTrace())
-							.anyMatch((frame) -> frame.getClassName().startsWith("dev.grpckeepalive.frame"));
+							.anyMatch((frame) -> frame.getClassName().startsWith("dev.grpckeepalive.transport"));
 				if (namesOne(message, hostiles) || fromObserver) {
 					problems.add(record.getLevel() + " " + record.getLoggerName() + ": " + message);
 				}

@@ -1,17 +1,17 @@
-package dev.grpckeepalive.limits;
+package dev.grpckeepalive.transport;
 
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
-import static dev.grpckeepalive.limits.FrameFloodGuard.FLAG_ACK;
-import static dev.grpckeepalive.limits.FrameFloodGuard.FLAG_END_STREAM;
-import static dev.grpckeepalive.limits.FrameFloodGuard.TYPE_CONTINUATION;
-import static dev.grpckeepalive.limits.FrameFloodGuard.TYPE_DATA;
-import static dev.grpckeepalive.limits.FrameFloodGuard.TYPE_HEADERS;
-import static dev.grpckeepalive.limits.FrameFloodGuard.TYPE_RST_STREAM;
-import static dev.grpckeepalive.limits.FrameFloodGuard.TYPE_SETTINGS;
-import static dev.grpckeepalive.limits.FrameFloodGuard.TYPE_WINDOW_UPDATE;
+import static dev.grpckeepalive.transport.FrameFloodGuard.FLAG_ACK;
+import static dev.grpckeepalive.transport.FrameFloodGuard.FLAG_END_STREAM;
+import static dev.grpckeepalive.transport.FrameFloodGuard.TYPE_CONTINUATION;
+import static dev.grpckeepalive.transport.FrameFloodGuard.TYPE_DATA;
+import static dev.grpckeepalive.transport.FrameFloodGuard.TYPE_HEADERS;
+import static dev.grpckeepalive.transport.FrameFloodGuard.TYPE_RST_STREAM;
+import static dev.grpckeepalive.transport.FrameFloodGuard.TYPE_SETTINGS;
+import static dev.grpckeepalive.transport.FrameFloodGuard.TYPE_WINDOW_UPDATE;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

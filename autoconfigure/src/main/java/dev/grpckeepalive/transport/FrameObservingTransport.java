@@ -1,4 +1,4 @@
-package dev.grpckeepalive.frame;
+package dev.grpckeepalive.transport;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -28,8 +28,8 @@ import org.jspecify.annotations.Nullable;
 
 import dev.grpckeepalive.config.ServerLimitSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
-import dev.grpckeepalive.limits.ConnectionLimit;
-import dev.grpckeepalive.limits.FrameFloodLimits;
+import dev.grpckeepalive.transport.ConnectionLimit;
+import dev.grpckeepalive.transport.FrameFloodLimits;
 
 /**
  * The Netty transport of a server or of channels with a {@link FrameObserver} on every

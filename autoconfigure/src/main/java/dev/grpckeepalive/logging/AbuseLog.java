@@ -1,4 +1,4 @@
-package dev.grpckeepalive.limits;
+package dev.grpckeepalive.logging;
 
 import java.net.SocketAddress;
 import java.time.Duration;

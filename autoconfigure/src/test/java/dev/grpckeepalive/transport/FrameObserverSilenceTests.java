@@ -1,4 +1,4 @@
-package dev.grpckeepalive.frame;
+package dev.grpckeepalive.transport;
 
 import java.io.IOException;
 import java.time.Clock;
@@ -24,11 +24,11 @@ import dev.grpckeepalive.connection.PingKind;
 import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.connection.SilenceBeforeClose;
 
-import static dev.grpckeepalive.frame.Http2Frames.HEADERS;
-import static dev.grpckeepalive.frame.Http2Frames.PREFACE;
-import static dev.grpckeepalive.frame.Http2Frames.SETTINGS;
-import static dev.grpckeepalive.frame.Http2Frames.frame;
-import static dev.grpckeepalive.frame.Http2Frames.ping;
+import static dev.grpckeepalive.transport.Http2Frames.HEADERS;
+import static dev.grpckeepalive.transport.Http2Frames.PREFACE;
+import static dev.grpckeepalive.transport.Http2Frames.SETTINGS;
+import static dev.grpckeepalive.transport.Http2Frames.frame;
+import static dev.grpckeepalive.transport.Http2Frames.ping;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

@@ -1,4 +1,4 @@
-package dev.grpckeepalive.limits;
+package dev.grpckeepalive.transport;
 
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,4 +1,4 @@
-package dev.grpckeepalive.frame;
+package dev.grpckeepalive.transport;
 
 import org.jspecify.annotations.Nullable;
 

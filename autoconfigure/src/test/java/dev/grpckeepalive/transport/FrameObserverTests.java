@@ -1,4 +1,4 @@
-package dev.grpckeepalive.frame;
+package dev.grpckeepalive.transport;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -38,14 +38,14 @@ import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.Side;
-import dev.grpckeepalive.limits.FrameFloodLimits;
+import dev.grpckeepalive.transport.FrameFloodLimits;
 import dev.grpckeepalive.connection.PingKind;
 
-import static dev.grpckeepalive.frame.Http2Frames.PREFACE;
-import static dev.grpckeepalive.frame.Http2Frames.SETTINGS;
-import static dev.grpckeepalive.frame.Http2Frames.frame;
-import static dev.grpckeepalive.frame.Http2Frames.goAway;
-import static dev.grpckeepalive.frame.Http2Frames.ping;
+import static dev.grpckeepalive.transport.Http2Frames.PREFACE;
+import static dev.grpckeepalive.transport.Http2Frames.SETTINGS;
+import static dev.grpckeepalive.transport.Http2Frames.frame;
+import static dev.grpckeepalive.transport.Http2Frames.goAway;
+import static dev.grpckeepalive.transport.Http2Frames.ping;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

@@ -1,4 +1,4 @@
-package dev.grpckeepalive.limits;
+package dev.grpckeepalive.transport;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;

@@ -1,4 +1,4 @@
-package dev.grpckeepalive.frame;
+package dev.grpckeepalive.transport;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -22,9 +22,9 @@ import dev.grpckeepalive.connection.ConnectionRecord;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.PingKind;
 import dev.grpckeepalive.connection.UserAgentCapture;
-import dev.grpckeepalive.limits.AbuseLog;
-import dev.grpckeepalive.limits.FrameFloodGuard;
-import dev.grpckeepalive.limits.FrameFloodLimits;
+import dev.grpckeepalive.logging.AbuseLog;
+import dev.grpckeepalive.transport.FrameFloodGuard;
+import dev.grpckeepalive.transport.FrameFloodLimits;
 
 /**
  * Watches the HTTP/2 frames of one connection as they pass, in both directions, and feeds

@@ -1,4 +1,4 @@
-package dev.grpckeepalive.frame;
+package dev.grpckeepalive.transport;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -8,11 +8,11 @@ import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
 
-import static dev.grpckeepalive.frame.Http2Frames.PREFACE;
-import static dev.grpckeepalive.frame.Http2Frames.bytes;
-import static dev.grpckeepalive.frame.Http2Frames.frame;
-import static dev.grpckeepalive.frame.Http2Frames.goAway;
-import static dev.grpckeepalive.frame.Http2Frames.ping;
+import static dev.grpckeepalive.transport.Http2Frames.PREFACE;
+import static dev.grpckeepalive.transport.Http2Frames.bytes;
+import static dev.grpckeepalive.transport.Http2Frames.frame;
+import static dev.grpckeepalive.transport.Http2Frames.goAway;
+import static dev.grpckeepalive.transport.Http2Frames.ping;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The decoder on byte sequences built by hand, delivered whole and one byte at a time. */

@@ -1,4 +1,4 @@
-package dev.grpckeepalive.limits;
+package dev.grpckeepalive.transport;
 
 import java.time.Duration;
 import java.util.ArrayList;
