@@ -5,6 +5,7 @@ import java.util.Locale;
 import io.micrometer.common.docs.KeyName;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.docs.MeterDocumentation;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Every meter the starter registers, declared once: name, type, base unit, description and
@@ -53,13 +54,14 @@ public enum KeepAliveMeter implements MeterDocumentation {
 
 	private final Meter.Type type;
 
-	private final String baseUnit;
+	private final @Nullable String baseUnit;
 
 	private final String description;
 
 	private final KeyName[] additionalTags;
 
-	KeepAliveMeter(String name, Meter.Type type, String baseUnit, String description, KeyName... additionalTags) {
+	KeepAliveMeter(String name, Meter.Type type, @Nullable String baseUnit, String description,
+			KeyName... additionalTags) {
 		this.name = name;
 		this.type = type;
 		this.baseUnit = baseUnit;
@@ -83,8 +85,7 @@ public enum KeepAliveMeter implements MeterDocumentation {
 	 * their names.
 	 */
 	@Override
-	@SuppressWarnings("NullAway")
-	public String getBaseUnit() {
+	public @Nullable String getBaseUnit() {
 		return this.baseUnit;
 	}
 

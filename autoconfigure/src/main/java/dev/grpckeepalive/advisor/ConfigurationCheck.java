@@ -39,10 +39,10 @@ final class ConfigurationCheck {
 	void checkChannel(ChannelKeepAliveSettings channel, @Nullable ServerKeepAliveSettings server, int serverPort) {
 		clamped(Side.CLIENT, channel.name(), channel.time());
 		clamped(Side.CLIENT, channel.name(), channel.timeout());
-		if (server == null || !channel.time().isEnabled() || !targetsThisServer(channel.target(), serverPort)) {
+		Duration time = channel.time().effective();
+		if (server == null || time == null || !targetsThisServer(channel.target(), serverPort)) {
 			return;
 		}
-		Duration time = channel.time().effective();
 		Duration permitTime = server.permitTime().effective();
 		if (permitTime != null && time.compareTo(permitTime) < 0) {
 			Map<String, Object> evidence = evidence(channel, server, serverPort);

@@ -188,7 +188,7 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 	public void connectionClosed(ConnectionTrackerView tracker, ConnectionSnapshot connection) {
 		SilenceBeforeClose silence = connection.silenceBeforeClose();
 		CloseReason reason = connection.closeReason();
-		if (silence == null || connection.lastGoAwayReceived() != null || !isSilentDeath(reason)) {
+		if (silence == null || connection.lastGoAwayReceived() != null || reason == null || !isSilentDeath(reason)) {
 			return;
 		}
 		long millis = Durations.millis(silence.nanos());
@@ -399,16 +399,17 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 	private Recommendation recommendation(Duration suggested, long base, boolean timerSeen, boolean betweenCalls,
 			boolean keepsAlive) {
 		List<Recommendation.Change> also = new ArrayList<>();
-		boolean needWithoutCalls = this.withoutCallsProperty != null && betweenCalls && !this.withoutCalls;
-		if (needWithoutCalls) {
-			also.add(new Recommendation.Change(this.withoutCallsProperty, "false", "true"));
+		// the without-calls property to set too, or null
+		String withoutCallsToSet = (betweenCalls && !this.withoutCalls) ? this.withoutCallsProperty : null;
+		if (withoutCallsToSet != null) {
+			also.add(new Recommendation.Change(withoutCallsToSet, "false", "true"));
 		}
 		String basis = timerSeen ? "80% of the silence the path closed connections in"
 				: "80% of the longest silence that survived below the shortest that killed";
 		String text = "set " + this.timeProperty + " to " + Durations.text(suggested) + " (" + basis + ", "
 				+ Durations.text(Duration.ofMillis(base)) + ")";
-		if (needWithoutCalls) {
-			text += " and " + this.withoutCallsProperty + " to true (connections died between calls; the server "
+		if (withoutCallsToSet != null) {
+			text += " and " + withoutCallsToSet + " to true (connections died between calls; the server "
 					+ "must permit it: grpc.keepalive.server.permit-without-calls true, permit-time at most "
 					+ Durations.text(suggested) + ")";
 		}

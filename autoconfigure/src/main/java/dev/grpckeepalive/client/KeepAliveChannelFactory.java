@@ -48,7 +48,12 @@ final class KeepAliveChannelFactory {
 			settings.channels().values().forEach((channel) -> channels.put(channel.name(), createChannel(channel)));
 		}
 		catch (RuntimeException ex) {
-			channels.values().forEach((channel) -> channel.channel().shutdownNow());
+			channels.values().forEach((channel) -> {
+				ManagedChannel built = channel.channel();
+				if (built != null) {
+					built.shutdownNow();
+				}
+			});
 			throw ex;
 		}
 		return channels;
@@ -69,7 +74,7 @@ final class KeepAliveChannelFactory {
 		builder.keepAliveTimeout(settings.timeout().requestedNanos(), TimeUnit.NANOSECONDS);
 		builder.keepAliveWithoutCalls(settings.withoutCalls());
 		ConnectionTracker tracker = ConnectionTracker.create(Side.CLIENT, settings.name(), null, null);
-		ConnectionInstrumentation.install(builder, tracker, this.transport, settings.timeout().effective());
+		ConnectionInstrumentation.install(builder, tracker, this.transport, settings.timeout().requireEffective());
 		this.customizers.forEach((customizer) -> customizer.customize(settings.name(), builder));
 		try {
 			return new TrackedChannel(settings, builder.build(), tracker);

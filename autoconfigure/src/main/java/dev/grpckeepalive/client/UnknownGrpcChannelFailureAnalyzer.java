@@ -13,6 +13,7 @@ import org.springframework.beans.factory.UnsatisfiedDependencyException;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.core.MethodParameter;
 import org.springframework.core.Ordered;
 import org.springframework.core.ResolvableType;
 import org.springframework.core.env.Environment;
@@ -82,8 +83,11 @@ class UnknownGrpcChannelFailureAnalyzer implements FailureAnalyzer, Ordered {
 			return "Field '" + injectionPoint.getField().getName() + "' of "
 					+ injectionPoint.getField().getDeclaringClass().getName();
 		}
-		return "Parameter " + injectionPoint.getMethodParameter().getParameterIndex() + " of "
-				+ injectionPoint.getMethodParameter().getExecutable().toGenericString();
+		MethodParameter parameter = injectionPoint.getMethodParameter();
+		if (parameter == null) {
+			return "A bean";
+		}
+		return "Parameter " + parameter.getParameterIndex() + " of " + parameter.getExecutable().toGenericString();
 	}
 
 	private Set<String> configuredNames() {

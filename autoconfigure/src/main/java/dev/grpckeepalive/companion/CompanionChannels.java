@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -177,8 +178,10 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 			builder.keepAliveWithoutCalls(this.oursWithoutCalls);
 		}
 		TrackedChannel channel = track(nameOrTarget);
-		ConnectionInstrumentation.install(builder, this.trackers.get(channel.settings().name()), this.transport,
-				channel.settings().timeout().effective());
+		// track() puts every channel's tracker in along with the channel
+		ConnectionTracker tracker = Objects.requireNonNull(this.trackers.get(channel.settings().name()));
+		ConnectionInstrumentation.install(builder, tracker, this.transport,
+				channel.settings().timeout().requireEffective());
 	}
 
 	/** The tracked channel for {@code nameOrTarget}: the one of its name if there is one, else a new one. */
@@ -186,15 +189,16 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 		boolean configured = this.boots.containsKey(nameOrTarget);
 		String key = configured ? nameOrTarget : FALLBACK;
 		String target = configured ? null : this.environment.resolvePlaceholders(nameOrTarget);
-		String name = configured ? ChannelNames.configured(nameOrTarget) : this.names.forTarget(target);
+		String name = (target == null) ? ChannelNames.configured(nameOrTarget) : this.names.forTarget(target);
 		TrackedChannel channel;
 		synchronized (this.channels) {
 			TrackedChannel existing = this.channels.get(name);
 			if (existing != null) {
 				return existing;
 			}
-			ChannelKeepAliveSettings resolved = this.settings.get(key);
-			String shownTarget = configured ? resolved.target() : name.equals(this.names.overflow())
+			// the settings hold every configured channel's key and FALLBACK
+			ChannelKeepAliveSettings resolved = Objects.requireNonNull(this.settings.get(key));
+			String shownTarget = (target == null) ? resolved.target() : name.equals(this.names.overflow())
 					? "(targets beyond the first " + ChannelNames.MAX_TARGET_NAMES + ")" : target;
 			ChannelKeepAliveSettings settings = new ChannelKeepAliveSettings(name, shownTarget, resolved.time(),
 					resolved.timeout(), resolved.withoutCalls(), null);

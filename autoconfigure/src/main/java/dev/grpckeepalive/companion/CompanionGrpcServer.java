@@ -169,8 +169,8 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 					BOOTS + "permit.without-calls", this.boots.getPermit().isWithoutCalls(), WHERE);
 		}
 		ServerLimits.applyTo(builder, this.settings.limits(), this.oursMetadataSize);
-		ConnectionInstrumentation.install(builder, this.connections, this.transport, this.settings.timeout().effective(),
-				this.settings.limits());
+		ConnectionInstrumentation.install(builder, this.connections, this.transport,
+				this.settings.timeout().requireEffective(), this.settings.limits());
 	}
 
 	private static void copyLimits(GrpcKeepAliveProperties.Limits from, GrpcKeepAliveProperties.Limits to) {

@@ -36,6 +36,18 @@ public record DurationSetting(String property, @Nullable Duration requested, @Nu
 	}
 
 	/**
+	 * The value grpc-java applies, for an option that cannot be disabled, such as the
+	 * keepalive timeout.
+	 * @throws IllegalStateException if the option is disabled or infinite
+	 */
+	public Duration requireEffective() {
+		if (this.effective == null) {
+			throw new IllegalStateException(this.property + " is off");
+		}
+		return this.effective;
+	}
+
+	/**
 	 * The requested value in nanoseconds, for a grpc-java builder method. Saturates at
 	 * {@link Long#MAX_VALUE} (far beyond grpc-java's "infinite") instead of overflowing.
 	 * @throws IllegalStateException if nothing was requested

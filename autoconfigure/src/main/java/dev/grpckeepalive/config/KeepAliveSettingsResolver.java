@@ -66,7 +66,7 @@ final class KeepAliveSettingsResolver {
 		this.properties.getClient()
 			.getChannels()
 			.forEach((name, channel) -> channels.put(name, resolveChannel(name, channel)));
-		if (!this.violations.isEmpty()) {
+		if (server == null || !this.violations.isEmpty()) {
 			throw new InvalidKeepAliveConfigurationException(this.violations);
 		}
 		this.warnings.forEach(logger::warn);
@@ -76,7 +76,8 @@ final class KeepAliveSettingsResolver {
 		return new KeepAliveSettings(server, channels);
 	}
 
-	private ServerKeepAliveSettings resolveServer(GrpcKeepAliveProperties.Server server) {
+	/** The server's settings, or {@code null} when a violation was recorded instead. */
+	private @Nullable ServerKeepAliveSettings resolveServer(GrpcKeepAliveProperties.Server server) {
 		if (server.getPort() < 0 || server.getPort() > 65535) {
 			reject(SERVER + "port", String.valueOf(server.getPort()), "is not a TCP port",
 					"Use a port between 1 and 65535, or 0 to pick a free port.");
@@ -100,7 +101,7 @@ final class KeepAliveSettingsResolver {
 					"Set " + age + " as well, or remove " + name(SERVER + "max-connection-age-grace") + ".");
 		}
 		ServerLimitSettings limits = resolveLimits(server.getLimits());
-		if (!this.violations.isEmpty()) {
+		if (limits == null || !this.violations.isEmpty()) {
 			return null;
 		}
 		return new ServerKeepAliveSettings(
@@ -117,7 +118,8 @@ final class KeepAliveSettingsResolver {
 				limits);
 	}
 
-	private ServerLimitSettings resolveLimits(GrpcKeepAliveProperties.Limits limits) {
+	/** The server's limits, or {@code null} when a violation was recorded instead. */
+	private @Nullable ServerLimitSettings resolveLimits(GrpcKeepAliveProperties.Limits limits) {
 		requireLimit(LIMITS + "max-rst-frames", limits.getMaxRstFrames(), "RST_STREAM frames per window, such as 10000");
 		Duration window = limits.getRstFramesWindow();
 		requirePositive(LIMITS + "rst-frames-window", window, "the default of 1s");
@@ -189,18 +191,19 @@ final class KeepAliveSettingsResolver {
 	private @Nullable ChannelKeepAliveSettings resolveChannel(String name, GrpcKeepAliveProperties.Channel channel) {
 		String prefix = KeepAliveSettings.channelPrefix(name) + ".";
 		GrpcKeepAliveProperties.ChannelDefaults defaults = this.properties.getClient().getDefaults();
-		if (!StringUtils.hasText(channel.getTarget())) {
-			reject(prefix + "target", String.valueOf(channel.getTarget()), "is required: a channel needs a target",
+		String target = channel.getTarget();
+		if (!StringUtils.hasText(target)) {
+			reject(prefix + "target", String.valueOf(target), "is required: a channel needs a target",
 					"Set " + name(prefix + "target") + " to a gRPC target such as 'localhost:9090' or"
 							+ " 'dns:///orders:443', or remove the channel.");
 		}
-		else if (containsWhitespace(channel.getTarget())) {
-			reject(prefix + "target", channel.getTarget(), "contains white space, which no gRPC target can",
+		else if (containsWhitespace(target)) {
+			reject(prefix + "target", target, "contains white space, which no gRPC target can",
 					"Remove the white space, for example 'localhost:9090'.");
 		}
 		requirePositive(prefix + "time", channel.getTime(), "client.defaults.time");
 		requirePositive(prefix + "timeout", channel.getTimeout(), "client.defaults.timeout");
-		if (!this.violations.isEmpty()) {
+		if (target == null || !this.violations.isEmpty()) {
 			return null;
 		}
 		Duration time = (channel.getTime() != null) ? channel.getTime() : defaults.getTime();
@@ -214,7 +217,7 @@ final class KeepAliveSettingsResolver {
 			this.warnings.add("Channel '" + name + "' sets without-calls=true but has no keepalive time, so it sends"
 					+ " no keepalive pings at all; set " + name(prefix + "time") + " or " + name(DEFAULTS + "time"));
 		}
-		return new ChannelKeepAliveSettings(name, channel.getTarget(), timeSetting,
+		return new ChannelKeepAliveSettings(name, target, timeSetting,
 				adjusted(GrpcJavaLimits.keepAliveTimeout(timeoutProperty, timeout)), withoutCalls,
 				channel.getSsl().getBundle());
 	}

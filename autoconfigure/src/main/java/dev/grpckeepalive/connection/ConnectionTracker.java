@@ -127,6 +127,16 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 		}
 	}
 
+	/** The count of connections closed for {@code reason}: the constructor put one in for every reason. */
+	private LongAdder closedCount(CloseReason reason) {
+		return Objects.requireNonNull(this.closed.get(reason));
+	}
+
+	/** The GOAWAY counts of {@code direction} by reason tag: the constructor put them in for both directions. */
+	private Map<String, LongAdder> goAwayCounts(GoAway.Direction direction) {
+		return Objects.requireNonNull(this.goAways.get(direction));
+	}
+
 	/** A tracker on the system ticker and clock. */
 	public static ConnectionTracker create(Side side, String name, @Nullable Duration maxConnectionIdle,
 			@Nullable Duration maxConnectionAge) {
@@ -190,7 +200,7 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 		this.open.remove(key, record);
 		ConnectionSnapshot last = record.snapshot();
 		CloseReason reason = Objects.requireNonNull(last.closeReason());
-		this.closed.get(reason).increment();
+		closedCount(reason).increment();
 		if (reason == CloseReason.TOO_MANY_PINGS) {
 			this.lastTooManyPingsNanos = nanoTime();
 		}
@@ -251,7 +261,7 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 	}
 
 	void goAway(GoAway goAway) {
-		this.goAways.get(goAway.direction())
+		goAwayCounts(goAway.direction())
 			.computeIfAbsent(goAway.reasonTag(), (reason) -> new LongAdder())
 			.increment();
 		if (goAway.reason() == CloseReason.TOO_MANY_PINGS) {
@@ -457,7 +467,7 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 
 	@Override
 	public long closedConnections(CloseReason reason) {
-		return this.closed.get(reason).sum();
+		return closedCount(reason).sum();
 	}
 
 	@Override
@@ -473,13 +483,13 @@ public final class ConnectionTracker implements ConnectionTrackerView {
 	@Override
 	public Map<String, Long> goAways(GoAway.Direction direction) {
 		Map<String, Long> result = new TreeMap<>();
-		this.goAways.get(direction).forEach((reason, count) -> result.put(reason, count.sum()));
+		goAwayCounts(direction).forEach((reason, count) -> result.put(reason, count.sum()));
 		return Collections.unmodifiableMap(result);
 	}
 
 	@Override
 	public long goAwayCount(GoAway.Direction direction, String reasonTag) {
-		LongAdder count = this.goAways.get(direction).get(reasonTag);
+		LongAdder count = goAwayCounts(direction).get(reasonTag);
 		return (count != null) ? count.sum() : 0;
 	}
 

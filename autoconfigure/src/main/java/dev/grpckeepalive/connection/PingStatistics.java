@@ -5,6 +5,8 @@ import java.lang.invoke.VarHandle;
 import java.util.EnumMap;
 import java.util.Map;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * PING counts and round-trip times, for one connection or added up over many. Safe for
  * concurrent writers. Plain {@code long} fields updated through {@link VarHandle}s keep a
@@ -151,7 +153,7 @@ public final class PingStatistics {
 	 * @param rttMillis round-trip times from PING to ACK, or {@code null} before the first ACK
 	 */
 	public record Snapshot(long sent, Map<PingKind, Long> sentByKind, long acked, long received, long timeouts,
-			RoundTrip rttMillis) {
+			@Nullable RoundTrip rttMillis) {
 	}
 
 	/** Round-trip times in milliseconds. */

@@ -75,14 +75,10 @@ public final class GrpcLogCondenser implements AutoCloseable {
 
 	private final @Nullable ScheduledExecutorService summaries;
 
-	private GrpcLogCondenser(Duration interval, LongSupplier ticker, boolean scheduleSummaries) {
+	private GrpcLogCondenser(Duration interval, LongSupplier ticker, @Nullable ScheduledExecutorService summaries) {
 		this.interval = interval;
 		this.ticker = ticker;
-		this.summaries = scheduleSummaries ? Executors.newSingleThreadScheduledExecutor((task) -> {
-			Thread thread = new Thread(task, "grpc-keepalive-log-condenser");
-			thread.setDaemon(true);
-			return thread;
-		}) : null;
+		this.summaries = summaries;
 	}
 
 	/**
@@ -91,10 +87,15 @@ public final class GrpcLogCondenser implements AutoCloseable {
 	 * @return the installed condenser; close it to restore the loggers
 	 */
 	public static GrpcLogCondenser install(Duration interval) {
-		GrpcLogCondenser condenser = new GrpcLogCondenser(interval, System::nanoTime, true);
+		ScheduledExecutorService summaries = Executors.newSingleThreadScheduledExecutor((task) -> {
+			Thread thread = new Thread(task, "grpc-keepalive-log-condenser");
+			thread.setDaemon(true);
+			return thread;
+		});
+		GrpcLogCondenser condenser = new GrpcLogCondenser(interval, System::nanoTime, summaries);
 		condenser.installFilters();
 		long nanos = interval.toNanos();
-		condenser.summaries.scheduleAtFixedRate(condenser::summarize, nanos, nanos, TimeUnit.NANOSECONDS);
+		summaries.scheduleAtFixedRate(condenser::summarize, nanos, nanos, TimeUnit.NANOSECONDS);
 		return condenser;
 	}
 
@@ -136,7 +137,7 @@ public final class GrpcLogCondenser implements AutoCloseable {
 
 	/** For tests: a condenser on a ticker of their own, summarizing only when told. */
 	static GrpcLogCondenser installForTest(Duration interval, LongSupplier ticker) {
-		GrpcLogCondenser condenser = new GrpcLogCondenser(interval, ticker, false);
+		GrpcLogCondenser condenser = new GrpcLogCondenser(interval, ticker, null);
 		condenser.installFilters();
 		return condenser;
 	}

@@ -53,7 +53,7 @@ final class KeepAliveServerBuilderFactory {
 		builder.handshakeTimeout(this.properties.getHandshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
 		// before the customizers, so that a customizer can still override any of them
 		ServerLimits.applyTo(builder, this.settings.limits(), true);
-		ConnectionInstrumentation.install(builder, tracker, transport, this.settings.timeout().effective(),
+		ConnectionInstrumentation.install(builder, tracker, transport, this.settings.timeout().requireEffective(),
 				this.settings.limits());
 		customizers.forEach((customizer) -> customizer.customize(builder));
 		return builder;

@@ -227,7 +227,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 			decoder.decode(buffer);
 		}
 		catch (MalformedBytes ex) {
-			switchOff(ctx, ex.getMessage());
+			switchOff(ctx, ex.reason());
 		}
 		catch (RuntimeException ex) {
 			switchOff(ctx, "observer failure: " + ex);
@@ -538,13 +538,20 @@ public final class FrameObserver extends ChannelDuplexHandler {
 
 		private static final long serialVersionUID = 1L;
 
+		private final String reason;
+
 		MalformedBytes(String reason) {
 			super(reason, null, false, false);
+			this.reason = reason;
+		}
+
+		String reason() {
+			return this.reason;
 		}
 
 		@Override
 		public String toString() {
-			return getMessage();
+			return this.reason;
 		}
 
 	}

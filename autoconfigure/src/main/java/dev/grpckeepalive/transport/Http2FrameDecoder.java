@@ -106,7 +106,8 @@ final class Http2FrameDecoder {
 	/** The first 8 payload bytes of a PING or GOAWAY frame, the 4 of a RST_STREAM. */
 	private long leadingPayload;
 
-	private byte[] debugData;
+	/** Allocated by the first GOAWAY with debug data. */
+	private byte @Nullable [] debugData;
 
 	private int debugLength;
 
@@ -120,7 +121,7 @@ final class Http2FrameDecoder {
 	private int maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
 
 	/** The decoder of the opposite direction, whose frame limit this direction's SETTINGS set. */
-	private Http2FrameDecoder opposite;
+	private @Nullable Http2FrameDecoder opposite;
 
 	/** The SETTINGS entry being read: identifier in the high bits, value in the low 32. */
 	private long setting;
@@ -235,7 +236,7 @@ final class Http2FrameDecoder {
 		}
 	}
 
-	private String invalidLength() {
+	private @Nullable String invalidLength() {
 		return switch (this.type) {
 			case TYPE_PING -> (this.length != 8) ? "PING frame of " + this.length + " bytes" : null;
 			case TYPE_GOAWAY -> (this.length < 8) ? "GOAWAY frame of " + this.length + " bytes" : null;
@@ -296,7 +297,7 @@ final class Http2FrameDecoder {
 		}
 		else if (this.type == TYPE_GOAWAY) {
 			long errorCode = this.leadingPayload & 0xFFFFFFFFL;
-			String debug = (this.debugLength == 0) ? ""
+			String debug = (this.debugLength == 0 || this.debugData == null) ? ""
 					: new String(this.debugData, 0, this.debugLength, StandardCharsets.UTF_8);
 			this.listener.onGoAway(errorCode, debug);
 		}

@@ -1,5 +1,7 @@
 package dev.grpckeepalive.transport;
 
+import java.util.concurrent.TimeUnit;
+
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 
 import dev.grpckeepalive.config.ServerLimitSettings;
@@ -23,7 +25,7 @@ public final class ServerLimits {
 	public static void applyTo(NettyServerBuilder builder, ServerLimitSettings limits, boolean metadataSize) {
 		if (limits.maxRstFrames().isEnabled()) {
 			builder.maxRstFramesPerWindow(limits.maxRstFrames().effectiveInt(),
-					Math.toIntExact(limits.rstFramesWindow().requested().toSeconds()));
+					Math.toIntExact(TimeUnit.NANOSECONDS.toSeconds(limits.rstFramesWindow().requestedNanos())));
 		}
 		if (limits.maxConcurrentCallsPerConnection().isEnabled()) {
 			builder.maxConcurrentCallsPerConnection(limits.maxConcurrentCallsPerConnection().effectiveInt());
