@@ -454,12 +454,16 @@ public final class ConnectionRecord {
 	/** The connection now, read consistently: see the class comment. */
 	public ConnectionSnapshot snapshot() {
 		Closed close = this.closed;
-		// the activity before the count, the reverse of the writers: a count of 0 comes with its activity
-		long lastActivity = this.lastActivityNanos;
+		// The count before the activity, the reverse of the writers, who move the activity before
+		// they lower the count: a count of 0 comes with the activity of the call that ended last,
+		// or a later one. The time in between, where a test's ticker can end a call.
 		int calls = this.activeCalls;
-		boolean draining = this.draining;
 		long end = (close != null) ? close.nanos() : this.tracker.nanoTime();
+		long lastActivity = this.lastActivityNanos;
+		boolean draining = this.draining;
 		long age = Math.max(0, end - this.openedNanos);
+		// 0 when the activity is newer than the time read (a call started and ended since), or
+		// than the close (grpc-java ends calls after the transport terminated)
 		long idle = (calls > 0) ? 0 : Math.min(age, Math.max(0, end - lastActivity));
 		boolean server = this.tracker.side() == Side.SERVER;
 		return new ConnectionSnapshot(displayId(), this.tracker.side(), this.tracker.name(), this.remote, this.local,
