@@ -74,11 +74,11 @@ class ConnectionSnapshotConsistencyTests {
 				threads.submit(() -> {
 					start.await();
 					while (writing.get()) {
-						for (ConnectionSnapshot open : tracker.openConnections()) {
+						for (ConnectionSnapshot open : tracker.view().openConnections()) {
 							check(open, violations);
 							snapshots.incrementAndGet();
 						}
-						for (ConnectionSnapshot closed : tracker.recentlyClosed()) {
+						for (ConnectionSnapshot closed : tracker.view().recentlyClosed()) {
 							check(closed, violations);
 							if (closed.closeReason() == null) {
 								violations.add("in the history without a reason: " + closed);
@@ -101,12 +101,12 @@ class ConnectionSnapshotConsistencyTests {
 		}
 		assertThat(violations).as("invariants broken in %d snapshots", snapshots.get()).isEmpty();
 		assertThat(snapshots.get()).as("readers ran while writers wrote").isPositive();
-		assertThat(tracker.activeConnections()).isZero();
+		assertThat(tracker.view().activeConnections()).isZero();
 		long closed = 0;
 		for (CloseReason reason : CloseReason.values()) {
-			closed += tracker.closedConnections(reason);
+			closed += tracker.view().closedConnections(reason);
 		}
-		assertThat(closed).isEqualTo((long) WRITERS * CONNECTIONS_PER_WRITER).isEqualTo(tracker.openedConnections());
+		assertThat(closed).isEqualTo((long) WRITERS * CONNECTIONS_PER_WRITER).isEqualTo(tracker.view().openedConnections());
 	}
 
 	/**
