@@ -15,10 +15,10 @@ import dev.grpckeepalive.shutdown.Shutdown;
 
 /**
  * The starter's writer side for the connections of the server, or of one channel: what its
- * transport filter, call counter and frame observer feed, put together from small parts, the
- * {@link ConnectionRegistry registry} of open and recently closed connections, the
- * {@link ConnectionStatistics totals}, the {@link ConnectionListeners listener bus}, and the
- * {@link Shutdown}. Applications never hold it: they read {@link #view()}, a separate
+ * transport filter, call counter and frame observer feed, put together from small parts: the
+ * registry of open and recently closed connections ({@code ConnectionRegistry}), the totals
+ * ({@code ConnectionStatistics}), the listener bus ({@code ConnectionListeners}), the
+ * {@link PingPolicy} and the {@link Shutdown}. Applications never hold it: they read {@link #view()}, a separate
  * read-only object from which no writer can be reached.
  *
  * <p>Time comes from an injected ticker and clock, so that timing logic can be tested
@@ -98,7 +98,7 @@ public final class ConnectionTracker {
 		this.shutdown = new Shutdown((side == Side.SERVER) ? this.registry::serverCalls : List::of);
 	}
 
-	/** A channel's tracker, on the system ticker and clock. */
+	/** A tracker on the system ticker and clock that judges client PINGs by gRPC's defaults: a channel's. */
 	public static ConnectionTracker create(Side side, String name, @Nullable Duration maxConnectionIdle,
 			@Nullable Duration maxConnectionAge) {
 		return create(side, name, maxConnectionIdle, maxConnectionAge, PingPolicy.GRPC_DEFAULTS);

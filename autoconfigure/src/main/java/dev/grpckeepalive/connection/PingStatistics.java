@@ -5,9 +5,9 @@ import java.util.Map;
 
 /**
  * PING counts and round-trip times, for one connection or added up over many; read-only to
- * the application. Two kinds, both safe for concurrent writers: a connection's own
- * ({@link ConnectionPings}, small, as there is one per connection) and the totals of a server
- * or channel ({@link PingTotals}, striped, as every connection's event loop writes them).
+ * the application. Two kinds, both safe for concurrent writers: a connection's own (small, as
+ * there is one per connection) and the totals of a server or channel (striped, as every
+ * connection's event loop writes them).
  * Each writer records a round trip before it counts the ACK, so that a reader that sees the
  * ACK also sees its round trip.
  */
