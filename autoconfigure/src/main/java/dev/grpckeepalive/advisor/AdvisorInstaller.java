@@ -8,7 +8,6 @@ import org.jspecify.annotations.Nullable;
 import dev.grpckeepalive.client.TrackedChannel;
 import dev.grpckeepalive.client.TrackedChannels;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
-import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.server.ObservedGrpcServer;
 
@@ -18,8 +17,9 @@ import org.springframework.context.event.ContextRefreshedEvent;
 
 /**
  * Puts the advisor's watches on the server's and the channels' trackers before the server
- * starts (and on channels created later as they appear), tells the server's frame observers
- * the PING policy the server enforces, and checks the configuration once the server listens.
+ * starts (and on channels created later as they appear), and checks the configuration once
+ * the server listens. The frame observers judge client PINGs by the policy the server's
+ * tracker was made with.
  */
 final class AdvisorInstaller implements SmartInitializingSingleton, ApplicationListener<ContextRefreshedEvent> {
 
@@ -45,9 +45,6 @@ final class AdvisorInstaller implements SmartInitializingSingleton, ApplicationL
 		if (this.server != null) {
 			ServerKeepAliveSettings settings = this.server.getSettings();
 			ConnectionTrackerView tracker = this.server.getConnections();
-			if (tracker instanceof ConnectionTracker writer && settings.permitTime().effective() != null) {
-				writer.enforcedPingPolicy(settings.permitTime().effective(), settings.permitWithoutCalls());
-			}
 			tracker.addListener(new ServerPingWatch(this.advisor, settings));
 			if (settings.time().isEnabled()) {
 				tracker.addListener(new RoundTripWatch(this.advisor, settings.timeout()));

@@ -73,7 +73,7 @@ public class GrpcChannels implements DisposableBean, TrackedChannels {
 
 	@Override
 	public void destroy() throws Exception {
-		this.tracked.values().forEach((channel) -> channel.tracker().shutdownStarted());
+		this.tracked.values().forEach((channel) -> channel.tracker().shutdown().start());
 		this.channels.values().forEach(ManagedChannel::shutdown);
 		long deadline = System.nanoTime() + SHUTDOWN_GRACE.toNanos();
 		for (Map.Entry<String, ManagedChannel> entry : this.channels.entrySet()) {

@@ -44,7 +44,7 @@ public final class TrackedChannel {
 
 	/** The channel's connections: open, recently closed, and totals. */
 	public ConnectionTrackerView connections() {
-		return this.tracker;
+		return this.tracker.view();
 	}
 
 	ConnectionTracker tracker() {

@@ -270,7 +270,7 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 
 	@Override
 	public void onApplicationEvent(ContextClosedEvent event) {
-		this.trackers.values().forEach(ConnectionTracker::shutdownStarted);
+		this.trackers.values().forEach((tracker) -> tracker.shutdown().start());
 	}
 
 	/** Runs after Spring Boot's channel factory, which depends on this customizer, closed its channels. */

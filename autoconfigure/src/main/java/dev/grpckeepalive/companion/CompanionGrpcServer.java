@@ -20,6 +20,7 @@ import dev.grpckeepalive.config.PropertyNames;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.PingPolicy;
 import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.transport.ConnectionInstrumentation;
 import dev.grpckeepalive.transport.FrameObservingTransport;
@@ -118,7 +119,8 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 		this.oursMetadataSize = this.properties.ours(OURS + "limits.max-inbound-metadata-size", Object.class) != null;
 		this.settings = inForce();
 		this.connections = ConnectionTracker.create(Side.SERVER, "server",
-				this.settings.maxConnectionIdle().effective(), this.settings.maxConnectionAge().effective());
+				this.settings.maxConnectionIdle().effective(), this.settings.maxConnectionAge().effective(),
+				PingPolicy.of(this.settings.permitTime().effective(), this.settings.permitWithoutCalls()));
 		this.transport = keepAlive.getFrames().isEnabled() ? FrameObservingTransport.forServer() : null;
 	}
 
@@ -208,13 +210,13 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 
 	@Override
 	public ConnectionTrackerView getConnections() {
-		return this.connections;
+		return this.connections.view();
 	}
 
 	/** Closes from now on are the application's doing: Spring Boot's server stops next. */
 	@Override
 	public void onApplicationEvent(ContextClosedEvent event) {
-		this.connections.shutdownStarted();
+		this.connections.shutdown().start();
 	}
 
 	/** Runs after Spring Boot's server has stopped, which depends on this customizer. */

@@ -26,20 +26,20 @@ public final class ClientCallCounter implements ClientInterceptor {
 
 			@Override
 			public void start(Listener<RespT> responseListener, Metadata headers) {
-				ClientCallCounter.this.tracker.callStarted();
+				ClientCallCounter.this.tracker.channelCallStarted();
 				try {
 					super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(responseListener) {
 
 						@Override
 						public void onClose(Status status, Metadata trailers) {
-							ClientCallCounter.this.tracker.callEnded();
+							ClientCallCounter.this.tracker.channelCallEnded();
 							super.onClose(status, trailers);
 						}
 
 					}, headers);
 				}
 				catch (RuntimeException ex) {
-					ClientCallCounter.this.tracker.callEnded();
+					ClientCallCounter.this.tracker.channelCallEnded();
 					throw ex;
 				}
 			}

@@ -4,12 +4,13 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.SocketAddress;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import io.grpc.Attributes;
-import io.grpc.Status;
 import org.jspecify.annotations.Nullable;
+
+import dev.grpckeepalive.shutdown.ClosableServerCall;
+import dev.grpckeepalive.shutdown.ServerCalls;
 
 /**
  * One connection, from open to close: addresses, age, calls, idle time, PINGs and GOAWAYs,
@@ -49,7 +50,7 @@ public final class ConnectionRecord {
 
 	private final long openedNanos;
 
-	private final PingStatistics pings = new PingStatistics();
+	private final ConnectionPings pings = new ConnectionPings();
 
 	// Plain fields behind VarHandles rather than atomic objects: one record per connection.
 	private volatile int activeCalls;
@@ -93,15 +94,8 @@ public final class ConnectionRecord {
 	/** Set once, when the connection closes: everything about the close in one publication. */
 	private volatile @Nullable Closed closed;
 
-	/** Guards {@link #calls} and the links between them. */
-	private final Object callsLock = new Object();
-
-	/**
-	 * The server calls in flight, as a list linked through the calls themselves so that
-	 * starting a call allocates no node. Held only for a few pointer writes, and contended
-	 * only by calls of this one connection.
-	 */
-	private @Nullable ClosableServerCall<?, ?> calls;
+	/** The server calls in flight, for the shutdown and for the close; {@code null} for a channel's connection. */
+	private final @Nullable ServerCalls serverCalls;
 
 	private static VarHandle handle(String field, Class<?> type) {
 		try {
@@ -121,6 +115,7 @@ public final class ConnectionRecord {
 		this.openedAtMillis = openedAtMillis;
 		this.openedNanos = openedNanos;
 		this.lastActivityNanos = openedNanos;
+		this.serverCalls = (tracker.side == Side.SERVER) ? new ServerCalls() : null;
 	}
 
 	/** Marks the record as fed by a frame observer, so that PING figures are meaningful. */
@@ -144,7 +139,7 @@ public final class ConnectionRecord {
 		}
 		ACTIVE_CALLS.getAndAdd(this, 1);
 		TOTAL_CALLS.getAndAdd(this, 1L);
-		this.tracker.callStarted();
+		this.tracker.statistics.serverCallStarted();
 		return now;
 	}
 
@@ -154,8 +149,9 @@ public final class ConnectionRecord {
 	 * channel counts calls per channel).
 	 */
 	public boolean callsThroughout(long sinceNanos) {
-		if (this.tracker.side() == Side.CLIENT) {
-			return this.tracker.callsThroughout(sinceNanos);
+		ChannelCalls channelCalls = this.tracker.channelCalls;
+		if (channelCalls != null) {
+			return channelCalls.throughout(sinceNanos);
 		}
 		return this.activeCalls > 0 && this.callsSinceNanos - sinceNanos <= 0;
 	}
@@ -171,60 +167,32 @@ public final class ConnectionRecord {
 	 * {@link ConnectionTrackerView.ConnectionListener#silenceSurvived}.
 	 */
 	public void silenceSurvived(long nanos, boolean withCalls) {
-		this.tracker.silenceSurvived(this.id, nanos, withCalls);
+		this.tracker.listeners.silenceSurvived(this.id, nanos, withCalls);
 	}
 
 	void callEnded() {
 		// the activity first: a reader that sees the count drop to 0 measures idle time from here
 		this.lastActivityNanos = this.tracker.nanoTime();
 		ACTIVE_CALLS.getAndAdd(this, -1);
-		this.tracker.callEnded();
+		this.tracker.statistics.serverCallEnded();
 	}
 
 	/** A server call started: it can be closed for shutdown from now on, and at once if that has begun. */
 	void register(ClosableServerCall<?, ?> call) {
-		synchronized (this.callsLock) {
-			call.next = this.calls;
-			if (this.calls != null) {
-				this.calls.previous = call;
-			}
-			this.calls = call;
-		}
-		// after the insert: closeCallsForShutdown sets the status before it takes the list
-		Status closing = this.tracker.callsClosingStatus();
-		if (closing != null) {
-			call.closeForShutdown(closing);
+		if (this.serverCalls != null) {
+			this.serverCalls.register(call, this.tracker.shutdown);
 		}
 	}
 
 	/** A server call ended. */
 	void unregister(ClosableServerCall<?, ?> call) {
-		synchronized (this.callsLock) {
-			if (call.previous != null) {
-				call.previous.next = call.next;
-			}
-			else if (this.calls == call) {
-				this.calls = call.next;
-			}
-			if (call.next != null) {
-				call.next.previous = call.previous;
-			}
-			call.previous = null;
-			call.next = null;
+		if (this.serverCalls != null) {
+			this.serverCalls.unregister(call);
 		}
 	}
 
-	/** Closes every server call in flight with {@code status}, see {@link ClosableServerCall}; returns how many. */
-	int closeCallsForShutdown(Status status) {
-		List<ClosableServerCall<?, ?>> running = new ArrayList<>();
-		synchronized (this.callsLock) {
-			for (ClosableServerCall<?, ?> call = this.calls; call != null; call = call.next) {
-				running.add(call);
-			}
-		}
-		// outside the lock: a close may run grpc-java code
-		running.forEach((call) -> call.closeForShutdown(status));
-		return running.size();
+	@Nullable ServerCalls serverCalls() {
+		return this.serverCalls;
 	}
 
 	/**
@@ -235,7 +203,7 @@ public final class ConnectionRecord {
 		if (this.userAgent == null) {
 			// before the agent: a reader that sees the agent sees the flag
 			this.grpcCore = userAgent.contains(GRPC_CORE_AGENT);
-			this.userAgent = this.tracker.sharedUserAgent(userAgent);
+			this.userAgent = this.tracker.userAgents.share(userAgent);
 		}
 	}
 
@@ -264,7 +232,7 @@ public final class ConnectionRecord {
 	 */
 	public void peerPingObserved(PingKind kind, long intervalNanos, boolean withoutCalls, boolean strike,
 			int strikes) {
-		this.tracker.peerPing(this.id, this.userAgent, kind, intervalNanos, withoutCalls, strike, strikes);
+		this.tracker.listeners.peerPing(this.id, this.userAgent, kind, intervalNanos, withoutCalls, strike, strikes);
 	}
 
 	/**
@@ -272,31 +240,32 @@ public final class ConnectionRecord {
 	 * advisor. See {@link ConnectionTrackerView.ConnectionListener#keepAlivePingSent}.
 	 */
 	public void keepAlivePingSentObserved(long idleNanos) {
-		this.tracker.keepAlivePingSent(this.id, idleNanos);
+		this.tracker.listeners.keepAlivePingSent(this.id, idleNanos);
 	}
 
 	/** This side sent a PING (not an ACK). */
 	public void pingSent(PingKind kind) {
 		this.pings.recordSent(kind);
-		this.tracker.pingSent(kind);
+		this.tracker.statistics.pings().recordSent(kind);
 	}
 
 	/** A PING this side sent was acknowledged after {@code roundTripNanos}. */
 	public void pingAcked(PingKind kind, long roundTripNanos) {
 		this.pings.recordAck(roundTripNanos);
-		this.tracker.pingAcked(kind, roundTripNanos);
+		this.tracker.statistics.pings().recordAck(roundTripNanos);
+		this.tracker.listeners.pingAcknowledged(kind, roundTripNanos);
 	}
 
 	/** The peer sent a PING (not an ACK). */
 	public void pingReceived() {
 		this.pings.recordReceived();
-		this.tracker.pingReceived();
+		this.tracker.statistics.pings().recordReceived();
 	}
 
 	/** A keepalive PING this side sent was not acknowledged within the keepalive timeout. */
 	public void keepAliveTimedOut() {
 		this.pings.recordTimeout();
-		this.tracker.keepAliveTimedOut();
+		this.tracker.statistics.keepAliveTimedOut(this.tracker.nanoTime());
 		addEvidence(CloseReason.KEEPALIVE_TIMEOUT);
 	}
 
@@ -308,7 +277,7 @@ public final class ConnectionRecord {
 	 */
 	public void goAwaySent(long errorCode, String debugData, boolean keepAliveOverdue) {
 		CloseReason reason = CloseReasons.ofGoAwaySent(errorCode, debugData, keepAliveOverdue,
-				this.tracker.isShuttingDown());
+				this.tracker.shutdown.isStarted());
 		this.lastGoAwaySent = goAway(GoAway.Direction.SENT, errorCode, debugData, reason);
 		this.draining = true;
 		if (reason == CloseReason.ABUSE) {
@@ -334,7 +303,7 @@ public final class ConnectionRecord {
 	public void goAwayReceived(long errorCode, String debugData) {
 		CloseReason reason = CloseReasons.ofGoAwayReceived(errorCode, debugData);
 		if (reason == CloseReason.TOO_MANY_PINGS) {
-			this.tracker.tooManyPingsReceived(this.openedNanos);
+			this.tracker.keepAliveBackoff.tooManyPingsReceived(this.openedNanos, this.tracker.nanoTime());
 		}
 		this.lastGoAwayReceived = goAway(GoAway.Direction.RECEIVED, errorCode, debugData, reason);
 		this.draining = true;
@@ -343,7 +312,7 @@ public final class ConnectionRecord {
 
 	private GoAway goAway(GoAway.Direction direction, long errorCode, String debugData, @Nullable CloseReason reason) {
 		GoAway goAway = new GoAway(direction, errorCode, debugData, reason, this.tracker.currentTimeMillis());
-		this.tracker.goAway(goAway);
+		this.tracker.statistics.goAway(goAway, this.tracker.nanoTime());
 		return goAway;
 	}
 
@@ -358,7 +327,7 @@ public final class ConnectionRecord {
 	 * shutting down.
 	 */
 	public void closedBeforeHandshake() {
-		if (!this.tracker.isShuttingDown()) {
+		if (!this.tracker.shutdown.isStarted()) {
 			addEvidence(CloseReason.ERROR);
 		}
 	}
@@ -394,29 +363,11 @@ public final class ConnectionRecord {
 				// a measurement, never a reason to keep a close from being recorded
 			}
 		}
-		Closed close = new Closed(nanos, this.tracker.currentTimeMillis(), reason, silence, unfinishedCalls(nanos));
+		List<Duration> unfinished = (this.serverCalls != null) ? this.serverCalls.unfinishedAt(nanos) : List.of();
+		Closed close = new Closed(nanos, this.tracker.currentTimeMillis(), reason, silence, unfinished);
 		if (CLOSED.compareAndSet(this, null, close)) {
 			this.tracker.closed(this);
 		}
-	}
-
-	/**
-	 * The ages of the server calls in flight that the application had not closed: at the close
-	 * of the connection, the calls it cut.
-	 */
-	private List<Duration> unfinishedCalls(long nowNanos) {
-		List<Duration> ages = null;
-		synchronized (this.callsLock) {
-			for (ClosableServerCall<?, ?> call = this.calls; call != null; call = call.next) {
-				if (!call.isClosed()) {
-					if (ages == null) {
-						ages = new ArrayList<>();
-					}
-					ages.add(Duration.ofNanos(Math.max(0, nowNanos - call.startedNanos)));
-				}
-			}
-		}
-		return (ages != null) ? List.copyOf(ages) : List.of();
 	}
 
 	/** The id as it appears in the endpoint: {@code s-42} for the server, {@code c-<channel>-42} for a channel. */
@@ -454,15 +405,19 @@ public final class ConnectionRecord {
 	/** The connection now, read consistently: see the class comment. */
 	public ConnectionSnapshot snapshot() {
 		Closed close = this.closed;
-		// the activity before the count, the reverse of the writers: a count of 0 comes with its activity
-		long lastActivity = this.lastActivityNanos;
+		// The count before the activity, the reverse of the writers, who move the activity before
+		// they lower the count: a count of 0 comes with the activity of the call that ended last,
+		// or a later one. The time in between, where a test's ticker can end a call.
 		int calls = this.activeCalls;
-		boolean draining = this.draining;
 		long end = (close != null) ? close.nanos() : this.tracker.nanoTime();
+		long lastActivity = this.lastActivityNanos;
+		boolean draining = this.draining;
 		long age = Math.max(0, end - this.openedNanos);
+		// 0 when the activity is newer than the time read (a call started and ended since), or
+		// than the close (grpc-java ends calls after the transport terminated)
 		long idle = (calls > 0) ? 0 : Math.min(age, Math.max(0, end - lastActivity));
-		boolean server = this.tracker.side() == Side.SERVER;
-		return new ConnectionSnapshot(displayId(), this.tracker.side(), this.tracker.name(), this.remote, this.local,
+		boolean server = this.tracker.side == Side.SERVER;
+		return new ConnectionSnapshot(displayId(), this.tracker.side, this.tracker.name, this.remote, this.local,
 				this.openedAtMillis, age, idle, calls, this.totalCalls, state(close, draining, calls, server),
 				isObserved(), this.observerOffReason, this.pings.snapshot(), this.lastGoAwaySent,
 				this.lastGoAwayReceived, this.socketReleasedByStarter, this.abuseLimit,

@@ -1,141 +1,79 @@
 package dev.grpckeepalive.connection;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.EnumMap;
 import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
 
 /**
- * PING counts and round-trip times, for one connection or added up over many. Safe for
- * concurrent writers. Plain {@code long} fields updated through {@link VarHandle}s keep a
- * connection's share small (about 130 bytes), since there is one of these per connection.
+ * PING counts and round-trip times, for one connection or added up over many; read-only to
+ * the application. Two kinds, both safe for concurrent writers: a connection's own (small, as
+ * there is one per connection) and the totals of a server or channel (striped, as every
+ * connection's event loop writes them).
+ * Each writer records a round trip before it counts the ACK, so that a reader that sees the
+ * ACK also sees its round trip.
  */
-public final class PingStatistics {
+public abstract sealed class PingStatistics permits ConnectionPings, PingTotals {
 
-	private static final VarHandle SENT_KEEPALIVE = handle("sentKeepAlive");
-
-	private static final VarHandle SENT_BDP = handle("sentBdp");
-
-	private static final VarHandle SENT_SHUTDOWN = handle("sentShutdown");
-
-	private static final VarHandle SENT_OTHER = handle("sentOther");
-
-	private static final VarHandle ACKED = handle("acked");
-
-	private static final VarHandle RECEIVED = handle("received");
-
-	private static final VarHandle TIMEOUTS = handle("timeouts");
-
-	private static final VarHandle RTT_TOTAL = handle("rttTotalNanos");
-
-	private static final VarHandle RTT_MIN = handle("rttMinNanos");
-
-	private static final VarHandle RTT_MAX = handle("rttMaxNanos");
-
-	private volatile long sentKeepAlive;
-
-	private volatile long sentBdp;
-
-	private volatile long sentShutdown;
-
-	private volatile long sentOther;
-
-	private volatile long acked;
-
-	private volatile long received;
-
-	private volatile long timeouts;
-
-	private volatile long rttTotalNanos;
-
-	private volatile long rttLastNanos = -1;
-
-	private volatile long rttMinNanos = Long.MAX_VALUE;
-
-	private volatile long rttMaxNanos = -1;
-
-	private static VarHandle handle(String field) {
-		try {
-			return MethodHandles.lookup().findVarHandle(PingStatistics.class, field, long.class);
-		}
-		catch (ReflectiveOperationException ex) {
-			throw new ExceptionInInitializerError(ex);
-		}
+	PingStatistics() {
 	}
 
-	void recordSent(PingKind kind) {
-		sentHandle(kind).getAndAdd(this, 1L);
-	}
+	abstract void recordSent(PingKind kind);
 
-	void recordAck(long roundTripNanos) {
-		RTT_TOTAL.getAndAdd(this, roundTripNanos);
-		this.rttLastNanos = roundTripNanos;
-		accumulate(RTT_MIN, roundTripNanos, true);
-		accumulate(RTT_MAX, roundTripNanos, false);
-		// counted last, so that a reader that sees the ACK also sees its round trip
-		ACKED.getAndAdd(this, 1L);
-	}
+	abstract void recordAck(long roundTripNanos);
 
-	private void accumulate(VarHandle handle, long value, boolean min) {
-		long current = (long) handle.getVolatile(this);
-		while (min ? value < current : value > current) {
-			if (handle.compareAndSet(this, current, value)) {
-				return;
-			}
-			current = (long) handle.getVolatile(this);
-		}
-	}
+	abstract void recordReceived();
 
-	void recordReceived() {
-		RECEIVED.getAndAdd(this, 1L);
-	}
+	abstract void recordTimeout();
 
-	void recordTimeout() {
-		TIMEOUTS.getAndAdd(this, 1L);
-	}
-
-	private static VarHandle sentHandle(PingKind kind) {
-		return switch (kind) {
-			case KEEPALIVE -> SENT_KEEPALIVE;
-			case BDP -> SENT_BDP;
-			case SHUTDOWN -> SENT_SHUTDOWN;
-			case OTHER -> SENT_OTHER;
-		};
-	}
-
+	/** PINGs this side originated. */
 	public long sent() {
-		return this.sentKeepAlive + this.sentBdp + this.sentShutdown + this.sentOther;
+		long sent = 0;
+		for (PingKind kind : PingKind.values()) {
+			sent += sent(kind);
+		}
+		return sent;
 	}
 
-	public long sent(PingKind kind) {
-		return (long) sentHandle(kind).getVolatile(this);
-	}
+	/** PINGs this side originated of one kind. */
+	public abstract long sent(PingKind kind);
 
-	public long acked() {
-		return this.acked;
-	}
+	/** ACKs received for PINGs this side originated. */
+	public abstract long acked();
 
-	public long received() {
-		return this.received;
-	}
+	/** PINGs the peer originated. */
+	public abstract long received();
 
-	public long timeouts() {
-		return this.timeouts;
-	}
+	/** Keepalive PINGs not acknowledged within the keepalive timeout. */
+	public abstract long timeouts();
+
+	/** The last round trip, {@code -1} before the first. */
+	abstract long rttLastNanos();
+
+	/** The shortest round trip, {@link Long#MAX_VALUE} before the first. */
+	abstract long rttMinNanos();
+
+	/** The longest round trip, {@code -1} before the first. */
+	abstract long rttMaxNanos();
+
+	/** All round trips added up. */
+	abstract long rttTotalNanos();
 
 	/** A consistent-enough copy for reporting. */
 	public Snapshot snapshot() {
 		Map<PingKind, Long> byKind = new EnumMap<>(PingKind.class);
+		long sent = 0;
 		for (PingKind kind : PingKind.values()) {
-			byKind.put(kind, sent(kind));
+			long ofKind = sent(kind);
+			byKind.put(kind, ofKind);
+			sent += ofKind;
 		}
-		long count = this.acked;
+		// the count first: the round trips it counts are recorded already
+		long count = acked();
 		RoundTrip rtt = (count == 0) ? null
-				: new RoundTrip(millis(this.rttLastNanos), millis(this.rttMinNanos), millis(this.rttTotalNanos) / count,
-						millis(this.rttMaxNanos));
-		return new Snapshot(sent(), byKind, count, this.received, this.timeouts, rtt);
+				: new RoundTrip(millis(rttLastNanos()), millis(rttMinNanos()), millis(rttTotalNanos()) / count,
+						millis(rttMaxNanos()));
+		return new Snapshot(sent, byKind, count, received(), timeouts(), rtt);
 	}
 
 	private static double millis(long nanos) {

@@ -6,11 +6,14 @@ import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 
+import dev.grpckeepalive.shutdown.ClosableServerCall;
+import dev.grpckeepalive.shutdown.ServerCalls;
+
 /**
  * Counts each call against its connection's {@link ConnectionRecord}: active and total
  * calls, and the last activity that idle time is measured from; and hands the application a
- * {@link ClosableServerCall}, registered with the record, so that a stopping server can close
- * what outlives its grace with a clear status. Two small wrappers per call (call and
+ * {@link ClosableServerCall}, registered with the connection's {@link ServerCalls}, so that a
+ * stopping server can close what outlives its grace with a clear status. Two small wrappers per call (call and
  * listener), and per message one uncontended compare-and-set on the way in and one on the
  * way out of each send. The first call of a connection also hands the record the client's
  * {@code user-agent}, for the keepalive advisor, where {@link UserAgentCapture} (which sees
@@ -28,32 +31,35 @@ public final class ServerCallCounter implements ServerInterceptor {
 		// without the frame observer, UserAgentCapture does not see the connection: the first call names it
 		UserAgentCapture.userAgentOf(record, headers);
 		long started = record.callStarted();
-		ClosableServerCall<ReqT, RespT> closable = new ClosableServerCall<>(call, record, started);
+		ClosableServerCall<ReqT, RespT> closable = new ClosableServerCall<>(call, started);
 		record.register(closable);
 		ServerCall.Listener<ReqT> listener;
 		try {
 			listener = next.startCall(closable, headers);
 		}
 		catch (RuntimeException ex) {
-			ended(closable);
+			ended(record, closable);
 			throw ex;
 		}
-		return new CountingListener<>(listener, closable);
+		return new CountingListener<>(listener, record, closable);
 	}
 
-	private static void ended(ClosableServerCall<?, ?> call) {
-		call.record.unregister(call);
-		call.record.callEnded();
+	private static void ended(ConnectionRecord record, ClosableServerCall<?, ?> call) {
+		record.unregister(call);
+		record.callEnded();
 	}
 
 	/** grpc-java calls exactly one of onComplete and onCancel per call. */
 	private static final class CountingListener<ReqT>
 			extends ForwardingServerCallListener.SimpleForwardingServerCallListener<ReqT> {
 
+		private final ConnectionRecord record;
+
 		private final ClosableServerCall<ReqT, ?> call;
 
-		CountingListener(ServerCall.Listener<ReqT> delegate, ClosableServerCall<ReqT, ?> call) {
+		CountingListener(ServerCall.Listener<ReqT> delegate, ConnectionRecord record, ClosableServerCall<ReqT, ?> call) {
 			super(delegate);
+			this.record = record;
 			this.call = call;
 		}
 
@@ -70,7 +76,7 @@ public final class ServerCallCounter implements ServerInterceptor {
 				}
 			}
 			finally {
-				ended(this.call);
+				ended(this.record, this.call);
 			}
 		}
 
@@ -80,7 +86,7 @@ public final class ServerCallCounter implements ServerInterceptor {
 				super.onCancel();
 			}
 			finally {
-				ended(this.call);
+				ended(this.record, this.call);
 			}
 		}
 

@@ -9,6 +9,7 @@ import dev.grpckeepalive.config.GrpcKeepAliveAutoConfiguration;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties;
 import dev.grpckeepalive.config.KeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.PingPolicy;
 import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.transport.FrameObservingTransport;
 import dev.grpckeepalive.logging.GrpcLogCondenser;
@@ -58,7 +59,8 @@ public final class GrpcKeepAliveServerAutoConfiguration {
 		});
 		GrpcKeepAliveProperties.Server serverProperties = properties.getServer();
 		ConnectionTracker tracker = ConnectionTracker.create(Side.SERVER, "server",
-				settings.server().maxConnectionIdle().effective(), settings.server().maxConnectionAge().effective());
+				settings.server().maxConnectionIdle().effective(), settings.server().maxConnectionAge().effective(),
+				PingPolicy.of(settings.server().permitTime().effective(), settings.server().permitWithoutCalls()));
 		FrameObservingTransport transport = properties.getFrames().isEnabled() ? FrameObservingTransport.forServer()
 				: null;
 		Server server;

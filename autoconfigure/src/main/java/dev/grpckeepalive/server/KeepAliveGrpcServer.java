@@ -150,7 +150,7 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 			return;
 		}
 		this.running = false;
-		this.connections.shutdownStarted();
+		this.connections.shutdown().start();
 		shutDownGracefully();
 		closeTransport();
 	}
@@ -182,7 +182,7 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 				// Closed with a status, the calls end like any other and grpc-java completes its graceful
 				// shutdown by itself. shutdownNow() would reset their streams, which clients see as
 				// CANCELLED: RST_STREAM closed stream, saying nothing of why.
-				this.connections.closeCallsForShutdown(shutdownStatus(this.shutdownGrace));
+				this.connections.shutdown().closeCalls(shutdownStatus(this.shutdownGrace));
 				if (!this.server.awaitTermination(CLOSE_WAIT.toNanos(), TimeUnit.NANOSECONDS)) {
 					this.server.shutdownNow();
 					this.server.awaitTermination(TERMINATION_WAIT.toNanos(), TimeUnit.NANOSECONDS);
@@ -227,7 +227,7 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 
 	@Override
 	public ConnectionTrackerView getConnections() {
-		return this.connections;
+		return this.connections.view();
 	}
 
 	/** The underlying grpc-java server. */

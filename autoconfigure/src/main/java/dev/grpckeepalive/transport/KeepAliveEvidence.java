@@ -157,7 +157,8 @@ final class KeepAliveEvidence implements SilenceBeforeClose.Probe {
 				: payloadKind;
 		this.dataSincePeerPing = false;
 		boolean withoutCalls = record.activeCalls() == 0;
-		boolean strike = !acceptable(nowNanos, withoutCalls, tracker.permitTimeNanos(), tracker.permitWithoutCalls());
+		boolean strike = !acceptable(nowNanos, withoutCalls, tracker.pingPolicy().permitTimeNanos(),
+				tracker.pingPolicy().permitWithoutCalls());
 		long interval = nowNanos - this.intervalStartNanos;
 		this.intervalStartNanos = nowNanos;
 		record.peerPingObserved(kind, interval, withoutCalls, strike, this.strikes);

@@ -67,7 +67,7 @@ class MetricsDocumentationTests {
 	@Test
 	void theBinderRegistersExactlyTheDeclaredMetersWithTheirTypesAndTags() {
 		ConnectionTracker tracker = ConnectionTracker.create(Side.SERVER, "server", null, null);
-		ObservedGrpcServer server = StubServer.of(tracker);
+		ObservedGrpcServer server = StubServer.of(tracker.view());
 		MeterRegistry registry = new SimpleMeterRegistry();
 		new GrpcKeepAliveMeterBinder(server, List.of(), new KeepAliveAdvisor(Duration.ofHours(1), Clock.systemUTC()))
 			.bindTo(registry);

@@ -115,7 +115,7 @@ class PrometheusNamesTests {
 			});
 		}
 		ConnectionTracker tracker = ConnectionTracker.create(Side.SERVER, "server", null, null);
-		new GrpcKeepAliveMeterBinder(StubServer.of(tracker), List.of(),
+		new GrpcKeepAliveMeterBinder(StubServer.of(tracker.view()), List.of(),
 				new dev.grpckeepalive.advisor.KeepAliveAdvisor(Duration.ofHours(1), java.time.Clock.systemUTC()))
 			.bindTo(registry);
 		return registry;

@@ -20,6 +20,7 @@ import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionState;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.GoAway;
 import dev.grpckeepalive.connection.PingStatistics;
 import dev.grpckeepalive.connection.Side;
@@ -43,9 +44,9 @@ class IdlePathWatchTests {
 
 	private final KeepAliveAdvisor advisor = new KeepAliveAdvisor(Duration.ofHours(1), this.clock);
 
-	private final ConnectionTracker channel = ConnectionTracker.create(Side.CLIENT, "prices", null, null);
+	private final ConnectionTrackerView channel = ConnectionTracker.create(Side.CLIENT, "prices", null, null).view();
 
-	private final ConnectionTracker server = ConnectionTracker.create(Side.SERVER, "server", null, null);
+	private final ConnectionTrackerView server = ConnectionTracker.create(Side.SERVER, "server", null, null).view();
 
 	private final List<String> warnings = new CopyOnWriteArrayList<>();
 
@@ -129,9 +130,9 @@ class IdlePathWatchTests {
 		// a client reconnecting as its connection dies is no pool: the new connection is under a second old
 		server.connectionOpened(new InetSocketAddress("10.0.0.9", 40_000), new InetSocketAddress("10.0.0.1", 9090));
 		ticker.addAndGet(500_000_000L);
-		watch.connectionClosed(server, closedFrom(new InetSocketAddress("10.0.0.9", 40_001), CloseReason.PEER_CLOSED,
+		watch.connectionClosed(server.view(), closedFrom(new InetSocketAddress("10.0.0.9", 40_001), CloseReason.PEER_CLOSED,
 				seconds(60)));
-		watch.connectionClosed(server, closedFrom(new InetSocketAddress("10.0.0.9", 40_002), CloseReason.PEER_CLOSED,
+		watch.connectionClosed(server.view(), closedFrom(new InetSocketAddress("10.0.0.9", 40_002), CloseReason.PEER_CLOSED,
 				seconds(60)));
 		assertThat(only(FindingType.IDLE_CONNECTIONS_DROPPED).evidence()).containsEntry("deaths", 2);
 		this.clock.advance(Duration.ofHours(2));
@@ -141,14 +142,14 @@ class IdlePathWatchTests {
 		server.connectionOpened(proxy, new InetSocketAddress("10.0.0.1", 9090));
 		ticker.addAndGet(seconds(5));
 		for (int i = 0; i < 4; i++) {
-			watch.connectionClosed(server, closedFrom(new InetSocketAddress("10.0.0.7", 40_001 + i),
+			watch.connectionClosed(server.view(), closedFrom(new InetSocketAddress("10.0.0.7", 40_001 + i),
 					CloseReason.PEER_CLOSED, seconds(60) + i * 1_000_000L));
 		}
 		assertThat(this.advisor.findings()).isEmpty();
 
 		// the same closes from hosts with no other connection: a timer at 60s
 		for (int i = 0; i < 2; i++) {
-			watch.connectionClosed(server, closedFrom(new InetSocketAddress("10.0.0." + (20 + i), 40_000),
+			watch.connectionClosed(server.view(), closedFrom(new InetSocketAddress("10.0.0." + (20 + i), 40_000),
 					CloseReason.PEER_CLOSED, seconds(60) + i * 1_000_000L));
 		}
 		Finding finding = only(FindingType.IDLE_CONNECTIONS_DROPPED);
@@ -311,7 +312,7 @@ class IdlePathWatchTests {
 		this.ids++;
 		// ids apart from those the tracker gives the connections it holds open
 		return new ConnectionSnapshot("s-" + (1000 + this.ids), Side.SERVER, "server", remote, null, 0, seconds(900), 0, 0, 0,
-				ConnectionState.CLOSED, true, null, new PingStatistics().snapshot(), null, null, false, null, reason,
+				ConnectionState.CLOSED, true, null, new PingStatistics.Snapshot(0, java.util.Map.of(), 0, 0, 0, null), null, null, false, null, reason,
 				0L, new SilenceBeforeClose(silenceNanos, false, false), List.of());
 	}
 
@@ -332,7 +333,7 @@ class IdlePathWatchTests {
 			@Nullable GoAway received) {
 		this.ids++;
 		return new ConnectionSnapshot("c-prices-" + this.ids, Side.CLIENT, "prices", null, null, 0, seconds(900), 0, 0,
-				0, ConnectionState.CLOSED, true, null, new PingStatistics().snapshot(), null, received, false, null,
+				0, ConnectionState.CLOSED, true, null, new PingStatistics.Snapshot(0, java.util.Map.of(), 0, 0, 0, null), null, received, false, null,
 				reason, 0L, silence, List.of());
 	}
 

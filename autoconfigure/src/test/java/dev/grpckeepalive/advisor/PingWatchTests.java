@@ -18,6 +18,7 @@ import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionState;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.GoAway;
 import dev.grpckeepalive.connection.PingKind;
 import dev.grpckeepalive.connection.PingStatistics;
@@ -43,9 +44,9 @@ class PingWatchTests {
 
 	private final KeepAliveAdvisor advisor = new KeepAliveAdvisor(Duration.ofHours(1), this.clock);
 
-	private final ConnectionTracker server = ConnectionTracker.create(Side.SERVER, "server", null, null);
+	private final ConnectionTrackerView server = ConnectionTracker.create(Side.SERVER, "server", null, null).view();
 
-	private final ConnectionTracker channel = ConnectionTracker.create(Side.CLIENT, "strict", null, null);
+	private final ConnectionTrackerView channel = ConnectionTracker.create(Side.CLIENT, "strict", null, null).view();
 
 	@BeforeEach
 	void quiet() {
@@ -208,7 +209,7 @@ class PingWatchTests {
 
 	private static ConnectionSnapshot snapshot(String id, Side side, CloseReason reason, @Nullable GoAway received) {
 		return new ConnectionSnapshot(id, side, "x", null, null, 0, 0, 0, 0, 0, ConnectionState.CLOSED, true, null,
-				new PingStatistics().snapshot(), null, received, false, null, reason, 0L, null, List.of());
+				new PingStatistics.Snapshot(0, java.util.Map.of(), 0, 0, 0, null), null, received, false, null, reason, 0L, null, List.of());
 	}
 
 }

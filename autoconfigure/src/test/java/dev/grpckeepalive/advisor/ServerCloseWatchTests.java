@@ -17,6 +17,7 @@ import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionState;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.PingStatistics;
 import dev.grpckeepalive.connection.Side;
 
@@ -31,7 +32,7 @@ class ServerCloseWatchTests {
 
 	private final KeepAliveAdvisor advisor = new KeepAliveAdvisor(Duration.ofHours(1), this.clock);
 
-	private final ConnectionTracker server = ConnectionTracker.create(Side.SERVER, "server", null, null);
+	private final ConnectionTrackerView server = ConnectionTracker.create(Side.SERVER, "server", null, null).view();
 
 	private int ids;
 
@@ -98,7 +99,7 @@ class ServerCloseWatchTests {
 			List<Duration> unfinished) {
 		this.ids++;
 		return new ConnectionSnapshot("s-" + this.ids, Side.SERVER, "server", null, null, 0, 0, 0, 0, totalCalls,
-				ConnectionState.CLOSED, true, null, new PingStatistics().snapshot(), null, null, false, abuseLimit,
+				ConnectionState.CLOSED, true, null, new PingStatistics.Snapshot(0, java.util.Map.of(), 0, 0, 0, null), null, null, false, abuseLimit,
 				reason, 0L, null, unfinished);
 	}
 

@@ -89,7 +89,7 @@ class CloseReasonsTests {
 
 	@Test
 	void evidenceOutranksInference() {
-		this.tracker.shutdownStarted();
+		this.tracker.shutdown().start();
 		assertThat(closeAfter((record) -> record.goAwaySent(0, "max_age", false))).isEqualTo(CloseReason.MAX_AGE);
 		assertThat(closeAfter((record) -> { })).isEqualTo(CloseReason.APP_REQUESTED);
 	}

@@ -13,7 +13,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -71,11 +74,11 @@ class ConnectionSnapshotConsistencyTests {
 				threads.submit(() -> {
 					start.await();
 					while (writing.get()) {
-						for (ConnectionSnapshot open : tracker.openConnections()) {
+						for (ConnectionSnapshot open : tracker.view().openConnections()) {
 							check(open, violations);
 							snapshots.incrementAndGet();
 						}
-						for (ConnectionSnapshot closed : tracker.recentlyClosed()) {
+						for (ConnectionSnapshot closed : tracker.view().recentlyClosed()) {
 							check(closed, violations);
 							if (closed.closeReason() == null) {
 								violations.add("in the history without a reason: " + closed);
@@ -98,12 +101,53 @@ class ConnectionSnapshotConsistencyTests {
 		}
 		assertThat(violations).as("invariants broken in %d snapshots", snapshots.get()).isEmpty();
 		assertThat(snapshots.get()).as("readers ran while writers wrote").isPositive();
-		assertThat(tracker.activeConnections()).isZero();
+		assertThat(tracker.view().activeConnections()).isZero();
 		long closed = 0;
 		for (CloseReason reason : CloseReason.values()) {
-			closed += tracker.closedConnections(reason);
+			closed += tracker.view().closedConnections(reason);
 		}
-		assertThat(closed).isEqualTo((long) WRITERS * CONNECTIONS_PER_WRITER).isEqualTo(tracker.openedConnections());
+		assertThat(closed).isEqualTo((long) WRITERS * CONNECTIONS_PER_WRITER).isEqualTo(tracker.view().openedConnections());
+	}
+
+	/**
+	 * A snapshot that reports no calls measures idle time from the end of the last call it
+	 * counted, never from an activity before it: the writers move the last activity before
+	 * they lower the count, so the snapshot reads the count first. A race cannot show the
+	 * reverse order (two adjacent reads leave a window of nanoseconds: a writer cycling calls
+	 * against a reader caught it in none of ten 3-second runs), so the test ends the call at
+	 * the one moment it matters: the snapshot reads its ticker between the count and the
+	 * activity, and this ticker ends the call there, an hour after it started. Read in the
+	 * right order, the count still shows the call; in the reverse order, the snapshot would
+	 * pair the call's start with the count after its end, and report an hour of idle time on
+	 * a connection that was busy all along.
+	 */
+	@Test
+	void aSnapshotWithoutCallsMeasuresIdleTimeFromTheLastCallItCounted() {
+		AtomicLong now = new AtomicLong();
+		AtomicReference<@Nullable Runnable> atNextTick = new AtomicReference<>();
+		LongSupplier ticker = () -> {
+			Runnable step = atNextTick.getAndSet(null);
+			if (step != null) {
+				step.run();
+			}
+			return now.get();
+		};
+		ConnectionTracker tracker = new ConnectionTracker(Side.SERVER, "server", null, null, ticker,
+				java.time.Clock.systemUTC(), 50);
+		ConnectionRecord record = tracker.connectionOpened(null, null);
+		record.callStarted();
+		atNextTick.set(() -> {
+			now.addAndGet(Duration.ofHours(1).toNanos());
+			record.callEnded();
+		});
+
+		ConnectionSnapshot snapshot = record.snapshot();
+
+		assertThat(atNextTick.get()).as("the snapshot read the ticker").isNull();
+		assertThat(snapshot.idle()).as("idle time of a connection whose call ended as it was read: %s", snapshot)
+			.isLessThan(Duration.ofHours(1));
+		assertThat(record.snapshot().activeCalls()).isZero();
+		assertThat(record.snapshot().idle()).as("the call ended at the time last read").isZero();
 	}
 
 	private static void check(ConnectionSnapshot connection, Queue<String> violations) {

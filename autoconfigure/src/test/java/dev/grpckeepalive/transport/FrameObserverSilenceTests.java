@@ -154,7 +154,7 @@ class FrameObserverSilenceTests {
 	private ConnectionTracker tracker() {
 		ConnectionTracker tracker = new ConnectionTracker(Side.CLIENT, "prices", null, null, this.nanos::get,
 				Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC), ConnectionTracker.DEFAULT_HISTORY_SIZE);
-		tracker.addListener(new ConnectionTrackerView.ConnectionListener() {
+		tracker.view().addListener(new ConnectionTrackerView.ConnectionListener() {
 
 			@Override
 			public void silenceSurvived(ConnectionTrackerView source, long connection, long silenceNanos,
@@ -182,8 +182,8 @@ class FrameObserverSilenceTests {
 	}
 
 	private static ConnectionSnapshot closed(ConnectionTracker tracker) {
-		assertThat(tracker.recentlyClosed()).hasSize(1);
-		return tracker.recentlyClosed().get(0);
+		assertThat(tracker.view().recentlyClosed()).hasSize(1);
+		return tracker.view().recentlyClosed().get(0);
 	}
 
 	private void advance(Duration duration) {

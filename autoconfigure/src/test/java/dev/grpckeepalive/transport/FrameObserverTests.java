@@ -108,12 +108,12 @@ class FrameObserverTests {
 		channel.close();
 
 		boolean overdue = offset >= 0;
-		assertThat(tracker.pings().sent()).isEqualTo(1);
-		assertThat(tracker.pings().acked()).isZero();
-		assertThat(tracker.pings().timeouts()).isEqualTo(overdue ? 1 : 0);
-		assertThat(tracker.closedConnections(CloseReason.KEEPALIVE_TIMEOUT)).isEqualTo(overdue ? 1 : 0);
-		assertThat(tracker.closedConnections(CloseReason.PEER_CLOSED)).isEqualTo(overdue ? 0 : 1);
-		assertThat(tracker.openConnections()).isEmpty();
+		assertThat(tracker.view().pings().sent()).isEqualTo(1);
+		assertThat(tracker.view().pings().acked()).isZero();
+		assertThat(tracker.view().pings().timeouts()).isEqualTo(overdue ? 1 : 0);
+		assertThat(tracker.view().closedConnections(CloseReason.KEEPALIVE_TIMEOUT)).isEqualTo(overdue ? 1 : 0);
+		assertThat(tracker.view().closedConnections(CloseReason.PEER_CLOSED)).isEqualTo(overdue ? 0 : 1);
+		assertThat(tracker.view().openConnections()).isEmpty();
 	}
 
 	@Test
@@ -126,9 +126,9 @@ class FrameObserverTests {
 		this.nanos.addAndGet(TIMEOUT.toNanos());
 		channel.close();
 
-		assertThat(tracker.pings().sent(PingKind.KEEPALIVE)).isEqualTo(1);
-		assertThat(tracker.pings().timeouts()).isEqualTo(1);
-		assertThat(tracker.closedConnections(CloseReason.KEEPALIVE_TIMEOUT)).isEqualTo(1);
+		assertThat(tracker.view().pings().sent(PingKind.KEEPALIVE)).isEqualTo(1);
+		assertThat(tracker.view().pings().timeouts()).isEqualTo(1);
+		assertThat(tracker.view().closedConnections(CloseReason.KEEPALIVE_TIMEOUT)).isEqualTo(1);
 	}
 
 	@Test
@@ -144,10 +144,10 @@ class FrameObserverTests {
 		channel.advanceTimeBy(FrameObserver.KEEPALIVE_TIMEOUT_CLOSE_DELAY.toMillis() * 2, TimeUnit.MILLISECONDS);
 		channel.runScheduledPendingTasks();
 
-		assertThat(tracker.pings().timeouts()).isZero();
+		assertThat(tracker.view().pings().timeouts()).isZero();
 		assertThat(current(tracker, id).socketReleasedByStarter()).isFalse();
 		assertThat(channel.isOpen()).as("left to grpc-java").isTrue();
-		assertThat(tracker.openConnections()).extracting(ConnectionSnapshot::id).containsExactly(id);
+		assertThat(tracker.view().openConnections()).extracting(ConnectionSnapshot::id).containsExactly(id);
 	}
 
 	@Test
@@ -161,7 +161,7 @@ class FrameObserverTests {
 		this.nanos.addAndGet(TIMEOUT.toNanos());
 		channel.writeOutbound(frames((bytes) -> goAway(bytes, 0, "")));
 
-		assertThat(tracker.pings().timeouts()).isEqualTo(1);
+		assertThat(tracker.view().pings().timeouts()).isEqualTo(1);
 		assertThat(current(tracker, id).socketReleasedByStarter()).isTrue();
 		long delay = FrameObserver.KEEPALIVE_TIMEOUT_CLOSE_DELAY.toMillis();
 		channel.advanceTimeBy(delay - 1, TimeUnit.MILLISECONDS);
@@ -174,10 +174,10 @@ class FrameObserverTests {
 
 		assertThat(channel.isOpen()).isFalse();
 		assertThat(current(tracker, id).closeReason()).isEqualTo(CloseReason.KEEPALIVE_TIMEOUT);
-		assertThat(tracker.closedConnections(CloseReason.KEEPALIVE_TIMEOUT)).isEqualTo(1);
-		assertThat(tracker.pings().timeouts()).as("counted once, not again when the channel went inactive")
+		assertThat(tracker.view().closedConnections(CloseReason.KEEPALIVE_TIMEOUT)).isEqualTo(1);
+		assertThat(tracker.view().pings().timeouts()).as("counted once, not again when the channel went inactive")
 			.isEqualTo(1);
-		assertThat(tracker.find(id)).hasValueSatisfying((closed) -> assertThat(closed.isClosed()).isTrue());
+		assertThat(tracker.view().find(id)).hasValueSatisfying((closed) -> assertThat(closed.isClosed()).isTrue());
 	}
 
 	@Test
@@ -193,8 +193,8 @@ class FrameObserverTests {
 		channel.advanceTimeBy(FrameObserver.KEEPALIVE_TIMEOUT_CLOSE_DELAY.toMillis(), TimeUnit.MILLISECONDS);
 		channel.runScheduledPendingTasks();
 
-		assertThat(tracker.closedConnections(CloseReason.KEEPALIVE_TIMEOUT)).isEqualTo(1);
-		assertThat(tracker.pings().timeouts()).isEqualTo(1);
+		assertThat(tracker.view().closedConnections(CloseReason.KEEPALIVE_TIMEOUT)).isEqualTo(1);
+		assertThat(tracker.view().pings().timeouts()).isEqualTo(1);
 		channel.checkException();
 	}
 
@@ -210,10 +210,10 @@ class FrameObserverTests {
 		this.nanos.addAndGet(TIMEOUT.toNanos());
 		channel.close();
 
-		assertThat(tracker.pings().acked()).isEqualTo(1);
-		assertThat(tracker.pings().snapshot().rttMillis().last()).isEqualTo((TIMEOUT.toNanos() - 1) / 1_000_000.0);
-		assertThat(tracker.pings().timeouts()).isZero();
-		assertThat(tracker.closedConnections(CloseReason.PEER_CLOSED)).isEqualTo(1);
+		assertThat(tracker.view().pings().acked()).isEqualTo(1);
+		assertThat(tracker.view().pings().snapshot().rttMillis().last()).isEqualTo((TIMEOUT.toNanos() - 1) / 1_000_000.0);
+		assertThat(tracker.view().pings().timeouts()).isZero();
+		assertThat(tracker.view().closedConnections(CloseReason.PEER_CLOSED)).isEqualTo(1);
 	}
 
 	@Test
@@ -244,8 +244,8 @@ class FrameObserverTests {
 		assertThat(written.readerIndex()).isZero();
 		assertThat(ByteBufUtil.getBytes(read)).isEqualTo(inCopy);
 		assertThat(ByteBufUtil.getBytes(written)).isEqualTo(outCopy);
-		assertThat(tracker.pings().received()).isEqualTo(1);
-		assertThat(tracker.pings().sent()).isEqualTo(1);
+		assertThat(tracker.view().pings().received()).isEqualTo(1);
+		assertThat(tracker.view().pings().sent()).isEqualTo(1);
 		read.release();
 		written.release();
 	}
@@ -270,8 +270,8 @@ class FrameObserverTests {
 			frame(bytes, SETTINGS, 0, new byte[0]);
 			ping(bytes, false, CLIENT_KEEPALIVE);
 		}));
-		assertThat(tracker.pings().received()).isEqualTo(1);
-		assertThat(tracker.openedConnections()).as("the same connection record").isEqualTo(1);
+		assertThat(tracker.view().pings().received()).isEqualTo(1);
+		assertThat(tracker.view().openedConnections()).as("the same connection record").isEqualTo(1);
 		assertThat(only(tracker).id()).isEqualTo(id);
 		channel.checkException();
 	}
@@ -293,7 +293,7 @@ class FrameObserverTests {
 			frame(bytes, SETTINGS, 0, new byte[0]);
 			ping(bytes, false, SERVER_KEEPALIVE);
 		}));
-		assertThat(tracker.pings().received()).isEqualTo(1);
+		assertThat(tracker.view().pings().received()).isEqualTo(1);
 	}
 
 	@Test
@@ -317,7 +317,7 @@ class FrameObserverTests {
 	@Test
 	void aFailingListenerSwitchesTheObserverOffInsteadOfThrowingIntoThePipeline() {
 		ConnectionTracker tracker = tracker(Side.SERVER);
-		tracker.addListener(new ConnectionTrackerView.ConnectionListener() {
+		tracker.view().addListener(new ConnectionTrackerView.ConnectionListener() {
 
 			@Override
 			public void pingAcknowledged(ConnectionTrackerView source, PingKind kind, long roundTripNanos) {
@@ -379,7 +379,7 @@ class FrameObserverTests {
 		assertThat(closed.closeReason()).isEqualTo(CloseReason.ABUSE);
 		assertThat(closed.abuseLimit()).isEqualTo("max-unsolicited-ping-acks");
 		assertThat(closed.lastGoAwaySent().reason()).isEqualTo(CloseReason.ABUSE);
-		assertThat(tracker.closedConnections(CloseReason.ABUSE)).isEqualTo(1);
+		assertThat(tracker.view().closedConnections(CloseReason.ABUSE)).isEqualTo(1);
 	}
 
 	@Test
@@ -440,7 +440,7 @@ class FrameObserverTests {
 			channel.releaseOutbound();
 		}
 		assertThat(channel.isOpen()).isTrue();
-		assertThat(tracker.closedConnections(CloseReason.ABUSE)).isZero();
+		assertThat(tracker.view().closedConnections(CloseReason.ABUSE)).isZero();
 	}
 
 	@Test
@@ -458,7 +458,7 @@ class FrameObserverTests {
 		channel.releaseOutbound();
 
 		assertThat(channel.isOpen()).isTrue();
-		assertThat(tracker.pings().acked()).isEqualTo(50);
+		assertThat(tracker.view().pings().acked()).isEqualTo(50);
 	}
 
 	@Test
@@ -481,7 +481,7 @@ class FrameObserverTests {
 	@Test
 	void aListenerFailingOnCloseDoesNotKeepTheInactiveEventFromGrpcJava() {
 		ConnectionTracker tracker = tracker(Side.SERVER);
-		tracker.addListener(new ConnectionTrackerView.ConnectionListener() {
+		tracker.view().addListener(new ConnectionTrackerView.ConnectionListener() {
 
 			@Override
 			public void connectionClosed(ConnectionTrackerView source, ConnectionSnapshot connection) {
@@ -497,7 +497,7 @@ class FrameObserverTests {
 
 		channel.checkException();
 		assertThat(next.inactive).as("channelInactive reached the next handler").isTrue();
-		assertThat(tracker.closedConnections(CloseReason.PEER_CLOSED)).isEqualTo(1);
+		assertThat(tracker.view().closedConnections(CloseReason.PEER_CLOSED)).isEqualTo(1);
 		assertThat(warnings()).singleElement()
 			.satisfies((event) -> assertThat(event.getFormattedMessage()).isEqualTo("Recording the close of connection s-1 failed"));
 	}
@@ -525,14 +525,14 @@ class FrameObserverTests {
 			.satisfies((event) -> assertThat(event.getFormattedMessage())
 				.startsWith("HTTP/2 frame observer off for connection " + id + " ")
 				.endsWith("the connection does not start with the HTTP/2 client preface; the connection is left to grpc-java"));
-		assertThat(tracker.pings().received()).as("nothing observed after the switch-off").isZero();
-		assertThat(tracker.pings().sent()).isZero();
+		assertThat(tracker.view().pings().received()).as("nothing observed after the switch-off").isZero();
+		assertThat(tracker.view().pings().sent()).isZero();
 
 		this.nanos.addAndGet(TIMEOUT.toNanos() * 10);
 		channel.close();
 
-		assertThat(tracker.closedConnections(CloseReason.ERROR)).isEqualTo(1);
-		assertThat(tracker.pings().timeouts()).isZero();
+		assertThat(tracker.view().closedConnections(CloseReason.ERROR)).isEqualTo(1);
+		assertThat(tracker.view().pings().timeouts()).isZero();
 		in.release();
 		more.release();
 	}
@@ -610,13 +610,13 @@ class FrameObserverTests {
 	}
 
 	private static ConnectionSnapshot only(ConnectionTracker tracker) {
-		assertThat(tracker.openConnections()).hasSize(1);
-		return tracker.openConnections().iterator().next();
+		assertThat(tracker.view().openConnections()).hasSize(1);
+		return tracker.view().openConnections().iterator().next();
 	}
 
 	/** The connection as it is now, open or closed. */
 	private static ConnectionSnapshot current(ConnectionTracker tracker, String id) {
-		return tracker.find(id).orElseThrow();
+		return tracker.view().find(id).orElseThrow();
 	}
 
 	private static ByteBuf frames(java.util.function.Consumer<ByteBuf> writer) {

@@ -89,7 +89,7 @@ class KeepAliveEvidenceTests {
 	void aGrpcCorePingRightAfterTheServersDataIsItsBdpPingAndOthersAreNot() {
 		ConnectionTracker tracker = ConnectionTracker.create(Side.SERVER, "server", null, null);
 		List<PingKind> kinds = new ArrayList<>();
-		tracker.addListener(new ConnectionTrackerView.ConnectionListener() {
+		tracker.view().addListener(new ConnectionTrackerView.ConnectionListener() {
 			@Override
 			public void peerPing(ConnectionTrackerView view, long connection, @Nullable String userAgent,
 					PingKind kind, long intervalNanos, boolean withoutCalls, boolean strike, int strikes) {

@@ -1,4 +1,4 @@
-package dev.grpckeepalive.connection;
+package dev.grpckeepalive.shutdown;
 
 import java.time.Duration;
 import java.util.List;
@@ -18,19 +18,18 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The close for shutdown never overlaps the application's use of a call, and never waits for it. */
-class ClosableServerCallTests {
+public class ClosableServerCallTests {
 
 	private static final Status SHUTDOWN = Status.UNAVAILABLE.withDescription("shutting down");
 
-	private final ConnectionTracker tracker = ConnectionTracker.create(Side.SERVER, "server", null,
-			null);
+	private final ServerCalls calls = new ServerCalls();
 
-	private final ConnectionRecord record = this.tracker.connectionOpened(null, null);
+	private final Shutdown shutdown = new Shutdown(() -> List.of(this.calls));
 
 	@Test
 	void idleCallIsClosedAtOnceAndLaterSendsAreDropped() {
 		FakeCall delegate = new FakeCall();
-		ClosableServerCall<String, String> call = new ClosableServerCall<>(delegate, this.record, 0L);
+		ClosableServerCall<String, String> call = new ClosableServerCall<>(delegate, 0L);
 		call.sendHeaders(new Metadata());
 
 		call.closeForShutdown(SHUTDOWN);
@@ -46,7 +45,7 @@ class ClosableServerCallTests {
 	@Test
 	void callInTheMiddleOfASendIsClosedByTheSendingThreadOnItsWayOut() throws Exception {
 		FakeCall delegate = new FakeCall();
-		ClosableServerCall<String, String> call = new ClosableServerCall<>(delegate, this.record, 0L);
+		ClosableServerCall<String, String> call = new ClosableServerCall<>(delegate, 0L);
 		CompletableFuture<Void> send = CompletableFuture.runAsync(() -> call.sendMessage("slow"));
 		assertThat(delegate.sendEntered.await(5, TimeUnit.SECONDS)).isTrue();
 
@@ -64,7 +63,7 @@ class ClosableServerCallTests {
 	@Test
 	void callTheApplicationClosedStaysAsItIs() {
 		FakeCall delegate = new FakeCall();
-		ClosableServerCall<String, String> call = new ClosableServerCall<>(delegate, this.record, 0L);
+		ClosableServerCall<String, String> call = new ClosableServerCall<>(delegate, 0L);
 		call.close(Status.OK, new Metadata());
 
 		call.closeForShutdown(SHUTDOWN);
@@ -74,26 +73,26 @@ class ClosableServerCallTests {
 	}
 
 	@Test
-	void trackerClosesRegisteredCallsAndThoseThatStartAfterwards() {
+	void shutdownClosesRegisteredCallsAndThoseThatStartAfterwards() {
 		FakeCall first = new FakeCall();
 		FakeCall ended = new FakeCall();
-		ClosableServerCall<String, String> running = new ClosableServerCall<>(first, this.record, 0L);
-		ClosableServerCall<String, String> done = new ClosableServerCall<>(ended, this.record, 0L);
-		this.record.register(running);
-		this.record.register(done);
-		this.record.unregister(done);
+		ClosableServerCall<String, String> running = new ClosableServerCall<>(first, 0L);
+		ClosableServerCall<String, String> done = new ClosableServerCall<>(ended, 0L);
+		this.calls.register(running, this.shutdown);
+		this.calls.register(done, this.shutdown);
+		this.calls.unregister(done);
 
-		assertThat(this.tracker.closeCallsForShutdown(SHUTDOWN)).isEqualTo(1);
+		assertThat(this.shutdown.closeCalls(SHUTDOWN)).isEqualTo(1);
 		assertThat(first.events).containsExactly("close UNAVAILABLE");
 		assertThat(ended.events).isEmpty();
 
 		FakeCall late = new FakeCall();
-		this.record.register(new ClosableServerCall<>(late, this.record, 0L));
+		this.calls.register(new ClosableServerCall<>(late, 0L), this.shutdown);
 		assertThat(late.events).containsExactly("close UNAVAILABLE");
 	}
 
 	/** Records what it is asked; its sends of "slow" wait for a latch; notices overlapping use. */
-	static final class FakeCall extends ServerCall<String, String> {
+	public static final class FakeCall extends ServerCall<String, String> {
 
 		final List<String> events = new CopyOnWriteArrayList<>();
 

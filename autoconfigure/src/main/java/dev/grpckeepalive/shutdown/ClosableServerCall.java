@@ -1,4 +1,4 @@
-package dev.grpckeepalive.connection;
+package dev.grpckeepalive.shutdown;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -29,9 +29,9 @@ import org.jspecify.annotations.Nullable;
  * that services that check it stop. {@code request}, {@code isReady} and the getters are
  * thread-safe in grpc-java and are forwarded as they are.
  *
- * <p>Registered with its connection's {@link ConnectionRecord} from start to end.
+ * <p>Registered with its connection's {@link ServerCalls} from start to end.
  */
-final class ClosableServerCall<ReqT, RespT> extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
+public final class ClosableServerCall<ReqT, RespT> extends ForwardingServerCall.SimpleForwardingServerCall<ReqT, RespT> {
 
 	private static final int IDLE = 0;
 
@@ -60,8 +60,6 @@ final class ClosableServerCall<ReqT, RespT> extends ForwardingServerCall.SimpleF
 		}
 	}
 
-	final ConnectionRecord record;
-
 	/** When the call started, on the tracker's ticker: the cut calls' durations at a connection's close. */
 	final long startedNanos;
 
@@ -70,14 +68,19 @@ final class ClosableServerCall<ReqT, RespT> extends ForwardingServerCall.SimpleF
 	/** Set before the shutdown asks for the close, read by whichever thread performs it. */
 	private volatile @Nullable Status shutdownStatus;
 
-	/** The record's list of calls, guarded by the record's lock. */
+	/** The connection's list of calls, guarded by the list. */
 	@Nullable ClosableServerCall<?, ?> previous;
 
 	@Nullable ClosableServerCall<?, ?> next;
 
-	ClosableServerCall(ServerCall<ReqT, RespT> delegate, ConnectionRecord record, long startedNanos) {
+	/**
+	 * Wraps a call that started at {@code startedNanos}; register it with its connection's
+	 * {@link ServerCalls} until it ends.
+	 * @param delegate grpc-java's call
+	 * @param startedNanos when it started, on the connection tracker's ticker
+	 */
+	public ClosableServerCall(ServerCall<ReqT, RespT> delegate, long startedNanos) {
 		super(delegate);
-		this.record = record;
 		this.startedNanos = startedNanos;
 	}
 
@@ -114,7 +117,7 @@ final class ClosableServerCall<ReqT, RespT> extends ForwardingServerCall.SimpleF
 	}
 
 	/** Whether the server closed the call for shutdown, before the application did. */
-	boolean isClosedForShutdown() {
+	public boolean isClosedForShutdown() {
 		return this.state == CLOSED_FOR_SHUTDOWN;
 	}
 
