@@ -69,12 +69,10 @@ public final class FrameFloodGuard {
 
 	private final FrameFloodLimits limits;
 
-	/** Whether premature resets are bounded. */
-	private final boolean resetsBounded;
+	/** No window started yet; a ticker value nothing reads in practice (one field instead of a flag and a time). */
+	private static final long NO_WINDOW = Long.MIN_VALUE;
 
-	private boolean windowStarted;
-
-	private long windowStart;
+	private long windowStart = NO_WINDOW;
 
 	private int unsolicitedPingAcks;
 
@@ -84,8 +82,11 @@ public final class FrameFloodGuard {
 
 	private int consecutiveEmptyFrames;
 
-	/** WINDOW_UPDATE frames the client may still send; below zero it broke the limit. */
-	private long windowUpdateCredit;
+	/**
+	 * WINDOW_UPDATE frames the client may still send; below zero it broke the limit. An
+	 * {@code int} that stops growing at its maximum: no client sends two billion WINDOW_UPDATEs.
+	 */
+	private int windowUpdateCredit;
 
 	/** When the client opened the last (highest) stream it opened. */
 	private long lastStreamOpenedAt;
@@ -96,7 +97,11 @@ public final class FrameFloodGuard {
 	FrameFloodGuard(FrameFloodLimits limits) {
 		this.limits = limits;
 		this.windowUpdateCredit = limits.maxWindowUpdateFrames();
-		this.resetsBounded = limits.maxPrematureResets() != FrameFloodLimits.OFF;
+	}
+
+	/** Whether premature resets are bounded. */
+	private boolean resetsBounded() {
+		return this.limits.maxPrematureResets() != FrameFloodLimits.OFF;
 	}
 
 	/**
@@ -123,7 +128,7 @@ public final class FrameFloodGuard {
 						? WINDOW_UPDATE_FRAMES : null;
 			}
 			case TYPE_RST_STREAM -> {
-				if (this.resetsBounded && streamId == lastClientStream && isPremature(nanos)) {
+				if (resetsBounded() && streamId == lastClientStream && isPremature(nanos)) {
 					this.lastStreamAnswered = true;
 					return prematureReset(nanos);
 				}
@@ -177,7 +182,7 @@ public final class FrameFloodGuard {
 	 * @return the limit it broke, or {@code null}
 	 */
 	public @Nullable String resetSent(int streamId, long errorCode, int lastClientStream, long nanos) {
-		if (!this.resetsBounded) {
+		if (!resetsBounded()) {
 			return null;
 		}
 		answered(streamId, lastClientStream);
@@ -218,7 +223,8 @@ public final class FrameFloodGuard {
 	}
 
 	private void earnWindowUpdates() {
-		this.windowUpdateCredit += this.limits.windowUpdateRatio();
+		this.windowUpdateCredit = (int) Math.min(Integer.MAX_VALUE,
+				(long) this.windowUpdateCredit + this.limits.windowUpdateRatio());
 	}
 
 	private @Nullable String prematureReset(long nanos) {
@@ -238,8 +244,7 @@ public final class FrameFloodGuard {
 	}
 
 	private void roll(long nanos) {
-		if (!this.windowStarted || nanos - this.windowStart >= this.limits.windowNanos()) {
-			this.windowStarted = true;
+		if (this.windowStart == NO_WINDOW || nanos - this.windowStart >= this.limits.windowNanos()) {
 			this.windowStart = nanos;
 			this.unsolicitedPingAcks = 0;
 			this.settingsFrames = 0;

@@ -3,7 +3,6 @@ package dev.grpckeepalive.transport;
 import java.nio.charset.StandardCharsets;
 
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Decodes the frame headers of one direction of an HTTP/2 connection as the bytes go by,
