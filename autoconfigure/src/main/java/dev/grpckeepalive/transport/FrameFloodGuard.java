@@ -5,7 +5,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * Counts, for one server connection, the frames that {@link FrameFloodLimits} bound, and
  * says which limit a frame broke. Used by the frame observer on the connection's event loop
- * only: plain fields, no locks, no allocation after the guard's own.
+ * only: plain fields, no locks, no allocation after the guard's own. The highest stream the
+ * client opened is the observer's, passed in (one field, not a copy in each).
  *
  * <p>Each rule draws its line differently, after what legitimate peers send:
  * <ul>
@@ -68,12 +69,10 @@ public final class FrameFloodGuard {
 
 	private final FrameFloodLimits limits;
 
-	/** Whether premature resets are bounded. */
-	private final boolean resetsBounded;
+	/** No window started yet; a ticker value nothing reads in practice (one field instead of a flag and a time). */
+	private static final long NO_WINDOW = Long.MIN_VALUE;
 
-	private boolean windowStarted;
-
-	private long windowStart;
+	private long windowStart = NO_WINDOW;
 
 	private int unsolicitedPingAcks;
 
@@ -83,27 +82,26 @@ public final class FrameFloodGuard {
 
 	private int consecutiveEmptyFrames;
 
-	/** WINDOW_UPDATE frames the client may still send; below zero it broke the limit. */
-	private long windowUpdateCredit;
+	/**
+	 * WINDOW_UPDATE frames the client may still send; below zero it broke the limit. An
+	 * {@code int} that stops growing at its maximum: no client sends two billion WINDOW_UPDATEs.
+	 */
+	private int windowUpdateCredit;
 
-	/** The highest stream the client opened. */
-	private int lastClientStream;
-
-	/** When the client opened {@link #lastClientStream}. */
+	/** When the client opened the last (highest) stream it opened. */
 	private long lastStreamOpenedAt;
 
-	/** The server answered (HEADERS) or ended (RST_STREAM) {@link #lastClientStream}, or it was reset once already. */
+	/** The server answered (HEADERS) or ended (RST_STREAM) the client's last stream, or it was reset once already. */
 	private boolean lastStreamAnswered;
 
 	FrameFloodGuard(FrameFloodLimits limits) {
 		this.limits = limits;
 		this.windowUpdateCredit = limits.maxWindowUpdateFrames();
-		this.resetsBounded = limits.maxPrematureResets() != FrameFloodLimits.OFF;
 	}
 
-	/** The highest stream the client opened: a reset of it may be premature. */
-	int lastClientStream() {
-		return this.lastClientStream;
+	/** Whether premature resets are bounded. */
+	private boolean resetsBounded() {
+		return this.limits.maxPrematureResets() != FrameFloodLimits.OFF;
 	}
 
 	/**
@@ -112,14 +110,16 @@ public final class FrameFloodGuard {
 	 * @param flags the frame flags
 	 * @param length the payload length
 	 * @param streamId the stream identifier
+	 * @param lastClientStream the highest stream the client opened before this frame: a HEADERS
+	 * above it opens a stream, a reset of it may be premature
 	 * @param nanos the ticker now
 	 * @return the limit it broke, or {@code null}
 	 */
-	public @Nullable String inbound(int type, int flags, int length, int streamId, long nanos) {
+	public @Nullable String inbound(int type, int flags, int length, int streamId, int lastClientStream, long nanos) {
 		switch (type) {
 			case TYPE_DATA, TYPE_HEADERS, TYPE_CONTINUATION -> {
-				if (type == TYPE_HEADERS && streamId > this.lastClientStream) {
-					streamOpened(streamId, nanos);
+				if (type == TYPE_HEADERS && streamId > lastClientStream) {
+					streamOpened(nanos);
 				}
 				return emptyFrame(type, flags, length);
 			}
@@ -128,8 +128,8 @@ public final class FrameFloodGuard {
 						? WINDOW_UPDATE_FRAMES : null;
 			}
 			case TYPE_RST_STREAM -> {
-				if (this.resetsBounded && isPremature(streamId, nanos)) {
-					answered(streamId);
+				if (resetsBounded() && streamId == lastClientStream && isPremature(nanos)) {
+					this.lastStreamAnswered = true;
 					return prematureReset(nanos);
 				}
 				return null;
@@ -152,14 +152,15 @@ public final class FrameFloodGuard {
 	 * @param type the frame type
 	 * @param flags the frame flags
 	 * @param streamId the stream identifier
+	 * @param lastClientStream the highest stream the client opened
 	 */
-	public void outbound(int type, int flags, int streamId) {
+	public void outbound(int type, int flags, int streamId, int lastClientStream) {
 		switch (type) {
 			case TYPE_DATA, TYPE_HEADERS -> {
 				if (type == TYPE_DATA) {
 					earnWindowUpdates();
 				}
-				answered(streamId);
+				answered(streamId, lastClientStream);
 			}
 			case TYPE_SETTINGS -> {
 				if ((flags & FLAG_ACK) == 0) {
@@ -176,21 +177,18 @@ public final class FrameFloodGuard {
 	 * The server reset a stream.
 	 * @param streamId the stream
 	 * @param errorCode the RST_STREAM error code
+	 * @param lastClientStream the highest stream the client opened
 	 * @param nanos the ticker now
 	 * @return the limit it broke, or {@code null}
 	 */
-	public @Nullable String resetSent(int streamId, long errorCode, long nanos) {
-		if (!this.resetsBounded) {
+	public @Nullable String resetSent(int streamId, long errorCode, int lastClientStream, long nanos) {
+		if (!resetsBounded()) {
 			return null;
 		}
-		if (errorCode == REFUSED_STREAM) {
-			// a stream over the concurrency limit: opened by the client, refused at once
-			answered(streamId);
-			return prematureReset(nanos);
-		}
-		// the server ended the stream itself (its own deadline, typically): a reset crossing it is no abuse
-		answered(streamId);
-		return null;
+		answered(streamId, lastClientStream);
+		// a stream over the concurrency limit, opened by the client and refused at once, counts;
+		// a stream the server ended itself (its own deadline, typically) does not: a reset crossing it is no abuse
+		return (errorCode == REFUSED_STREAM) ? prematureReset(nanos) : null;
 	}
 
 	/**
@@ -206,8 +204,7 @@ public final class FrameFloodGuard {
 		return (++this.unsolicitedPingAcks > this.limits.maxUnsolicitedPingAcks()) ? UNSOLICITED_PING_ACKS : null;
 	}
 
-	private void streamOpened(int streamId, long nanos) {
-		this.lastClientStream = streamId;
+	private void streamOpened(long nanos) {
 		this.lastStreamOpenedAt = nanos;
 		this.lastStreamAnswered = false;
 		earnWindowUpdates();
@@ -226,7 +223,8 @@ public final class FrameFloodGuard {
 	}
 
 	private void earnWindowUpdates() {
-		this.windowUpdateCredit += this.limits.windowUpdateRatio();
+		this.windowUpdateCredit = (int) Math.min(Integer.MAX_VALUE,
+				(long) this.windowUpdateCredit + this.limits.windowUpdateRatio());
 	}
 
 	private @Nullable String prematureReset(long nanos) {
@@ -234,20 +232,19 @@ public final class FrameFloodGuard {
 		return (++this.prematureResets > this.limits.maxPrematureResets()) ? PREMATURE_RESETS : null;
 	}
 
-	private boolean isPremature(int streamId, long nanos) {
-		return streamId == this.lastClientStream && !this.lastStreamAnswered
-				&& nanos - this.lastStreamOpenedAt < PREMATURE_NANOS;
+	/** Whether a reset of the client's last stream, now, is premature. */
+	private boolean isPremature(long nanos) {
+		return !this.lastStreamAnswered && nanos - this.lastStreamOpenedAt < PREMATURE_NANOS;
 	}
 
-	private void answered(int streamId) {
-		if (streamId == this.lastClientStream) {
+	private void answered(int streamId, int lastClientStream) {
+		if (streamId == lastClientStream) {
 			this.lastStreamAnswered = true;
 		}
 	}
 
 	private void roll(long nanos) {
-		if (!this.windowStarted || nanos - this.windowStart >= this.limits.windowNanos()) {
-			this.windowStarted = true;
+		if (this.windowStart == NO_WINDOW || nanos - this.windowStart >= this.limits.windowNanos()) {
 			this.windowStart = nanos;
 			this.unsolicitedPingAcks = 0;
 			this.settingsFrames = 0;

@@ -1,21 +1,17 @@
 package dev.grpckeepalive.transport;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
-import io.grpc.netty.shaded.io.netty.channel.Channel;
 import io.grpc.netty.shaded.io.netty.channel.ChannelDuplexHandler;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
-import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.ChannelPipeline;
 import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
+import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
-import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
 import org.jspecify.annotations.Nullable;
 
 import dev.grpckeepalive.connection.ConnectionRecord;
@@ -23,8 +19,6 @@ import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.PingKind;
 import dev.grpckeepalive.connection.UserAgentCapture;
 import dev.grpckeepalive.logging.AbuseLog;
-import dev.grpckeepalive.transport.FrameFloodGuard;
-import dev.grpckeepalive.transport.FrameFloodLimits;
 
 /**
  * Watches the HTTP/2 frames of one connection as they pass, in both directions, and feeds
@@ -32,24 +26,35 @@ import dev.grpckeepalive.transport.FrameFloodLimits;
  * round-trip times from PING to matching ACK, keepalive timeouts, GOAWAYs with error code
  * and debug data.
  *
- * <p>Passive towards well-behaved peers: it never changes, holds or delays their bytes, and never throws into the pipeline.
- * It sits at the head of the pipeline; on a TLS connection it moves itself to just after the
- * {@link SslHandler} before any HTTP/2 byte flows. If the bytes are not HTTP/2 it switches
- * itself off for that connection, with one WARN, and leaves the connection to grpc-java.
+ * <p>Passive towards well-behaved peers: it never changes, holds or delays their bytes, and
+ * never throws into the pipeline. It sits at the head of the pipeline; on a TLS connection it
+ * moves itself to just after the {@link SslHandler} before any HTTP/2 byte flows. If the bytes
+ * are not HTTP/2 it switches itself off for that connection, with one WARN, and leaves the
+ * connection to grpc-java.
  *
- * <p>On a server connection it also enforces the {@link FrameFloodLimits}: a client that
- * floods PING ACKs, SETTINGS, empty frames, WINDOW_UPDATE frames beyond what its traffic
- * earns, or resets of streams the server had not answered, is sent a GOAWAY
- * {@code ENHANCE_YOUR_CALM} naming the limit and closed (close reason {@code abuse}).
+ * <p>A thin handler: it follows the connection through TLS, decodes both directions with an
+ * {@link Http2FrameDecoder} each, and hands each frame to the part whose job it is:
+ * {@link PingTracker} (outstanding PINGs, round trips, keepalive timeouts),
+ * {@link SocketRelease} (after a keepalive timeout grpc-java's close is graceful and can keep
+ * the socket for as long as a silent peer does not read: it is made abortive),
+ * {@link FrameFloodGuard} and {@link AbuseClose} (server side: a client over a
+ * {@link FrameFloodLimits} limit gets GOAWAY {@code ENHANCE_YOUR_CALM} and is closed, close
+ * reason {@code abuse}), and {@link KeepAliveEvidence} (for the keepalive advisor).
  *
- * <p>One active step: after a keepalive timeout, grpc-java 1.84 cancels the calls and
- * sends GOAWAY, but its close is graceful and can keep the socket and its buffers for as long
- * as the silent peer does not read: the observer makes that close abortive, and resets the
- * connection itself {@link #KEEPALIVE_TIMEOUT_CLOSE_DELAY} later if grpc-java has not closed it.
- *
- * <p>It also feeds a {@link KeepAliveEvidence} for the keepalive advisor.
+ * <p><b>Time.</b> The ticker is read once per event, and every part is given that time:
+ * <ul>
+ * <li>a read ({@code channelRead}): once, at its start; every frame decoded from it, and
+ * every frame written or flushed while it runs, has the read's time;
+ * <li>writes outside a read: once, at the first frame that needs a time (a server's HEADERS
+ * or DATA, a RST_STREAM, a GOAWAY with a keepalive PING outstanding), shared by the frames of
+ * the following writes and by the flush that sends them;
+ * <li>a flush outside a read whose writes needed no time: once, if anything was written;
+ * <li>the channel going inactive: once, if a keepalive PING is outstanding.
+ * </ul>
+ * A PING counts as sent at the flush that sends it, so a round trip is measured between two
+ * ticker reads in that order and is never negative (and is clamped at 0 regardless).
  */
-public final class FrameObserver extends ChannelDuplexHandler {
+public final class FrameObserver extends ChannelDuplexHandler implements Http2FrameDecoder.Listener {
 
 	static final String NAME = "grpcKeepaliveFrameObserver";
 
@@ -57,29 +62,13 @@ public final class FrameObserver extends ChannelDuplexHandler {
 
 	private static final byte TLS_HANDSHAKE_RECORD = 0x16;
 
-	private static final long NONE = Long.MIN_VALUE;
-
-	/**
-	 * How long grpc-java gets to close a connection itself after its keepalive timeout GOAWAY.
-	 * grpc-java 1.84 cancels the calls and sends the GOAWAY, but where the GOAWAY cannot be
-	 * written it waits for a graceful HTTP/2 shutdown that a dead peer never completes.
-	 */
-	static final Duration KEEPALIVE_TIMEOUT_CLOSE_DELAY = Duration.ofSeconds(1);
+	/** How long grpc-java gets to close a connection itself after its keepalive timeout GOAWAY. */
+	static final Duration KEEPALIVE_TIMEOUT_CLOSE_DELAY = SocketRelease.CLOSE_DELAY;
 
 	/** How long a client closed for abuse gets to read its GOAWAY before the connection is reset. */
-	static final Duration ABUSE_CLOSE_DELAY = Duration.ofSeconds(1);
+	static final Duration ABUSE_CLOSE_DELAY = AbuseClose.CLOSE_DELAY;
 
-	private static final long ENHANCE_YOUR_CALM = 0xb;
-
-
-
-	private final ConnectionTracker tracker;
-
-	private final boolean serverSide;
-
-	private final long keepAliveTimeoutNanos;
-
-	private final LongSupplier ticker;
+	private final ObserverSettings settings;
 
 	private final Http2FrameDecoder inbound;
 
@@ -88,23 +77,35 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	/** The server's frame-flood limits for this connection, or {@code null} (client side, or all off). */
 	private final @Nullable FrameFloodGuard floodGuard;
 
-	private final @Nullable FrameFloodLimits floodLimits;
-
-	/** The highest stream the client opened (server side): resets above it are ignored, and an abuse GOAWAY names it. Event loop only. */
-	private int highestClientStream;
-
-	/** An abuse limit closed the connection: what the client still sends is dropped. */
-	private boolean closingForAbuse;
-
 	/** What the frames say about keepalive, for the advisor. */
 	private final KeepAliveEvidence evidence;
 
-	/** When the outstanding PING of each kind was sent, or {@link #NONE}. Event loop only. */
-	private final long[] outstandingSince = new long[PingKind.values().length];
+	private final PingTracker pings = new PingTracker();
 
 	private @Nullable ConnectionRecord record;
 
 	private @Nullable ChannelHandlerContext context;
+
+	/** The buffer the inbound decoder is decoding, for the rewrite of an ignored reset; never retained. */
+	private @Nullable ByteBuf decoding;
+
+	/** When the current event happened, valid while {@link #timeRead}. Event loop only. */
+	private long eventNanos;
+
+	/**
+	 * The highest stream the client opened (server side): resets above it are ignored, an abuse
+	 * GOAWAY names it, the flood guard's premature-reset rule watches it. Event loop only.
+	 */
+	private int highestClientStream;
+
+	/** {@link #eventNanos} holds the current event's time. */
+	private boolean timeRead;
+
+	/** A {@code channelRead} is running: writes and flushes inside it have its time. */
+	private boolean inRead;
+
+	/** An abuse limit closed the connection: what the client still sends is dropped. */
+	private boolean closingForAbuse;
 
 	private boolean firstBytesChecked;
 
@@ -118,31 +119,31 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	}
 
 	/**
-	 * An observer for one new connection.
+	 * An observer for one new connection, with settings of its own (tests).
 	 * @param floodLimits the server's frame-flood limits, enforced on what the client sends, or
 	 * {@code null} for none (always on the client side)
 	 */
 	FrameObserver(ConnectionTracker tracker, boolean serverSide, Duration keepAliveTimeout, LongSupplier ticker,
 			@Nullable FrameFloodLimits floodLimits) {
-		this(tracker, serverSide, keepAliveTimeout.toNanos(), ticker, null, null, false, floodLimits);
+		this(new ObserverSettings(tracker, serverSide, keepAliveTimeout, ticker, floodLimits));
 	}
 
-	private FrameObserver(ConnectionTracker tracker, boolean serverSide, long keepAliveTimeoutNanos,
-			LongSupplier ticker, @Nullable ConnectionRecord record, @Nullable KeepAliveEvidence evidence,
-			boolean afterTls, @Nullable FrameFloodLimits floodLimits) {
-		this.tracker = tracker;
-		this.serverSide = serverSide;
-		this.keepAliveTimeoutNanos = keepAliveTimeoutNanos;
-		this.ticker = ticker;
-		this.floodLimits = serverSide ? floodLimits : null;
-		this.floodGuard = (this.floodLimits != null) ? this.floodLimits.newGuard() : null;
+	/** An observer for one new connection, with the settings shared by all of a server's or channels' connections. */
+	FrameObserver(ObserverSettings settings) {
+		this(settings, null, null, false);
+	}
+
+	private FrameObserver(ObserverSettings settings, @Nullable ConnectionRecord record,
+			@Nullable KeepAliveEvidence evidence, boolean afterTls) {
+		this.settings = settings;
+		FrameFloodLimits floodLimits = settings.floodLimits();
+		this.floodGuard = (floodLimits != null) ? floodLimits.newGuard() : null;
 		this.record = record;
-		this.evidence = (evidence != null) ? evidence : new KeepAliveEvidence(ticker.getAsLong());
+		this.evidence = (evidence != null) ? evidence : new KeepAliveEvidence(settings.ticker().getAsLong());
 		this.firstBytesChecked = afterTls;
-		this.inbound = new Http2FrameDecoder(new Inbound(), serverSide);
-		this.outbound = new Http2FrameDecoder(new Outbound(), !serverSide);
+		this.inbound = new Http2FrameDecoder(this, settings.serverSide());
+		this.outbound = new Http2FrameDecoder(this, !settings.serverSide());
 		Http2FrameDecoder.pair(this.inbound, this.outbound);
-		java.util.Arrays.fill(this.outstandingSince, NONE);
 	}
 
 	@Override
@@ -162,7 +163,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	}
 
 	private void open(ChannelHandlerContext ctx) {
-		ConnectionRecord opened = this.tracker.connectionOpened(ctx.channel().remoteAddress(),
+		ConnectionRecord opened = this.settings.tracker().connectionOpened(ctx.channel().remoteAddress(),
 				ctx.channel().localAddress());
 		this.record = opened;
 		opened.observed();
@@ -172,48 +173,86 @@ public final class FrameObserver extends ChannelDuplexHandler {
 
 	@Override
 	public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-		if (!this.off && msg instanceof ByteBuf buffer) {
-			this.evidence.inbound(this.record, this.ticker.getAsLong());
-			observe(ctx, buffer, this.inbound, this.serverSide);
-		}
-		if (this.closingForAbuse) {
-			// the flood that broke a limit goes no further than this observer
-			ReferenceCountUtil.release(msg);
-			return;
-		}
-		ConnectionRecord current = this.record;
-		if (this.serverSide && current != null && !current.isUserAgentKnown()) {
-			// grpc-java creates its stream tracers inside this call: UserAgentCapture reads the user agent there
-			UserAgentCapture.reading(current);
-			try {
-				ctx.fireChannelRead(msg);
+		boolean outer = !this.inRead;
+		try {
+			if (!this.off && msg instanceof ByteBuf buffer) {
+				// the one ticker read of this read: the evidence, every frame decoded and every write inside it
+				long now = this.settings.ticker().getAsLong();
+				this.eventNanos = now;
+				this.timeRead = true;
+				this.inRead = true;
+				this.evidence.inbound(this.record, now);
+				this.decoding = buffer;
+				try {
+					observe(ctx, buffer, this.inbound, this.settings.serverSide());
+				}
+				finally {
+					this.decoding = null;
+				}
 			}
-			finally {
-				UserAgentCapture.reading(null);
+			if (this.closingForAbuse) {
+				// the flood that broke a limit goes no further than this observer
+				ReferenceCountUtil.release(msg);
+				return;
 			}
-			return;
+			ConnectionRecord current = this.record;
+			if (this.settings.serverSide() && current != null && !current.isUserAgentKnown()) {
+				// grpc-java creates its stream tracers inside this call: UserAgentCapture reads the user agent there
+				UserAgentCapture.reading(current);
+				try {
+					ctx.fireChannelRead(msg);
+				}
+				finally {
+					UserAgentCapture.reading(null);
+				}
+				return;
+			}
+			ctx.fireChannelRead(msg);
 		}
-		ctx.fireChannelRead(msg);
+		finally {
+			if (outer && this.inRead) {
+				// the read is over: what comes next is another event, with a time of its own
+				this.inRead = false;
+				this.timeRead = false;
+			}
+		}
 	}
 
 	@Override
 	public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
 		if (!this.off && msg instanceof ByteBuf buffer) {
 			this.written |= buffer.isReadable();
-			observe(ctx, buffer, this.outbound, !this.serverSide);
+			observe(ctx, buffer, this.outbound, !this.settings.serverSide());
 		}
 		ctx.write(msg, promise);
 	}
 
-	/** Frames leave at the flush: the time of the last frame this side sent, one ticker read per flush. */
+	/** Frames leave at the flush: the PINGs written since the last one count as sent now, and the evidence notes the write. */
 	@Override
 	public void flush(ChannelHandlerContext ctx) throws Exception {
 		ConnectionRecord current = this.record;
 		if (this.written && current != null && !this.off) {
 			this.written = false;
-			this.evidence.outbound(current, this.ticker.getAsLong());
+			long now = now();
+			if (this.pings.flushed(now)) {
+				this.evidence.keepAlivePingSent(current, now);
+			}
+			this.evidence.outbound(current, now);
+		}
+		if (!this.inRead) {
+			// the writes and their flush are over: the next write is another event
+			this.timeRead = false;
 		}
 		ctx.flush();
+	}
+
+	/** The time of the current event: the ticker is read at the event's first need, then reused. */
+	private long now() {
+		if (!this.timeRead) {
+			this.eventNanos = this.settings.ticker().getAsLong();
+			this.timeRead = true;
+		}
+		return this.eventNanos;
 	}
 
 	private void observe(ChannelHandlerContext ctx, ByteBuf buffer, Http2FrameDecoder decoder, boolean clientBytes) {
@@ -242,8 +281,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 			return false;
 		}
 		this.off = true;
-		pipeline.addAfter(tls.name(), NAME + "Tls", new FrameObserver(this.tracker, this.serverSide,
-				this.keepAliveTimeoutNanos, this.ticker, this.record, this.evidence, true, this.floodLimits));
+		pipeline.addAfter(tls.name(), NAME + "Tls", new FrameObserver(this.settings, this.record, this.evidence, true));
 		pipeline.remove(this);
 		return true;
 	}
@@ -257,7 +295,7 @@ public final class FrameObserver extends ChannelDuplexHandler {
 	@Override
 	public void close(ChannelHandlerContext ctx, ChannelPromise promise) throws Exception {
 		ConnectionRecord current = this.record;
-		if (current != null && this.serverSide && !this.inbound.isSettingsSeen()) {
+		if (current != null && this.settings.serverSide() && !this.inbound.isSettingsSeen()) {
 			current.closedBeforeHandshake();
 		}
 		ctx.close(promise);
@@ -268,7 +306,9 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		ConnectionRecord current = this.record;
 		if (current != null) {
 			try {
-				if (!this.off && keepAliveOverdue()) {
+				// an event of its own: a fresh time, read only when a keepalive PING could be overdue
+				if (!this.off && this.pings.keepAliveOutstanding() && this.pings
+					.keepAliveOverdue(this.settings.ticker().getAsLong(), this.settings.keepAliveTimeoutNanos())) {
 					current.keepAliveTimedOut();
 				}
 				current.close();
@@ -289,80 +329,6 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		super.exceptionCaught(ctx, cause);
 	}
 
-	private boolean keepAliveOverdue() {
-		long since = this.outstandingSince[PingKind.KEEPALIVE.ordinal()];
-		return since != NONE && this.ticker.getAsLong() - since >= this.keepAliveTimeoutNanos;
-	}
-
-	/**
-	 * Makes sure the socket of a connection that failed its keepalive is released. grpc-java's
-	 * own close after the keepalive-timeout GOAWAY is graceful: the kernel keeps the socket (in
-	 * FIN_WAIT1) and its unsent bytes for as long as the peer's receive window stays shut, which
-	 * a stopped peer's kernel keeps answering for. {@code SO_LINGER 0} makes every close of this
-	 * connection abortive (RST, buffers dropped) from now on; and if grpc-java has not closed the
-	 * channel after {@link #KEEPALIVE_TIMEOUT_CLOSE_DELAY}, the observer closes it itself.
-	 */
-	private void releaseSocketAfterKeepAliveTimeout(ConnectionRecord current) {
-		ChannelHandlerContext ctx = this.context;
-		if (ctx == null) {
-			return;
-		}
-		Channel channel = ctx.channel();
-		channel.config().setOption(ChannelOption.SO_LINGER, 0);
-		current.socketReleasedByStarter();
-		ctx.executor().schedule(() -> {
-			if (channel.isOpen()) {
-				// Straight to the transport: through the pipeline, grpc-java's handler would turn the
-				// close into another graceful shutdown, and an SslHandler would wait for close_notify.
-				channel.unsafe().close(channel.voidPromise());
-			}
-		}, KEEPALIVE_TIMEOUT_CLOSE_DELAY.toMillis(), TimeUnit.MILLISECONDS);
-	}
-
-	/**
-	 * Closes a connection whose client broke one of the server's frame-flood limits: a GOAWAY
-	 * {@code ENHANCE_YOUR_CALM} naming the limit, straight to the socket, then the close,
-	 * which {@link #ABUSE_CLOSE_DELAY} later is forced if the client does not read. grpc-java
-	 * gets nothing more from the connection. Logged condensed by {@link AbuseLog}.
-	 */
-	private void closeForAbuse(String limit) {
-		ChannelHandlerContext ctx = this.context;
-		ConnectionRecord current = this.record;
-		if (this.closingForAbuse || ctx == null) {
-			return;
-		}
-		this.closingForAbuse = true;
-		this.inbound.stop();
-		if (current != null) {
-			current.abused(limit);
-			current.goAwaySent(ENHANCE_YOUR_CALM, limit, false);
-		}
-		AbuseLog.closed(limit, (current != null) ? current.displayId() : "?", ctx.channel().remoteAddress());
-		Channel channel = ctx.channel();
-		// Straight to the transport, as after a keepalive timeout: grpc-java would drain gracefully.
-		ctx.writeAndFlush(goAway(ctx, limit)).addListener((future) -> channel.unsafe().close(channel.voidPromise()));
-		ctx.executor().schedule(() -> {
-			if (channel.isOpen()) {
-				channel.config().setOption(ChannelOption.SO_LINGER, 0);
-				channel.unsafe().close(channel.voidPromise());
-			}
-		}, ABUSE_CLOSE_DELAY.toMillis(), TimeUnit.MILLISECONDS);
-	}
-
-	/** A GOAWAY frame: the highest stream the client opened, ENHANCE_YOUR_CALM, the limit as debug data. */
-	private ByteBuf goAway(ChannelHandlerContext ctx, String limit) {
-		byte[] debug = limit.getBytes(StandardCharsets.US_ASCII);
-		ByteBuf frame = ctx.alloc().buffer(Http2FrameDecoder.FRAME_HEADER_LENGTH + 8 + debug.length);
-		frame.writeMedium(8 + debug.length);
-		frame.writeByte(Http2FrameDecoder.TYPE_GOAWAY);
-		frame.writeByte(0);
-		frame.writeInt(0);
-		frame.writeInt(this.highestClientStream);
-		frame.writeInt((int) ENHANCE_YOUR_CALM);
-		frame.writeBytes(debug);
-		return frame;
-	}
-
 	private void switchOff(ChannelHandlerContext ctx, String reason) {
 		if (this.off) {
 			return;
@@ -377,160 +343,131 @@ public final class FrameObserver extends ChannelDuplexHandler {
 		}
 	}
 
-	/** Frames this side received. */
-	private final class Inbound implements Http2FrameDecoder.Listener {
+	// Frames, from the decoders: inbound are the frames this side read, outbound those it wrote.
 
-		@Override
-		public void onPing(boolean ack, long payload) {
-			ConnectionRecord current = FrameObserver.this.record;
-			if (current == null) {
-				return;
-			}
+	@Override
+	public void onPing(Http2FrameDecoder from, boolean ack, long payload) {
+		ConnectionRecord current = this.record;
+		if (current == null) {
+			return;
+		}
+		PingKind kind = PingKind.of(payload);
+		if (from == this.outbound) {
 			if (!ack) {
-				current.pingReceived();
-				if (FrameObserver.this.serverSide) {
-					FrameObserver.this.evidence.peerPing(current, FrameObserver.this.tracker, PingKind.of(payload),
-							FrameObserver.this.ticker.getAsLong());
-				}
-				return;
+				current.pingSent(kind);
+				this.pings.written(kind);
 			}
-			PingKind kind = PingKind.of(payload);
-			long since = FrameObserver.this.outstandingSince[kind.ordinal()];
-			if (since != NONE) {
-				FrameObserver.this.outstandingSince[kind.ordinal()] = NONE;
-				current.pingAcked(kind, FrameObserver.this.ticker.getAsLong() - since);
-			}
-			else if (FrameObserver.this.floodGuard != null) {
-				String broken = FrameObserver.this.floodGuard.unsolicitedPingAck(FrameObserver.this.ticker.getAsLong());
-				if (broken != null) {
-					closeForAbuse(broken);
-				}
-			}
+			return;
 		}
-
-		@Override
-		public void onFrame(int type, int flags, int length, int streamId) {
-			if (FrameObserver.this.serverSide && ignoredReset(type, streamId)) {
-				return;
+		if (!ack) {
+			current.pingReceived();
+			if (this.settings.serverSide()) {
+				this.evidence.peerPing(current, this.settings.tracker(), kind, now());
 			}
-			FrameFloodGuard guard = FrameObserver.this.floodGuard;
-			if (guard == null) {
-				return;
-			}
-			String broken = guard.inbound(type, flags, length, streamId, FrameObserver.this.ticker.getAsLong());
-			if (broken != null) {
-				closeForAbuse(broken);
-			}
+			return;
 		}
-
-		/**
-		 * Tracks the streams the client opened, and has a RST_STREAM for a stream it never
-		 * opened (stream 0, or above the highest) ignored: RFC 9113 makes it a connection error,
-		 * and Netty closes the connection for it, failing every call on it, although the client
-		 * only gave up on a stream the server never saw. HAProxy 2.6 and gRPC C-core 1.51 do this
-		 * under load (docs/interop.md).
-		 * @return whether the frame was turned into one the server ignores
-		 */
-		private boolean ignoredReset(int type, int streamId) {
-			if (type == Http2FrameDecoder.TYPE_HEADERS) {
-				if (streamId > FrameObserver.this.highestClientStream) {
-					FrameObserver.this.highestClientStream = streamId;
-				}
-				return false;
-			}
-			if (type != Http2FrameDecoder.TYPE_RST_STREAM
-					|| (streamId != 0 && streamId <= FrameObserver.this.highestClientStream)
-					|| !FrameObserver.this.inbound.ignoreCurrentFrame()) {
-				return false;
-			}
-			ConnectionRecord current = FrameObserver.this.record;
-			ChannelHandlerContext ctx = FrameObserver.this.context;
-			AbuseLog.ignoredReset(streamId, (current != null) ? current.displayId() : "?",
-					(ctx != null) ? ctx.channel().remoteAddress() : null);
-			return true;
+		long roundTrip = this.pings.acked(kind, now());
+		if (roundTrip != PingTracker.NONE) {
+			current.pingAcked(kind, roundTrip);
 		}
-
-		@Override
-		public void onGoAway(long errorCode, String debugData) {
-			if (FrameObserver.this.record != null) {
-				FrameObserver.this.record.goAwayReceived(errorCode, debugData);
-			}
+		else if (this.floodGuard != null) {
+			verdict(this.floodGuard.unsolicitedPingAck(now()));
 		}
-
-		@Override
-		public void onMalformed(String reason) {
-			throw new MalformedBytes(reason);
-		}
-
 	}
 
-	/** Frames this side sent. */
-	private final class Outbound implements Http2FrameDecoder.Listener {
-
-		@Override
-		public void onPing(boolean ack, long payload) {
-			ConnectionRecord current = FrameObserver.this.record;
-			if (ack || current == null) {
-				return;
-			}
-			PingKind kind = PingKind.of(payload);
-			long now = FrameObserver.this.ticker.getAsLong();
-			FrameObserver.this.outstandingSince[kind.ordinal()] = now;
-			current.pingSent(kind);
-			if (kind == PingKind.KEEPALIVE) {
-				FrameObserver.this.evidence.keepAlivePingSent(current, now);
-			}
+	@Override
+	public void onFrame(Http2FrameDecoder from, int type, int flags, int length, int streamId) {
+		if (!this.settings.serverSide()) {
+			return;
 		}
-
-		@Override
-		public void onFrame(int type, int flags, int length, int streamId) {
-			if (FrameObserver.this.serverSide
-					&& (type == Http2FrameDecoder.TYPE_HEADERS || type == Http2FrameDecoder.TYPE_DATA)) {
-				long now = FrameObserver.this.ticker.getAsLong();
-				FrameObserver.this.evidence.headersOrDataSent(now, type == Http2FrameDecoder.TYPE_DATA);
-				FrameFloodGuard guard = FrameObserver.this.floodGuard;
-				if (guard != null) {
-					guard.outbound(type, flags, streamId);
-				}
+		FrameFloodGuard guard = this.floodGuard;
+		if (from == this.outbound) {
+			if (type == Http2FrameDecoder.TYPE_HEADERS || type == Http2FrameDecoder.TYPE_DATA) {
+				this.evidence.headersOrDataSent(now(), type == Http2FrameDecoder.TYPE_DATA);
 			}
-			else if (type == Http2FrameDecoder.TYPE_SETTINGS && FrameObserver.this.floodGuard != null) {
-				FrameObserver.this.floodGuard.outbound(type, flags, streamId);
-			}
-		}
-
-		@Override
-		public void onRstStream(int streamId, long errorCode) {
-			FrameFloodGuard guard = FrameObserver.this.floodGuard;
 			if (guard != null) {
-				// a stream the server refused counts as the client's premature reset
-				String broken = guard.resetSent(streamId, errorCode, FrameObserver.this.ticker.getAsLong());
-				if (broken != null) {
-					closeForAbuse(broken);
-				}
+				guard.outbound(type, flags, streamId, this.highestClientStream);
+			}
+			return;
+		}
+		int previous = this.highestClientStream;
+		if (type == Http2FrameDecoder.TYPE_HEADERS && streamId > previous) {
+			this.highestClientStream = streamId;
+		}
+		else if (ignoredReset(type, streamId)) {
+			return;
+		}
+		if (guard != null) {
+			verdict(guard.inbound(type, flags, length, streamId, previous, now()));
+		}
+	}
+
+	/**
+	 * Has a RST_STREAM from the client for a stream it never opened (stream 0, or above the
+	 * highest) ignored: RFC 9113 makes it a connection error, and Netty closes the connection
+	 * for it, failing every call on it, although the client only gave up on a stream the
+	 * server never saw. HAProxy 2.6 and gRPC C-core 1.51 do this under load (docs/interop.md).
+	 * @return whether the frame was turned into one the server ignores
+	 */
+	private boolean ignoredReset(int type, int streamId) {
+		ByteBuf buffer = this.decoding;
+		if (type != Http2FrameDecoder.TYPE_RST_STREAM || (streamId != 0 && streamId <= this.highestClientStream)
+				|| buffer == null || !this.inbound.ignoreCurrentFrame(buffer)) {
+			return false;
+		}
+		ConnectionRecord current = this.record;
+		ChannelHandlerContext ctx = this.context;
+		AbuseLog.ignoredReset(streamId, (current != null) ? current.displayId() : "?",
+				(ctx != null) ? ctx.channel().remoteAddress() : null);
+		return true;
+	}
+
+	@Override
+	public void onRstStream(Http2FrameDecoder from, int streamId, long errorCode) {
+		FrameFloodGuard guard = this.floodGuard;
+		if (from == this.outbound && guard != null) {
+			// a stream the server refused counts as the client's premature reset
+			verdict(guard.resetSent(streamId, errorCode, this.highestClientStream, now()));
+		}
+	}
+
+	@Override
+	public void onGoAway(Http2FrameDecoder from, long errorCode, String debugData) {
+		ConnectionRecord current = this.record;
+		if (current == null) {
+			return;
+		}
+		if (from == this.inbound) {
+			current.goAwayReceived(errorCode, debugData);
+			return;
+		}
+		boolean overdue = this.pings.keepAliveOutstanding()
+				&& this.pings.keepAliveOverdue(now(), this.settings.keepAliveTimeoutNanos());
+		if (overdue) {
+			this.pings.keepAliveTimeoutCounted();
+			current.keepAliveTimedOut();
+			ChannelHandlerContext ctx = this.context;
+			if (ctx != null) {
+				SocketRelease.afterKeepAliveTimeout(ctx.channel(), current);
 			}
 		}
+		current.goAwaySent(errorCode, debugData, overdue);
+	}
 
+	@Override
+	public void onMalformed(Http2FrameDecoder from, String reason) {
+		throw new MalformedBytes(reason);
+	}
 
-		@Override
-		public void onGoAway(long errorCode, String debugData) {
-			ConnectionRecord current = FrameObserver.this.record;
-			if (current == null) {
-				return;
-			}
-			boolean overdue = keepAliveOverdue();
-			if (overdue) {
-				FrameObserver.this.outstandingSince[PingKind.KEEPALIVE.ordinal()] = NONE;
-				current.keepAliveTimedOut();
-				releaseSocketAfterKeepAliveTimeout(current);
-			}
-			current.goAwaySent(errorCode, debugData, overdue);
+	/** A flood guard's verdict: a limit broken closes the connection, once. */
+	private void verdict(@Nullable String brokenLimit) {
+		ChannelHandlerContext ctx = this.context;
+		if (brokenLimit == null || this.closingForAbuse || ctx == null) {
+			return;
 		}
-
-		@Override
-		public void onMalformed(String reason) {
-			throw new MalformedBytes(reason);
-		}
-
+		this.closingForAbuse = true;
+		this.inbound.stop();
+		AbuseClose.close(ctx, this.record, brokenLimit, this.highestClientStream);
 	}
 
 	/** Unwinds the decoder to {@link #observe}, which switches the observer off. */

@@ -100,7 +100,8 @@ public final class FrameObservingTransport implements AutoCloseable {
 				// first: a refused socket never gets an observer, a record or a grpc-java transport
 				listener.pipeline().addLast(connectionLimit.acceptHandler());
 			}
-			listener.pipeline().addLast(new ObserverInstaller(tracker, keepAliveTimeout, floodLimits));
+			listener.pipeline()
+				.addLast(new ObserverInstaller(new ObserverSettings(tracker, true, keepAliveTimeout, this.ticker, floodLimits)));
 			return listener;
 		};
 		builder.bossEventLoopGroup(this.boss).workerEventLoopGroup(this.worker).channelFactory(listeners);
@@ -114,9 +115,10 @@ public final class FrameObservingTransport implements AutoCloseable {
 	 * @param keepAliveTimeout the channel's keepalive timeout
 	 */
 	public void applyTo(NettyChannelBuilder builder, ConnectionTracker tracker, Duration keepAliveTimeout) {
+		ObserverSettings settings = new ObserverSettings(tracker, false, keepAliveTimeout, this.ticker, null);
 		ChannelFactory<Channel> connections = () -> {
 			Channel channel = this.epoll ? new EpollSocketChannel() : new NioSocketChannel();
-			channel.pipeline().addFirst(FrameObserver.NAME, new FrameObserver(tracker, false, keepAliveTimeout, this.ticker));
+			channel.pipeline().addFirst(FrameObserver.NAME, new FrameObserver(settings));
 			return channel;
 		};
 		builder.eventLoopGroup(this.worker).channelFactory(connections);
@@ -138,24 +140,17 @@ public final class FrameObservingTransport implements AutoCloseable {
 	@ChannelHandler.Sharable
 	private final class ObserverInstaller extends ChannelInboundHandlerAdapter {
 
-		private final ConnectionTracker tracker;
+		/** Shared by the observers of all the server's connections. */
+		private final ObserverSettings settings;
 
-		private final Duration keepAliveTimeout;
-
-		private final @Nullable FrameFloodLimits floodLimits;
-
-		ObserverInstaller(ConnectionTracker tracker, Duration keepAliveTimeout, @Nullable FrameFloodLimits floodLimits) {
-			this.tracker = tracker;
-			this.keepAliveTimeout = keepAliveTimeout;
-			this.floodLimits = floodLimits;
+		ObserverInstaller(ObserverSettings settings) {
+			this.settings = settings;
 		}
 
 		@Override
 		public void channelRead(ChannelHandlerContext ctx, Object msg) {
 			if (msg instanceof Channel accepted) {
-				accepted.pipeline()
-					.addFirst(FrameObserver.NAME, new FrameObserver(this.tracker, true, this.keepAliveTimeout,
-							FrameObservingTransport.this.ticker, this.floodLimits));
+				accepted.pipeline().addFirst(FrameObserver.NAME, new FrameObserver(this.settings));
 			}
 			ctx.fireChannelRead(msg);
 		}

@@ -18,31 +18,37 @@ import org.jspecify.annotations.Nullable;
  */
 final class Http2FrameDecoder {
 
-	/** Receives the frames this decoder cares about. Called on the connection's event loop. */
+	/**
+	 * Receives the frames this decoder cares about. Called on the connection's event loop.
+	 * Each call names the decoder it comes from, so that one listener can take both
+	 * directions of a connection (one object less per connection).
+	 */
 	interface Listener {
 
-		void onPing(boolean ack, long payload);
+		void onPing(Http2FrameDecoder from, boolean ack, long payload);
 
-		void onGoAway(long errorCode, String debugData);
+		void onGoAway(Http2FrameDecoder from, long errorCode, String debugData);
 
-		void onMalformed(String reason);
+		void onMalformed(Http2FrameDecoder from, String reason);
 
 		/**
 		 * Any frame's header, once read and checked, before its payload.
+		 * @param from the decoder
 		 * @param type the frame type
 		 * @param flags the frame flags
 		 * @param length the payload length
 		 * @param streamId the stream identifier
 		 */
-		default void onFrame(int type, int flags, int length, int streamId) {
+		default void onFrame(Http2FrameDecoder from, int type, int flags, int length, int streamId) {
 		}
 
 		/**
 		 * A RST_STREAM frame, once its error code arrived.
+		 * @param from the decoder
 		 * @param streamId the stream
 		 * @param errorCode the error code
 		 */
-		default void onRstStream(int streamId, long errorCode) {
+		default void onRstStream(Http2FrameDecoder from, int streamId, long errorCode) {
 		}
 
 	}
@@ -84,14 +90,15 @@ final class Http2FrameDecoder {
 
 	private final Listener listener;
 
-	/** Index of the next preface byte to match; equals the preface length once it matched. */
-	private int prefaceIndex;
+	/** Index of the next preface byte to match; equals the preface length once it matched. A byte: the preface has 24. */
+	private byte prefaceIndex;
 
 	private boolean firstFrame = true;
 
 	private boolean malformed;
 
-	private int headerIndex;
+	/** Index of the next frame header byte, 0 to {@link #FRAME_HEADER_LENGTH}. */
+	private byte headerIndex;
 
 	private int length;
 
@@ -111,10 +118,11 @@ final class Http2FrameDecoder {
 
 	private int debugLength;
 
-	/** The buffer being decoded, while {@link #decode} runs; never retained. */
-	private @Nullable ByteBuf decoding;
-
-	/** Index in {@link #decoding} of the type byte of the frame being read, or -1 when it came in an earlier buffer. */
+	/**
+	 * Index, in the buffer being decoded, of the type byte of the frame being read, or -1 when
+	 * it came in an earlier buffer. The buffer itself is the caller's: it passes it to
+	 * {@link #ignoreCurrentFrame}.
+	 */
 	private int typeIndex = -1;
 
 	/** The largest frame the receiver of these bytes accepts. */
@@ -128,7 +136,7 @@ final class Http2FrameDecoder {
 
 	Http2FrameDecoder(Listener listener, boolean expectClientPreface) {
 		this.listener = listener;
-		this.prefaceIndex = expectClientPreface ? 0 : CLIENT_PREFACE.length;
+		this.prefaceIndex = (byte) (expectClientPreface ? 0 : CLIENT_PREFACE.length);
 	}
 
 	/** Links the two directions of a connection, so that each one's SETTINGS bound the other's frames. */
@@ -155,28 +163,22 @@ final class Http2FrameDecoder {
 	void decode(ByteBuf buffer) {
 		int index = buffer.readerIndex();
 		int end = buffer.writerIndex();
-		this.decoding = buffer;
 		this.typeIndex = -1;
-		try {
-			while (index < end && !this.malformed) {
-				if (this.prefaceIndex < CLIENT_PREFACE.length) {
-					if (buffer.getByte(index++) != CLIENT_PREFACE[this.prefaceIndex++]) {
-						malformed("the connection does not start with the HTTP/2 client preface");
-					}
-				}
-				else if (this.headerIndex < FRAME_HEADER_LENGTH) {
-					if (this.headerIndex == TYPE_OFFSET) {
-						this.typeIndex = index;
-					}
-					readHeaderByte(buffer.getByte(index++) & 0xFF);
-				}
-				else {
-					index = readPayload(buffer, index, end);
+		while (index < end && !this.malformed) {
+			if (this.prefaceIndex < CLIENT_PREFACE.length) {
+				if (buffer.getByte(index++) != CLIENT_PREFACE[this.prefaceIndex++]) {
+					malformed("the connection does not start with the HTTP/2 client preface");
 				}
 			}
-		}
-		finally {
-			this.decoding = null;
+			else if (this.headerIndex < FRAME_HEADER_LENGTH) {
+				if (this.headerIndex == TYPE_OFFSET) {
+					this.typeIndex = index;
+				}
+				readHeaderByte(buffer.getByte(index++) & 0xFF);
+			}
+			else {
+				index = readPayload(buffer, index, end);
+			}
 		}
 	}
 
@@ -185,11 +187,11 @@ final class Http2FrameDecoder {
 	 * unknown type, which every HTTP/2 receiver must ignore (RFC 9113, 4.1 and 5.5), by
 	 * rewriting its type byte in place. Possible only while the type byte is in the buffer being
 	 * decoded (a header split across reads is left as it is) and that buffer is writable.
+	 * @param buffer the buffer {@link #decode} is decoding, whose frame {@link Listener#onFrame} reports
 	 * @return whether the frame was rewritten
 	 */
-	boolean ignoreCurrentFrame() {
-		ByteBuf buffer = this.decoding;
-		if (buffer == null || this.typeIndex < 0 || buffer.isReadOnly()) {
+	boolean ignoreCurrentFrame(ByteBuf buffer) {
+		if (this.typeIndex < 0 || buffer.isReadOnly()) {
 			return false;
 		}
 		buffer.setByte(this.typeIndex, TYPE_IGNORED);
@@ -227,7 +229,7 @@ final class Http2FrameDecoder {
 		this.payloadIndex = 0;
 		this.leadingPayload = 0;
 		this.debugLength = 0;
-		this.listener.onFrame(this.type, this.flags, this.length, this.streamId);
+		this.listener.onFrame(this, this.type, this.flags, this.length, this.streamId);
 		if (this.malformed) {
 			return;
 		}
@@ -293,16 +295,16 @@ final class Http2FrameDecoder {
 
 	private void frameComplete() {
 		if (this.type == TYPE_PING) {
-			this.listener.onPing((this.flags & FLAG_ACK) != 0, this.leadingPayload);
+			this.listener.onPing(this, (this.flags & FLAG_ACK) != 0, this.leadingPayload);
 		}
 		else if (this.type == TYPE_GOAWAY) {
 			long errorCode = this.leadingPayload & 0xFFFFFFFFL;
 			String debug = (this.debugLength == 0 || this.debugData == null) ? ""
 					: new String(this.debugData, 0, this.debugLength, StandardCharsets.UTF_8);
-			this.listener.onGoAway(errorCode, debug);
+			this.listener.onGoAway(this, errorCode, debug);
 		}
 		else if (this.type == TYPE_RST_STREAM) {
-			this.listener.onRstStream(this.streamId, this.leadingPayload & 0xFFFFFFFFL);
+			this.listener.onRstStream(this, this.streamId, this.leadingPayload & 0xFFFFFFFFL);
 		}
 		this.headerIndex = 0;
 		this.length = 0;
@@ -311,7 +313,7 @@ final class Http2FrameDecoder {
 
 	private void malformed(String reason) {
 		this.malformed = true;
-		this.listener.onMalformed(reason);
+		this.listener.onMalformed(this, reason);
 	}
 
 }

@@ -2,6 +2,7 @@ package dev.grpckeepalive.transport;
 
 import java.time.Duration;
 
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 
 import static dev.grpckeepalive.transport.FrameFloodGuard.FLAG_ACK;
@@ -16,7 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The per-connection flood counting, on an injected ticker: each flood is cut, and the
- * shapes of legitimate traffic measured from real peers (docs/security.md) pass.
+ * shapes of legitimate traffic measured from real peers (docs/security.md) pass. Each guard
+ * is fed as the frame observer feeds it, with the highest stream the client opened
+ * ({@link Fed}).
  */
 class FrameFloodGuardTests {
 
@@ -31,9 +34,9 @@ class FrameFloodGuardTests {
 	/** The defaults of {@code grpc.keepalive.server.limits.*}. */
 	private static final FrameFloodLimits DEFAULTS = new FrameFloodLimits(WINDOW, 10, 100, 10, 100, 10, 1000);
 
-	private final FrameFloodGuard small = new FrameFloodLimits(WINDOW, 3, 3, 3, 3, 2, 3).newGuard();
+	private final Fed small = new Fed(new FrameFloodLimits(WINDOW, 3, 3, 3, 3, 2, 3));
 
-	private final FrameFloodGuard guard = DEFAULTS.newGuard();
+	private final Fed guard = new Fed(DEFAULTS);
 
 	private int nextStream = 1;
 
@@ -323,18 +326,9 @@ class FrameFloodGuardTests {
 	}
 
 	@Test
-	void theGoAwayNamesTheHighestStreamTheClientOpened() {
-		open(this.guard, 0);
-		open(this.guard, 0);
-		this.guard.inbound(TYPE_HEADERS, FLAG_END_STREAM | END_HEADERS, 1, 0, 0);
-		assertThat(this.guard.lastClientStream()).isEqualTo(3);
-	}
-
-	@Test
 	void aLimitTurnedOffNeverBreaks() {
-		FrameFloodGuard off = new FrameFloodLimits(WINDOW, FrameFloodLimits.OFF, FrameFloodLimits.OFF,
-				FrameFloodLimits.OFF, FrameFloodLimits.OFF, 0, FrameFloodLimits.OFF)
-			.newGuard();
+		Fed off = new Fed(new FrameFloodLimits(WINDOW, FrameFloodLimits.OFF, FrameFloodLimits.OFF,
+				FrameFloodLimits.OFF, FrameFloodLimits.OFF, 0, FrameFloodLimits.OFF));
 		for (int i = 0; i < 10_000; i++) {
 			int stream = 2 * i + 1;
 			assertThat(off.unsolicitedPingAck(i)).isNull();
@@ -348,7 +342,7 @@ class FrameFloodGuardTests {
 	}
 
 	/** The client opens its next stream. */
-	private int open(FrameFloodGuard target, long nanos) {
+	private int open(Fed target, long nanos) {
 		int stream = this.nextStream;
 		this.nextStream += 2;
 		assertThat(target.inbound(TYPE_HEADERS, END_HEADERS, 20, stream, nanos)).isNull();
@@ -366,6 +360,42 @@ class FrameFloodGuardTests {
 		for (int i = 0; i < count; i++) {
 			assertThat(this.guard.inbound(TYPE_WINDOW_UPDATE, 0, 4, (i == 0) ? stream : 0, nanos)).isNull();
 		}
+	}
+
+	/**
+	 * A guard fed as {@link FrameObserver} feeds it: the observer tracks the highest stream the
+	 * client opened (HEADERS above it) and passes it with each frame.
+	 */
+	private static final class Fed {
+
+		private final FrameFloodGuard guard;
+
+		private int highestClientStream;
+
+		Fed(FrameFloodLimits limits) {
+			this.guard = limits.newGuard();
+		}
+
+		@Nullable String inbound(int type, int flags, int length, int streamId, long nanos) {
+			int previous = this.highestClientStream;
+			if (type == TYPE_HEADERS && streamId > previous) {
+				this.highestClientStream = streamId;
+			}
+			return this.guard.inbound(type, flags, length, streamId, previous, nanos);
+		}
+
+		void outbound(int type, int flags, int streamId) {
+			this.guard.outbound(type, flags, streamId, this.highestClientStream);
+		}
+
+		@Nullable String resetSent(int streamId, long errorCode, long nanos) {
+			return this.guard.resetSent(streamId, errorCode, this.highestClientStream, nanos);
+		}
+
+		@Nullable String unsolicitedPingAck(long nanos) {
+			return this.guard.unsolicitedPingAck(nanos);
+		}
+
 	}
 
 }

@@ -25,17 +25,17 @@ class Http2FrameDecoderTests {
 	private final Http2FrameDecoder.Listener listener = new Http2FrameDecoder.Listener() {
 
 		@Override
-		public void onPing(boolean ack, long payload) {
+		public void onPing(Http2FrameDecoder from, boolean ack, long payload) {
 			Http2FrameDecoderTests.this.events.add((ack ? "ack " : "ping ") + payload);
 		}
 
 		@Override
-		public void onGoAway(long errorCode, String debugData) {
+		public void onGoAway(Http2FrameDecoder from, long errorCode, String debugData) {
 			Http2FrameDecoderTests.this.events.add("goaway " + errorCode + " " + debugData);
 		}
 
 		@Override
-		public void onMalformed(String reason) {
+		public void onMalformed(Http2FrameDecoder from, String reason) {
 			Http2FrameDecoderTests.this.events.add("malformed " + reason);
 		}
 
