@@ -91,7 +91,7 @@ class ClientsPingTooOftenIntegrationTests {
 			// grpc-js first, alone: keepalive every 1s, without-calls permitted, one idle stream in flight
 			try (NodePeer jsClient = NodePeer.start("client", "127.0.0.1:" + TestApps.port(server), "1000", "1",
 					"20000")) {
-				DocumentContext outcome = jsClient.nextEvent(Duration.ofSeconds(20));
+				DocumentContext outcome = jsClient.nextEvent(Duration.ofSeconds(20).plus(InteropPeer.START_ALLOWANCE));
 				assertThat(outcome.read("$.code", String.class)).as(outcome.jsonString())
 					.isEqualTo("RESOURCE_EXHAUSTED");
 			}

@@ -34,7 +34,7 @@ final class KeepAliveInterop {
 
 	/** {@code 127.0.0.1:<port>} of a peer in server mode, from its {@code listening} event. */
 	static String target(InteropPeer server) throws InterruptedException {
-		DocumentContext listening = server.nextEvent(Duration.ofSeconds(20));
+		DocumentContext listening = server.nextEvent(InteropPeer.START_ALLOWANCE);
 		assertThat(listening.read("$.event", String.class)).as(listening.jsonString()).isEqualTo("listening");
 		return "127.0.0.1:" + listening.read("$.port", Integer.class);
 	}

@@ -37,6 +37,13 @@ public final class InteropPeer implements AutoCloseable {
 	/** Environment variable that turns a missing interop peer from a skip into a failure. */
 	public static final String REQUIRED = "GRPC_KEEPALIVE_REQUIRE_INTEROP";
 
+	/**
+	 * How long a peer process may take to start, connect and print on top of what it was asked
+	 * to run: Node.js or a Python interpreter starting on a loaded 2-core machine takes seconds
+	 * (a grpc-js client asked for 13 s printed nothing within 20 s under load).
+	 */
+	public static final Duration START_ALLOWANCE = Duration.ofSeconds(30);
+
 	/** Debian's interpreter, whose {@code python3-grpcio} is C-core; not whatever python3 comes first on the PATH. */
 	private static final String SYSTEM_PYTHON = "/usr/bin/python3";
 
