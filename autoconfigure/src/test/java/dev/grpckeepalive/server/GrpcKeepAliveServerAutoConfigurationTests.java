@@ -122,18 +122,22 @@ class GrpcKeepAliveServerAutoConfigurationTests {
 
 	@Test
 	void customizersRunAfterPropertiesAndOverrideThem() throws Exception {
-		// max-connection-idle=1s from properties, 1h from the customizer: the customizer wins.
-		ServerBuilderCustomizer relaxIdle = (builder) -> builder.maxConnectionIdle(1, TimeUnit.HOURS);
+		// max-connection-idle=1h from properties, 1s from the customizer: the customizer wins, which the
+		// server's GOAWAY max_idle shows as an event (the other way round, proving that nothing happens
+		// would take a sleep)
+		ServerBuilderCustomizer tightenIdle = (builder) -> builder.maxConnectionIdle(1, TimeUnit.SECONDS);
 		this.runner.withBean(TestService.class)
-			.withBean(ServerBuilderCustomizer.class, () -> relaxIdle)
-			.withPropertyValues("grpc.keepalive.server.max-connection-idle=1s")
+			.withBean(ServerBuilderCustomizer.class, () -> tightenIdle)
+			.withPropertyValues("grpc.keepalive.server.max-connection-idle=1h")
 			.run((context) -> {
 				try (SniffingTcpProxy proxy = new SniffingTcpProxy(context.getBean(KeepAliveGrpcServer.class).getPort())) {
 					ManagedChannel channel = NettyChannelBuilder.forTarget(proxy.target()).usePlaintext().build();
 					try {
 						TestServiceGrpc.newBlockingStub(channel).echo(EchoRequest.newBuilder().build());
-						Thread.sleep(2500);
-						assertThat(proxy.frames().goAways(Direction.SERVER_TO_CLIENT)).isEmpty();
+						await().atMost(Duration.ofSeconds(30))
+							.until(() -> !proxy.frames().goAways(Direction.SERVER_TO_CLIENT).isEmpty());
+						assertThat(proxy.frames().goAways(Direction.SERVER_TO_CLIENT))
+							.anySatisfy((goAway) -> assertThat(goAway.debugData()).isEqualTo("max_idle"));
 					}
 					finally {
 						channel.shutdownNow();

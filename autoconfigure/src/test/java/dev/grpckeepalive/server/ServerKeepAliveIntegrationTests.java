@@ -182,10 +182,11 @@ class ServerKeepAliveIntegrationTests {
 			TestService service = TestApps.service(server);
 			RecordingObserver<StreamReply> stream = new RecordingObserver<>();
 			TestApps.asyncStub(client).stream(IDLE_STREAM, stream);
-			await().atMost(Duration.ofSeconds(5)).until(() -> proxy.lastForwardedToServer() != 0);
-			Thread.sleep(200);
-			long lastHeard = proxy.lastForwardedToServer();
+			// the call reached the server (it has one to cancel), then silence: the server's keepalive time runs
+			// from the last bytes it was sent, which the proxy knows once it is blackholed
+			await().atMost(Duration.ofSeconds(10)).until(() -> service.callsStarted.get() == 1);
 			proxy.blackhole();
+			long lastHeard = proxy.lastForwardedToServer();
 
 			await().atMost(Duration.ofSeconds(20)).until(() -> !service.cancellations.isEmpty());
 
@@ -223,13 +224,17 @@ class ServerKeepAliveIntegrationTests {
 			RecordingObserver<StreamReply> stream = new RecordingObserver<>();
 			TestApps.asyncStub(client).stream(IDLE_STREAM, stream);
 
-			await().atMost(Duration.ofSeconds(15))
-				.until(() -> !proxy.frames()
+			// Not "nothing happened for a while after the first answer", which a loaded machine can fake: the
+			// server's second keepalive PING, answered on the same connection, 10s after the first, is an
+			// event only a connection that outlived the first PING's 1s timeout can produce.
+			await().atMost(Duration.ofSeconds(40))
+				.until(() -> proxy.frames()
 					.pingAcks(Direction.CLIENT_TO_SERVER, Http2FrameLog.SERVER_KEEPALIVE_PAYLOAD)
-					.isEmpty());
-			Thread.sleep(1500);
+					.size() >= 2);
 
+			assertThat(proxy.connections()).isEqualTo(1);
 			assertThat(proxy.upstreamClosedAt()).isEmpty();
+			assertThat(proxy.frames().goAways(Direction.SERVER_TO_CLIENT)).isEmpty();
 			assertThat(stream.isDone()).isFalse();
 		}
 	}
