@@ -209,8 +209,11 @@ class AbuseLimitsTests {
 			RawHttp2Attacker.Report report = RawHttp2Attacker.attack(TestApps.port(app), Mode.PING_ACK_FLOOD)
 				.duration(Duration.ofSeconds(2))
 				.run();
-			// the server may still be reading what the attacker wrote
-			Thread.sleep(500);
+			// the server may still be reading what the attacker wrote: it has read it all once it has closed the
+			// connection the attacker closed
+			ConnectionTrackerView connections = app.getBean(KeepAliveGrpcServer.class).getConnections();
+			await().atMost(Duration.ofSeconds(30))
+				.until(() -> connections.openedConnections() >= 1 && connections.activeConnections() == 0);
 			report("PING ACK flood for 2 s: " + report.framesSent() + " frames; grpc-java's WARN published "
 					+ probe.published() + " time(s)");
 			assertThat(report.framesSent()).isGreaterThan(10_000);
