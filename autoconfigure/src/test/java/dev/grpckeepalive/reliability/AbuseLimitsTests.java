@@ -87,7 +87,7 @@ class AbuseLimitsTests {
 				assertThat(goAway.debugData()).isEqualTo(PREMATURE_RESETS);
 			});
 			// 1000 resets: 0.1 s with a warm JIT, 1.0-2.0 s in a fresh JVM on a loaded two-core machine
-			assertThat(report.firstClose()).isNotNull().isLessThan(Duration.ofSeconds(10));
+			assertThat(report.firstClose()).isNotNull().isLessThan(Duration.ofSeconds(60));
 			assertThat(report.streamsOpened()).isGreaterThan(DEFAULT_MAX_PREMATURE_RESETS);
 			assertThat(report.maxConcurrentStreams()).isEqualTo(DEFAULT_MAX_CALLS);
 			// the server is none the worse for it
@@ -103,7 +103,9 @@ class AbuseLimitsTests {
 			ActiveCallsSampler sampler = ActiveCallsSampler.start(connections);
 			RawHttp2Attacker.Report report;
 			try {
-				report = RawHttp2Attacker.attack(server.getPort(), Mode.STREAM_FLOOD).duration(Duration.ofSeconds(10)).run();
+				// the close comes after a count of refusals, not at a time: the attack lasts until the server closes
+				// (about a second), with room for a loaded server that reads the flood slowly (685 refusals in 10 s)
+				report = RawHttp2Attacker.attack(server.getPort(), Mode.STREAM_FLOOD).duration(Duration.ofSeconds(60)).run();
 			}
 			finally {
 				sampler.stop();

@@ -145,8 +145,11 @@ class ServerKeepAliveIntegrationTests {
 
 			List<Status.Code> unaryFailures = new ArrayList<>();
 			int unaryCalls = 0;
+			// 7 s of calls across several max-age cycles, and at least 20 calls however slowly a loaded machine makes
+			// them (9 in 7 s were seen), within a bound
 			long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(7);
-			while (System.nanoTime() < end) {
+			long hardEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+			while (System.nanoTime() < end || (unaryCalls < 20 && System.nanoTime() < hardEnd)) {
 				try {
 					TestApps.blockingStub(client)
 						.withDeadlineAfter(5, TimeUnit.SECONDS)
@@ -166,7 +169,7 @@ class ServerKeepAliveIntegrationTests {
 			// age 1s (+/-10% jitter) then 3s of grace
 			assertThat(pastGrace.lifetime()).isBetween(Duration.ofMillis(3500), Duration.ofMillis(6000));
 			// about 100 in 7 s on an idle machine; fewer under load: what matters is that they keep succeeding
-			assertThat(unaryCalls).isGreaterThan(10);
+			assertThat(unaryCalls).isGreaterThanOrEqualTo(20);
 			assertThat(unaryFailures).isEmpty();
 			assertThat(proxy.frames().goAways(Direction.SERVER_TO_CLIENT))
 				.anySatisfy((goAway) -> assertThat(goAway.debugData()).isEqualTo("max_age"));
