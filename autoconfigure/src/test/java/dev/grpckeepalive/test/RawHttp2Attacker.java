@@ -27,7 +27,7 @@ import org.jspecify.annotations.Nullable;
  * reader thread per connection drains the socket all along, so the server's writes (ACKs,
  * RST_STREAMs, GOAWAY) never block on it, and records what the server answered.
  *
- * <p>Bounded: {@link Builder#duration} (at most 10 s) and {@link Builder#maxFrames}; a
+ * <p>Bounded: {@link Builder#duration} (at most 60 s) and {@link Builder#maxFrames}; a
  * watchdog closes the socket at the deadline even if a write blocks. Loopback only.
  * Its threads are named {@value #THREAD_PREFIX}..., so that CPU measurements can leave them out.
  */
