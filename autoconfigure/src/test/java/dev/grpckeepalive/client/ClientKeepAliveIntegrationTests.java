@@ -35,10 +35,11 @@ class ClientKeepAliveIntegrationTests {
 				ConfigurableApplicationContext client = TestApps.client(proxy.target(), "time=10s", "timeout=1s")) {
 			RecordingObserver<StreamReply> stream = new RecordingObserver<>();
 			TestApps.asyncStub(client).stream(StreamRequest.newBuilder().setHoldMillis(60_000).build(), stream);
-			await().atMost(Duration.ofSeconds(5)).until(() -> proxy.lastForwardedToServer() != 0);
-			Thread.sleep(200);
-			long silentSince = System.nanoTime();
+			// the call is in flight at the server, so its response HEADERS have been sent; the client's
+			// keepalive time runs from the last bytes it read, at the latest when the proxy went silent
+			await().atMost(Duration.ofSeconds(10)).until(() -> TestApps.service(server).callsStarted.get() == 1);
 			proxy.blackhole();
+			long silentSince = System.nanoTime();
 
 			Status status = stream.awaitStatus(Duration.ofSeconds(20));
 
@@ -68,15 +69,30 @@ class ClientKeepAliveIntegrationTests {
 		}
 	}
 
+	/**
+	 * An absence, shown by an event rather than by sleeping: a witness channel with the same
+	 * keepalive time, but without-calls true, goes idle after the tested one, so each of its
+	 * keepalive PINGs is due later than the tested channel's would be. Its second PING comes a
+	 * whole keepalive time (10s) after the tested channel's first would have been due: room for
+	 * any timer a loaded machine runs late.
+	 */
 	@Test
 	void withoutCallsFalseSendsNoPingOnIdleConnection() throws Exception {
 		try (ConfigurableApplicationContext server = TestApps.server(PERMISSIVE_SERVER);
 				SniffingTcpProxy proxy = new SniffingTcpProxy(TestApps.port(server));
+				SniffingTcpProxy witnessProxy = new SniffingTcpProxy(TestApps.port(server));
 				ConfigurableApplicationContext client = TestApps.client(proxy.target(), "time=10s",
-						"without-calls=false")) {
+						"without-calls=false");
+				ConfigurableApplicationContext witness = TestApps.client(witnessProxy.target(), "time=10s",
+						"without-calls=true")) {
 			TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("connect").build());
+			TestApps.blockingStub(witness).echo(EchoRequest.newBuilder().setText("connect").build());
 
-			Thread.sleep(14_000);
+			await().atMost(Duration.ofSeconds(60))
+				.pollInterval(Duration.ofMillis(100))
+				.until(() -> witnessProxy.frames()
+					.pingAcks(Direction.SERVER_TO_CLIENT, Http2FrameLog.CLIENT_KEEPALIVE_PAYLOAD)
+					.size() >= 2);
 
 			assertThat(proxy.frames().pings(Direction.CLIENT_TO_SERVER, Http2FrameLog.CLIENT_KEEPALIVE_PAYLOAD))
 				.isEmpty();

@@ -51,7 +51,7 @@ class CCoreInteropTests {
 		try (ConfigurableApplicationContext server = TestApps.observed();
 				InteropPeer client = InteropPeer.python("client", target(server), "idle", "20000", "keepalive_ms=1000",
 						"max_pings_without_data=0")) {
-			DocumentContext result = client.result(Duration.ofSeconds(30));
+			DocumentContext result = client.result(Duration.ofSeconds(20).plus(InteropPeer.START_ALLOWANCE));
 
 			assertCutForPingingTooOften(server, result);
 		}

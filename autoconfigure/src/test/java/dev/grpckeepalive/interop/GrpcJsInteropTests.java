@@ -34,7 +34,7 @@ class GrpcJsInteropTests {
 	void grpcJsClientWithinThePermitIsCountedAndStaysConnected() throws Exception {
 		try (ConfigurableApplicationContext server = TestApps.server("permit-time=5s", "permit-without-calls=true");
 				InteropPeer client = InteropPeer.node("client", "127.0.0.1:" + port(server), "10000", "1", "13000")) {
-			DocumentContext outcome = client.nextEvent(Duration.ofSeconds(20));
+			DocumentContext outcome = client.nextEvent(Duration.ofSeconds(13).plus(InteropPeer.START_ALLOWANCE));
 
 			assertThat(outcome.read("$.event", String.class)).isEqualTo("alive");
 			ConnectionTrackerView tracker = tracker(server);
@@ -48,7 +48,7 @@ class GrpcJsInteropTests {
 	void grpcJsClientPingingTooOftenGetsTooManyPings() throws Exception {
 		try (ConfigurableApplicationContext server = TestApps.server();
 				InteropPeer client = InteropPeer.node("client", "127.0.0.1:" + port(server), "1000", "1", "20000")) {
-			DocumentContext outcome = client.nextEvent(Duration.ofSeconds(25));
+			DocumentContext outcome = client.nextEvent(Duration.ofSeconds(20).plus(InteropPeer.START_ALLOWANCE));
 
 			// grpc-js reports the ENHANCE_YOUR_CALM GOAWAY without its debug data
 			assertThat(outcome.read("$.event", String.class)).isEqualTo("status");
@@ -71,7 +71,8 @@ class GrpcJsInteropTests {
 			await().atMost(Duration.ofSeconds(15)).until(() -> tracker.pings().sent(PingKind.KEEPALIVE) >= 1
 					&& tracker.pings().acked() >= tracker.pings().sent());
 
-			assertThat(tracker.pings().snapshot().rttMillis().last()).isGreaterThan(0).isLessThan(1000);
+			// answered, within the keepalive timeout: 1.7 s was measured on a loaded machine
+			assertThat(tracker.pings().snapshot().rttMillis().last()).isGreaterThan(0).isLessThan(10_000);
 			assertThat(tracker.goAways(GoAway.Direction.RECEIVED)).isEmpty();
 			assertThat(tracker.pings().timeouts()).isZero();
 		}
@@ -90,7 +91,7 @@ class GrpcJsInteropTests {
 	}
 
 	private static String target(InteropPeer server) throws InterruptedException {
-		DocumentContext listening = server.nextEvent(Duration.ofSeconds(15));
+		DocumentContext listening = server.nextEvent(InteropPeer.START_ALLOWANCE);
 		assertThat(listening.read("$.event", String.class)).isEqualTo("listening");
 		return "127.0.0.1:" + listening.read("$.port", Integer.class);
 	}

@@ -34,7 +34,7 @@ final class KeepAliveInterop {
 
 	/** {@code 127.0.0.1:<port>} of a peer in server mode, from its {@code listening} event. */
 	static String target(InteropPeer server) throws InterruptedException {
-		DocumentContext listening = server.nextEvent(Duration.ofSeconds(20));
+		DocumentContext listening = server.nextEvent(InteropPeer.START_ALLOWANCE);
 		assertThat(listening.read("$.event", String.class)).as(listening.jsonString()).isEqualTo("listening");
 		return "127.0.0.1:" + listening.read("$.port", Integer.class);
 	}
@@ -100,7 +100,8 @@ final class KeepAliveInterop {
 		await().atMost(Duration.ofSeconds(20)).until(() -> tracker.pings().sent(PingKind.KEEPALIVE) >= 1
 				&& tracker.pings().acked() >= tracker.pings().sent());
 
-		assertThat(tracker.pings().snapshot().rttMillis().last()).isGreaterThan(0).isLessThan(1000);
+		// answered, within the keepalive timeout: 1.7 s was measured on a loaded machine
+		assertThat(tracker.pings().snapshot().rttMillis().last()).isGreaterThan(0).isLessThan(10_000);
 		assertThat(tracker.goAways(GoAway.Direction.RECEIVED)).isEmpty();
 		assertThat(tracker.pings().timeouts()).isZero();
 		assertThat(tracker.activeConnections()).isEqualTo(1);
@@ -109,22 +110,44 @@ final class KeepAliveInterop {
 	/**
 	 * Makes a call on the client's channel (keepalive 10s), then waits up to {@code within} for
 	 * the peer's GOAWAY {@code too_many_pings}, and checks that it was counted and that grpc-java
-	 * doubled the channel's keepalive time to 20s, as the endpoint shows.
+	 * doubled the channel's keepalive time, as the endpoint shows. Doubled at least once, to 20s,
+	 * and possibly more: grpc-java doubles it once per generation of connections, and where the
+	 * channel reconnects and is cut again before the endpoint is read (a slow machine), it is
+	 * doubled again (40s). What holds in every case: 10s times a power of two, at least twice,
+	 * and no more doublings than the GOAWAYs counted.
 	 */
 	static void assertCutByPeerAndTimeDoubled(ConfigurableApplicationContext client, Duration within)
 			throws Exception {
 		TestApps.blockingStub(client).echo(EchoRequest.newBuilder().setText("hi").build());
 		ConnectionTrackerView tracker = channelConnections(client);
 
-		await().atMost(within).until(() -> tracker.goAwayCount(GoAway.Direction.RECEIVED, "too_many_pings") == 1);
+		await().atMost(within).until(() -> tracker.goAwayCount(GoAway.Direction.RECEIVED, "too_many_pings") >= 1);
 
 		assertThat(metric(client, "grpc.keepalive.goaways", "direction:received", "reason:too_many_pings",
-				"channel:" + TestApps.CHANNEL)).isEqualTo(1.0);
-		await().atMost(Duration.ofSeconds(5)).until(() -> tracker.keepAliveBackoffs() == 1);
+				"channel:" + TestApps.CHANNEL)).isGreaterThanOrEqualTo(1.0);
+		await().atMost(Duration.ofSeconds(5)).until(() -> tracker.keepAliveBackoffs() >= 1);
 		DocumentContext summary = Http.json(client, "/actuator/grpckeepalive");
 		String settings = "$.channels." + TestApps.CHANNEL + ".settings.time";
 		assertThat(summary.read(settings + ".requested", String.class)).isEqualTo("10s");
-		assertThat(summary.read(settings + ".effective", String.class)).isEqualTo("20s");
+		assertDoubled(Duration.ofSeconds(10), summary.read(settings + ".effective", String.class),
+				tracker.keepAliveBackoffs());
+		assertThat(tracker.keepAliveBackoffs())
+			.isLessThanOrEqualTo((int) tracker.goAwayCount(GoAway.Direction.RECEIVED, "too_many_pings"));
+	}
+
+	/**
+	 * Checks that {@code effective} (as the starter prints durations) is {@code time} doubled at
+	 * least once and at most {@code maxDoublings} times: grpc-java's backoff after GOAWAY
+	 * {@code too_many_pings}, whatever number of generations of connections were cut.
+	 */
+	static void assertDoubled(Duration time, String effective, int maxDoublings) {
+		long millis = millis(effective);
+		long multiple = millis / time.toMillis();
+		assertThat(millis % time.toMillis()).as("%s is a multiple of %s", effective, time).isZero();
+		assertThat(multiple).as("%s is %s doubled at least once", effective, time).isGreaterThanOrEqualTo(2);
+		assertThat(Long.bitCount(multiple)).as("%s is %s times a power of two", effective, time).isEqualTo(1);
+		assertThat(Long.numberOfTrailingZeros(multiple)).as("%s is %s doubled no more than %d times", effective, time,
+				maxDoublings).isLessThanOrEqualTo(maxDoublings);
 	}
 
 	/**

@@ -96,7 +96,7 @@ class LegitimateTrafficMatrixTests {
 
 	@BeforeAll
 	void runMatrix() throws Exception {
-		// every peer is made ready before any cell's time runs: npm ci, the Go build
+		// every peer is checked before any cell's time runs (the build prepared them: interop/prepare-peers)
 		InteropPeer.requireNode();
 		InteropPeer.requirePython();
 		InteropPeer.requireGo();

@@ -37,7 +37,7 @@ class KubernetesManifestsTests {
 
 	private static final Path VALIDATOR = KUBERNETES.resolve("validate");
 
-	/** The validator's npm packages, installed on first use where Node.js is present. */
+	/** The validator's npm packages, installed by the build before the tests (interop/prepare-peers). */
 	private static final NodePackages VALIDATOR_PACKAGES = new NodePackages("Kubernetes manifests' validation",
 			VALIDATOR, List.of("kubernetes-models/package.json", "@kubernetes-models/prometheus-operator/package.json",
 					"yaml/package.json"),

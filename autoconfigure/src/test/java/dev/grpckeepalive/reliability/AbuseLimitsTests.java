@@ -87,7 +87,7 @@ class AbuseLimitsTests {
 				assertThat(goAway.debugData()).isEqualTo(PREMATURE_RESETS);
 			});
 			// 1000 resets: 0.1 s with a warm JIT, 1.0-2.0 s in a fresh JVM on a loaded two-core machine
-			assertThat(report.firstClose()).isNotNull().isLessThan(Duration.ofSeconds(10));
+			assertThat(report.firstClose()).isNotNull().isLessThan(Duration.ofSeconds(60));
 			assertThat(report.streamsOpened()).isGreaterThan(DEFAULT_MAX_PREMATURE_RESETS);
 			assertThat(report.maxConcurrentStreams()).isEqualTo(DEFAULT_MAX_CALLS);
 			// the server is none the worse for it
@@ -103,7 +103,9 @@ class AbuseLimitsTests {
 			ActiveCallsSampler sampler = ActiveCallsSampler.start(connections);
 			RawHttp2Attacker.Report report;
 			try {
-				report = RawHttp2Attacker.attack(server.getPort(), Mode.STREAM_FLOOD).duration(Duration.ofSeconds(10)).run();
+				// the close comes after a count of refusals, not at a time: the attack lasts until the server closes
+				// (about a second), with room for a loaded server that reads the flood slowly (685 refusals in 10 s)
+				report = RawHttp2Attacker.attack(server.getPort(), Mode.STREAM_FLOOD).duration(Duration.ofSeconds(60)).run();
 			}
 			finally {
 				sampler.stop();
@@ -173,13 +175,14 @@ class AbuseLimitsTests {
 				TestServiceGrpc.TestServiceBlockingStub stub = TestServiceGrpc.newBlockingStub(channel);
 				StatusRuntimeException failure = org.junit.jupiter.api.Assertions.assertThrows(
 						StatusRuntimeException.class,
-						() -> stub.withDeadlineAfter(5, TimeUnit.SECONDS)
+						// a deadline that only bounds a hang: 5 s ran out on a loaded machine
+						() -> stub.withDeadlineAfter(30, TimeUnit.SECONDS)
 							.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(big))
 							.echo(HELLO));
 				report("16 KiB of metadata against the default 8KB: " + failure.getStatus());
 				assertThat(failure.getStatus().getCode()).isIn(Status.Code.RESOURCE_EXHAUSTED, Status.Code.INTERNAL);
-				// a deadline of its own: on a loaded machine the first call can take most of 5 s
-				assertThat(stub.withDeadlineAfter(5, TimeUnit.SECONDS).echo(HELLO).getText()).isEqualTo("hello");
+				// a deadline of its own, as generous
+				assertThat(stub.withDeadlineAfter(30, TimeUnit.SECONDS).echo(HELLO).getText()).isEqualTo("hello");
 			}
 			finally {
 				channel.shutdownNow();
@@ -209,8 +212,11 @@ class AbuseLimitsTests {
 			RawHttp2Attacker.Report report = RawHttp2Attacker.attack(TestApps.port(app), Mode.PING_ACK_FLOOD)
 				.duration(Duration.ofSeconds(2))
 				.run();
-			// the server may still be reading what the attacker wrote
-			Thread.sleep(500);
+			// the server may still be reading what the attacker wrote: it has read it all once it has closed the
+			// connection the attacker closed
+			ConnectionTrackerView connections = app.getBean(KeepAliveGrpcServer.class).getConnections();
+			await().atMost(Duration.ofSeconds(30))
+				.until(() -> connections.openedConnections() >= 1 && connections.activeConnections() == 0);
 			report("PING ACK flood for 2 s: " + report.framesSent() + " frames; grpc-java's WARN published "
 					+ probe.published() + " time(s)");
 			assertThat(report.framesSent()).isGreaterThan(10_000);

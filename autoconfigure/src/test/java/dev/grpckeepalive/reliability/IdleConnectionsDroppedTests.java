@@ -12,7 +12,9 @@ import dev.grpckeepalive.advisor.Finding;
 import dev.grpckeepalive.advisor.FindingType;
 import dev.grpckeepalive.advisor.KeepAliveAdvisor;
 import dev.grpckeepalive.advisor.Recommendation;
+import dev.grpckeepalive.client.GrpcChannels;
 import dev.grpckeepalive.config.DurationFormat;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.test.RecordingObserver;
 import dev.grpckeepalive.test.TestApps;
@@ -23,6 +25,7 @@ import dev.grpckeepalive.test.proto.StreamRequest;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Findings {@code idle_connections_dropped} and {@code no_keepalive_on_idle_path} against a
@@ -54,8 +57,12 @@ class IdleConnectionsDroppedTests {
 			stub.echo(echo);
 			Thread.sleep(1_500);
 			stub.echo(echo);
-			// longer than the proxy's idle timeout, between calls: the proxy closes the connection
-			Thread.sleep(4_000);
+			// silent until the proxy's idle timeout closes the connection, between calls: awaited, not slept
+			ConnectionTrackerView connections = client.getBean(GrpcChannels.class)
+				.tracked()
+				.get(TestApps.CHANNEL)
+				.connections();
+			await().atMost(Duration.ofSeconds(30)).until(() -> connections.activeConnections() == 0);
 			stub.echo(echo);
 			// a stream left silent for longer than the idle timeout, with its call in flight
 			RecordingObserver<StreamReply> stream = new RecordingObserver<>();

@@ -69,8 +69,9 @@ class NginxPoolChurnTests {
 						"exec 3<>/dev/tcp/127.0.0.1/" + port));
 				List<String> output = runClients("127.0.0.1:" + port, 20);
 				ConnectionTrackerView connections = server.getBean(ObservedGrpcServer.class).getConnections();
-				// the connections nginx keeps stay open: wait for the closes of the clients' run to settle
-				Thread.sleep(2_000);
+				// the connections nginx keeps stay open (its pool: 32, for 60s); it closes the others as the requests
+				// on them end: awaited, so that every close the run causes has been seen before the findings are read
+				await().atMost(Duration.ofSeconds(30)).until(() -> connections.activeConnections() <= 32);
 				KeepAliveAdvisor advisor = server.getBean(KeepAliveAdvisor.class);
 				List<Finding> findings = advisor.findings();
 				Map<String, Long> closed = new java.util.TreeMap<>();

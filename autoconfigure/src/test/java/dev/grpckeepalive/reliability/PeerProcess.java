@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -88,10 +89,13 @@ public final class PeerProcess {
 			.setPayloadSize(Integer.parseInt(command[5]))
 			.build();
 		AtomicInteger messages = new AtomicInteger();
+		// when the last message arrived: where keepalive's time runs from once the path dies
+		AtomicLong lastMessageNanos = new AtomicLong();
 		TestApps.asyncStub(context).stream(request, new StreamObserver<>() {
 
 			@Override
 			public void onNext(StreamReply reply) {
+				lastMessageNanos.set(System.nanoTime());
 				if (messages.incrementAndGet() == 1) {
 					report("stream-first-message", Map.of("id", id));
 				}
@@ -109,7 +113,8 @@ public final class PeerProcess {
 
 			private void closed(Status status) {
 				report("stream-closed", Map.of("id", id, "code", status.getCode().name(), "description",
-						String.valueOf(status.getDescription()), "messages", messages.get()));
+						String.valueOf(status.getDescription()), "messages", messages.get(), "lastMessageNanos",
+						lastMessageNanos.get()));
 			}
 
 		});

@@ -1,5 +1,6 @@
 package dev.grpckeepalive.reliability;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -93,9 +94,12 @@ class PingFloodTests {
 
 				assertThat(goAway.errorCode()).isEqualTo(ENHANCE_YOUR_CALM);
 				assertThat(goAway.debugData()).isEqualTo("too_many_pings");
-				// KeepAliveEnforcer: two strikes tolerated, the third early PING draws the GOAWAY; the
-				// flood may have written a few more before the GOAWAY arrived, never many more
-				assertThat(goAway.pingsSentBefore()).isBetween(3, 20);
+				// KeepAliveEnforcer: two strikes tolerated, the third early PING draws the GOAWAY. Counted in
+				// what the server read, not in time: Netty acknowledges each PING before grpc-java judges it, so
+				// exactly three ACKs precede the GOAWAY on the wire, however slowly a loaded machine runs the
+				// server (the flood itself may have written more by then: as many as the server was late)
+				assertThat(goAway.acksBefore()).isEqualTo(3);
+				assertThat(goAway.pingsSentBefore()).isGreaterThanOrEqualTo(3);
 				assertThat(flood.pingsSent()).isLessThan(MAX_PINGS);
 				report("pings before GOAWAY=" + goAway.pingsSentBefore() + ", PING ACKs before GOAWAY="
 						+ goAway.acksBefore() + ", first PING to GOAWAY=" + goAway.sinceFirstPing().toMillis()
@@ -107,7 +111,10 @@ class PingFloodTests {
 			}
 
 			await().atMost(Duration.ofSeconds(5)).until(() -> server.closedConnections(CloseReason.TOO_MANY_PINGS) == 1);
-			// the well-behaved client keeps working during and after the flood
+			// the well-behaved client keeps working during and after the flood: counted in calls, not in time
+			// (a loaded machine makes fewer calls in the flood's few milliseconds)
+			int callsDuringFlood = unary.calls();
+			await().atMost(Duration.ofSeconds(30)).until(() -> unary.calls() >= callsDuringFlood + 5);
 			List<Duration> latencies = unary.stopAndAwait(Duration.ofSeconds(10));
 			assertThat(unary.failures()).isEmpty();
 			assertThat(latencies).hasSizeGreaterThan(5);
@@ -263,7 +270,8 @@ class PingFloodTests {
 			protected void channelRead0(ChannelHandlerContext ctx, Http2Frame frame) {
 				if (frame instanceof Http2SettingsFrame && this.task == null) {
 					PingFlood.this.firstPingNanos.set(System.nanoTime());
-					this.task = ctx.executor().scheduleAtFixedRate(() -> ping(ctx), 0, this.interval.toNanos(),
+					// with a fixed delay, not at a fixed rate: a late timer on a loaded machine sends no catch-up burst
+					this.task = ctx.executor().scheduleWithFixedDelay(() -> ping(ctx), 0, this.interval.toNanos(),
 							TimeUnit.NANOSECONDS);
 				}
 				else if (frame instanceof Http2PingFrame ping && ping.ack()) {
@@ -301,7 +309,13 @@ class PingFloodTests {
 
 			@Override
 			public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-				PingFlood.this.errors.add(cause);
+				// after the GOAWAY the server closes at once; PINGs it had not read yet (a loaded server falls
+				// behind the flood) make its kernel answer with RST instead of FIN: a close, not an error
+				boolean resetAfterGoAway = PingFlood.this.goAway.isDone() && !PingFlood.this.goAway.isCompletedExceptionally()
+						&& cause instanceof IOException;
+				if (!resetAfterGoAway) {
+					PingFlood.this.errors.add(cause);
+				}
 				ctx.close();
 			}
 
@@ -350,6 +364,11 @@ class PingFloodTests {
 
 		List<Status> failures() {
 			return this.failures;
+		}
+
+		/** Calls made so far, succeeded or failed. */
+		int calls() {
+			return this.latencies.size() + this.failures.size();
 		}
 
 		private static void sleep(Duration duration) {

@@ -122,18 +122,22 @@ class GrpcKeepAliveServerAutoConfigurationTests {
 
 	@Test
 	void customizersRunAfterPropertiesAndOverrideThem() throws Exception {
-		// max-connection-idle=1s from properties, 1h from the customizer: the customizer wins.
-		ServerBuilderCustomizer relaxIdle = (builder) -> builder.maxConnectionIdle(1, TimeUnit.HOURS);
+		// max-connection-idle=1h from properties, 1s from the customizer: the customizer wins, which the
+		// server's GOAWAY max_idle shows as an event (the other way round, proving that nothing happens
+		// would take a sleep)
+		ServerBuilderCustomizer tightenIdle = (builder) -> builder.maxConnectionIdle(1, TimeUnit.SECONDS);
 		this.runner.withBean(TestService.class)
-			.withBean(ServerBuilderCustomizer.class, () -> relaxIdle)
-			.withPropertyValues("grpc.keepalive.server.max-connection-idle=1s")
+			.withBean(ServerBuilderCustomizer.class, () -> tightenIdle)
+			.withPropertyValues("grpc.keepalive.server.max-connection-idle=1h")
 			.run((context) -> {
 				try (SniffingTcpProxy proxy = new SniffingTcpProxy(context.getBean(KeepAliveGrpcServer.class).getPort())) {
 					ManagedChannel channel = NettyChannelBuilder.forTarget(proxy.target()).usePlaintext().build();
 					try {
 						TestServiceGrpc.newBlockingStub(channel).echo(EchoRequest.newBuilder().build());
-						Thread.sleep(2500);
-						assertThat(proxy.frames().goAways(Direction.SERVER_TO_CLIENT)).isEmpty();
+						await().atMost(Duration.ofSeconds(30))
+							.until(() -> !proxy.frames().goAways(Direction.SERVER_TO_CLIENT).isEmpty());
+						assertThat(proxy.frames().goAways(Direction.SERVER_TO_CLIENT))
+							.anySatisfy((goAway) -> assertThat(goAway.debugData()).isEqualTo("max_idle"));
 					}
 					finally {
 						channel.shutdownNow();
@@ -161,7 +165,9 @@ class GrpcKeepAliveServerAutoConfigurationTests {
 	@Test
 	void shutdownLetsCallsFinishWithinGraceThenClosesTheRestAsUnavailable() throws Exception {
 		ApplicationContextRunner graceful = this.runner.withBean(TestService.class)
-			.withPropertyValues("grpc.keepalive.server.shutdown-grace=2s");
+			// a grace of 5s for a call of 1s: room for a loaded machine to run it late, still well short of the
+			// 30s stream that must be cut
+			.withPropertyValues("grpc.keepalive.server.shutdown-grace=5s");
 		RecordingObserver<EchoReply> shortCall = new RecordingObserver<>();
 		RecordingObserver<StreamReply> longStream = new RecordingObserver<>();
 		long[] closeStartedAndEnded = new long[2];
@@ -174,19 +180,20 @@ class GrpcKeepAliveServerAutoConfigurationTests {
 			stub.echo(EchoRequest.newBuilder().setDelayMillis(1000).build(), shortCall);
 			stub.stream(StreamRequest.newBuilder().setHoldMillis(30_000).build(), longStream);
 			TestService service = context.getBean(TestService.class);
-			await().atMost(Duration.ofSeconds(5)).until(() -> service.callsStarted.get() == 2);
+			await().atMost(Duration.ofSeconds(30)).until(() -> service.callsStarted.get() == 2);
 			closeStartedAndEnded[0] = System.nanoTime();
 			closeNow(context);
 			closeStartedAndEnded[1] = System.nanoTime();
 		});
 		try {
-			assertThat(shortCall.awaitStatus(Duration.ofSeconds(5)).getCode()).isEqualTo(Status.Code.OK);
+			assertThat(shortCall.awaitStatus(Duration.ofSeconds(10)).getCode()).isEqualTo(Status.Code.OK);
 			// closed by the starter before grpc-java's shutdownNow, whose stream reset would say CANCELLED
-			Status closed = longStream.awaitStatus(Duration.ofSeconds(5));
+			Status closed = longStream.awaitStatus(Duration.ofSeconds(10));
 			assertThat(closed.getCode()).as(closed.toString()).isEqualTo(Status.Code.UNAVAILABLE);
-			assertThat(closed.getDescription()).contains("grpc.keepalive.server.shutdown-grace=2000ms");
+			assertThat(closed.getDescription()).contains("grpc.keepalive.server.shutdown-grace=5000ms");
+			// the whole grace, then the cut: never the stream's 30s
 			assertThat(Duration.ofNanos(closeStartedAndEnded[1] - closeStartedAndEnded[0]))
-				.isBetween(Duration.ofMillis(1900), Duration.ofSeconds(4));
+				.isBetween(Duration.ofMillis(4900), Duration.ofSeconds(15));
 		}
 		finally {
 			channel[0].shutdownNow();
@@ -201,7 +208,8 @@ class GrpcKeepAliveServerAutoConfigurationTests {
 		ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
 		try {
 			return TestServiceGrpc.newBlockingStub(channel)
-				.withDeadlineAfter(5, TimeUnit.SECONDS)
+				// only a bound on a hang: connecting alone took 4s on a loaded machine
+				.withDeadlineAfter(30, TimeUnit.SECONDS)
 				.echo(EchoRequest.newBuilder().setText(text).build())
 				.getText();
 		}

@@ -22,19 +22,27 @@ import com.jayway.jsonpath.JsonPath;
  * <li>{@link #python gRPC C-core} through Debian's {@code python3-grpcio}
  * ({@code interop/python/peer.py});</li>
  * <li>{@link #go grpc-go}, built from {@code interop/grpc-go} against Debian's
- * {@code golang-google-grpc-dev} ({@link GoPeerBuild});</li>
- * <li>{@link #node grpc-js} ({@code interop/grpc-js/peer.js}), its npm packages installed on
- * first use ({@link NodePackages}).</li>
+ * {@code golang-google-grpc-dev} ({@link GoPeerBinary});</li>
+ * <li>{@link #node grpc-js} ({@code interop/grpc-js/peer.js}) with its npm packages
+ * ({@link NodePackages}).</li>
  * </ul>
- * Call {@link #requirePython()}, {@link #requireGo()} or {@link #requireNode()} from
- * {@code @BeforeAll}: they install or build what is missing before any test's timeout runs, and
- * skip the tests where the runtime is missing, unless {@value #REQUIRED} is {@code true} (CI),
- * where that is a failure.
+ * The build prepares the grpc-go binary and the npm packages before any test starts
+ * ({@code interop/prepare-peers}). Call {@link #requirePython()}, {@link #requireGo()} or
+ * {@link #requireNode()} from {@code @BeforeAll}: they skip the tests where a peer cannot run,
+ * with one line saying how to prepare it, unless {@value #REQUIRED} is {@code true} (CI), where
+ * that is a failure.
  */
 public final class InteropPeer implements AutoCloseable {
 
 	/** Environment variable that turns a missing interop peer from a skip into a failure. */
 	public static final String REQUIRED = "GRPC_KEEPALIVE_REQUIRE_INTEROP";
+
+	/**
+	 * How long a peer process may take to start, connect and print on top of what it was asked
+	 * to run: Node.js or a Python interpreter starting on a loaded 2-core machine takes seconds
+	 * (a grpc-js client asked for 13 s printed nothing within 20 s under load).
+	 */
+	public static final Duration START_ALLOWANCE = Duration.ofSeconds(30);
 
 	/** Debian's interpreter, whose {@code python3-grpcio} is C-core; not whatever python3 comes first on the PATH. */
 	private static final String SYSTEM_PYTHON = "/usr/bin/python3";
@@ -44,9 +52,9 @@ public final class InteropPeer implements AutoCloseable {
 	private static final PeerRuntime PYTHON = new PeerRuntime("gRPC C-core (Python) interop peer",
 			InteropPeer::checkPython);
 
-	private static final PeerRuntime GO = new PeerRuntime("grpc-go interop peer", GoPeerBuild::build);
+	private static final PeerRuntime GO = new PeerRuntime("grpc-go interop peer", GoPeerBinary::check);
 
-	/** The grpc-js peer's npm packages, installed on first use where Node.js is present. */
+	/** The grpc-js peer's npm packages, installed by the build before the tests. */
 	private static final NodePackages NODE_PACKAGES = new NodePackages("grpc-js interop peer",
 			Path.of("..", "interop", "grpc-js"),
 			List.of("@grpc/grpc-js/package.json", "@grpc/proto-loader/package.json"), REQUIRED);
@@ -76,13 +84,13 @@ public final class InteropPeer implements AutoCloseable {
 				arguments);
 	}
 
-	/** Starts the grpc-go peer with {@code arguments}, building it first if needed; skips or fails as {@link #requireGo()}. */
+	/** Starts the grpc-go peer with {@code arguments}; skips or fails as {@link #requireGo()}. */
 	public static InteropPeer go(String... arguments) throws Exception {
 		requireGo();
-		return start("grpc-go", GoPeerBuild.binary().getParent(), List.of(GoPeerBuild.binary().toString()), arguments);
+		return start("grpc-go", GoPeerBinary.path().getParent(), List.of(GoPeerBinary.path().toString()), arguments);
 	}
 
-	/** Starts {@code node peer.js <arguments>}, installing its npm packages first if needed; skips or fails as {@link #requireNode()}. */
+	/** Starts {@code node peer.js <arguments>}; skips or fails as {@link #requireNode()}. */
 	public static InteropPeer node(String... arguments) throws Exception {
 		requireNode();
 		Path directory = NODE_PACKAGES.directory();
@@ -101,12 +109,12 @@ public final class InteropPeer implements AutoCloseable {
 		PYTHON.require();
 	}
 
-	/** Builds the grpc-go peer if needed; skips the calling test where Go or grpc-go is missing, or fails it where required. */
+	/** Skips the calling test where the grpc-go peer is not built (or Go is missing), or fails it where required. */
 	public static void requireGo() throws Exception {
 		GO.require();
 	}
 
-	/** Installs the grpc-js peer's npm packages if needed; skips the calling test where Node.js is missing, or fails it where required. */
+	/** Skips the calling test where Node.js or the grpc-js peer's npm packages are missing, or fails it where required. */
 	public static void requireNode() throws Exception {
 		NODE_PACKAGES.require();
 	}

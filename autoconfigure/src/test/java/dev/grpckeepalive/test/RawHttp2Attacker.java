@@ -27,7 +27,7 @@ import org.jspecify.annotations.Nullable;
  * reader thread per connection drains the socket all along, so the server's writes (ACKs,
  * RST_STREAMs, GOAWAY) never block on it, and records what the server answered.
  *
- * <p>Bounded: {@link Builder#duration} (at most 10 s) and {@link Builder#maxFrames}; a
+ * <p>Bounded: {@link Builder#duration} (at most 60 s) and {@link Builder#maxFrames}; a
  * watchdog closes the socket at the deadline even if a write blocks. Loopback only.
  * Its threads are named {@value #THREAD_PREFIX}..., so that CPU measurements can leave them out.
  */
@@ -39,7 +39,11 @@ public final class RawHttp2Attacker {
 	/** The unary method of {@link TestService}. */
 	public static final String ECHO_PATH = "/dev.grpckeepalive.test.TestService/Echo";
 
-	private static final Duration MAX_DURATION = Duration.ofSeconds(10);
+	/**
+	 * A bound on every attack: an attack that ends when the server closes its connection may be
+	 * given long enough for a loaded server that reads it slowly.
+	 */
+	private static final Duration MAX_DURATION = Duration.ofSeconds(60);
 
 	/** Frames written per flush: large writes, as a real flood makes them. */
 	private static final int BATCH = 256;
@@ -114,7 +118,7 @@ public final class RawHttp2Attacker {
 			this.reconnect = mode == Mode.CONTINUATION_FLOOD;
 		}
 
-		/** How long to attack; at most 10 s. */
+		/** How long to attack, unless the server closes first; at most 60 s. */
 		public Builder duration(Duration duration) {
 			if (duration.compareTo(MAX_DURATION) > 0) {
 				throw new IllegalArgumentException("attacks last at most " + MAX_DURATION);

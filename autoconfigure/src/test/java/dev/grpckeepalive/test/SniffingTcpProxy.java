@@ -10,6 +10,8 @@ import java.net.Socket;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import dev.grpckeepalive.test.Http2FrameLog.Direction;
 
@@ -36,6 +38,8 @@ public final class SniffingTcpProxy implements AutoCloseable {
 
 	private volatile boolean blackholed;
 
+	private final ReadWriteLock forwarding = new ReentrantReadWriteLock();
+
 	private volatile int connections;
 
 	public SniffingTcpProxy(int upstreamPort) throws IOException {
@@ -60,9 +64,15 @@ public final class SniffingTcpProxy implements AutoCloseable {
 		return this.frameLog;
 	}
 
-	/** From now on, drop every byte in both directions, keeping all sockets open. */
+	/** From now on, drop every byte in both directions, keeping all sockets open: once this returns, nothing more is forwarded. */
 	public void blackhole() {
-		this.blackholed = true;
+		this.forwarding.writeLock().lock();
+		try {
+			this.blackholed = true;
+		}
+		finally {
+			this.forwarding.writeLock().unlock();
+		}
 	}
 
 	/** How many client connections the proxy accepted. */
@@ -108,13 +118,21 @@ public final class SniffingTcpProxy implements AutoCloseable {
 				int read;
 				while ((read = in.read(buffer)) != -1) {
 					decoder.accept(buffer, read);
-					if (this.blackholed) {
-						continue;
+					// shared with the other pumps, exclusive with blackhole(): once that returns, no byte is
+					// half-way through, and lastForwardedToServer() is final
+					this.forwarding.readLock().lock();
+					try {
+						if (this.blackholed) {
+							continue;
+						}
+						out.write(buffer, 0, read);
+						out.flush();
+						if (!fromServer) {
+							this.lastForwardedToServer.set(System.nanoTime());
+						}
 					}
-					out.write(buffer, 0, read);
-					out.flush();
-					if (!fromServer) {
-						this.lastForwardedToServer.set(System.nanoTime());
+					finally {
+						this.forwarding.readLock().unlock();
 					}
 				}
 				if (fromServer) {
