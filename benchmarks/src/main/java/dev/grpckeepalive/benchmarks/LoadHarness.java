@@ -3,6 +3,7 @@ package dev.grpckeepalive.benchmarks;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,8 +26,10 @@ import dev.grpckeepalive.benchmarks.proto.Payload;
 import dev.grpckeepalive.benchmarks.proto.StreamRequest;
 
 /**
- * Closed-loop load against each variant, in rounds that rotate the variants so that drift
- * on a noisy machine spreads over all of them; reports medians and the spread.
+ * Closed-loop load against each variant, in rounds that run the variants of each compared
+ * pair back to back, in alternating order ({@link #ROUND_ORDER}), after one unmeasured
+ * warm-up pass over all of them; the report gives medians with the spread, and each
+ * pair's ratio round by round.
  */
 final class LoadHarness {
 
@@ -39,13 +42,28 @@ final class LoadHarness {
 
 	private static final Payload SMALL = Payload.newBuilder().setData(ByteString.copyFromUtf8("0123456789abcdef")).build();
 
+	/**
+	 * The order of the variants in odd rounds; even rounds run it backwards. Each pair whose
+	 * ratio is reported, (a) and (b), (c) and (d), (b) and (e), runs back to back in every
+	 * round, and each variant of a pair runs first in every other round (ABBA), so that drift
+	 * on a shared machine falls on both sides of a pair alike.
+	 */
+	static final List<Variant> ROUND_ORDER = List.of(Variant.SPRING_BOOT_GRPC, Variant.COMPANION, Variant.PLAIN,
+			Variant.STARTER, Variant.STARTER_NO_FRAMES);
+
+	private final List<Variant> variants;
+
 	private final int rounds;
 
 	private final Duration warmup;
 
 	private final Duration measure;
 
-	LoadHarness(int rounds, Duration warmup, Duration measure) {
+	/** Event-loop threads seen while each variant was measured in its first round. */
+	private final Map<Variant, Map<String, Integer>> threads = new EnumMap<>(Variant.class);
+
+	LoadHarness(List<Variant> variants, int rounds, Duration warmup, Duration measure) {
+		this.variants = ROUND_ORDER.stream().filter(variants::contains).toList();
 		this.rounds = rounds;
 		this.warmup = warmup;
 		this.measure = measure;
@@ -56,16 +74,27 @@ final class LoadHarness {
 			double churnPerSecond) {
 	}
 
+	/** Every variant's samples, round by round (the i-th sample of each is from round i). */
 	Map<Variant, List<Sample>> run() throws Exception {
+		// each variant once, unmeasured: whichever ran first would otherwise pay the JIT's warm-up
+		for (Variant variant : this.variants) {
+			try (Deployment deployment = Deployment.start(variant)) {
+				unary(deployment.channel(), this.warmup);
+				stream(deployment.channel(), this.warmup.dividedBy(2));
+				System.out.printf(Locale.ROOT, "warm-up %s%n", variant.label());
+			}
+		}
 		Map<Variant, List<Sample>> samples = new EnumMap<>(Variant.class);
-		Variant[] order = Variant.values();
 		for (int round = 0; round < this.rounds; round++) {
-			for (int i = 0; i < order.length; i++) {
-				Variant variant = order[(i + round) % order.length];
+			List<Variant> order = new ArrayList<>(this.variants);
+			if (round % 2 == 1) {
+				Collections.reverse(order);
+			}
+			for (Variant variant : order) {
 				try (Deployment deployment = Deployment.start(variant)) {
-					Sample sample = measure(deployment);
+					Sample sample = measure(deployment, variant);
 					samples.computeIfAbsent(variant, (key) -> new ArrayList<>()).add(sample);
-					System.out.printf(Locale.ROOT, "round %d %-24s unary %8.0f/s p50 %6.0fus p99 %6.0fus stream %8.0f msg/s churn %6.0f rpc/s%n",
+					System.out.printf(Locale.ROOT, "round %d %-32s unary %8.0f/s p50 %6.0fus p99 %6.0fus stream %8.0f msg/s churn %6.0f rpc/s%n",
 							round + 1, variant.label(), sample.unaryPerSecond(), sample.p50Micros(), sample.p99Micros(),
 							sample.streamPerSecond(), sample.churnPerSecond());
 				}
@@ -74,13 +103,19 @@ final class LoadHarness {
 		return samples;
 	}
 
-	private Sample measure(Deployment deployment) throws Exception {
+	/** The event-loop threads (by name prefix) seen while each variant's unary load ran in round 1. */
+	Map<Variant, Map<String, Integer>> threads() {
+		return this.threads;
+	}
+
+	private Sample measure(Deployment deployment, Variant variant) throws Exception {
 		ManagedChannel channel = deployment.channel();
 		unary(channel, this.warmup);
 		UnaryResult unary = unary(channel, this.measure);
+		this.threads.computeIfAbsent(variant, (key) -> EventLoops.liveThreads());
 		stream(channel, this.warmup.dividedBy(2));
 		double stream = stream(channel, this.measure);
-		double churn = churn(deployment.port(), 10);
+		double churn = churn(deployment, 10);
 		return new Sample(unary.perSecond, unary.p50Micros, unary.p99Micros, stream, churn);
 	}
 
@@ -199,11 +234,14 @@ final class LoadHarness {
 		return count / seconds;
 	}
 
-	/** A new plain connection every 100 calls, to the variant's server; calls per second. */
-	private static double churn(int port, int connections) {
+	/**
+	 * A new plain grpc-java connection every 100 calls, to the variant's server, on client
+	 * event loops that are the same for every variant; calls per second.
+	 */
+	private static double churn(Deployment deployment, int connections) {
 		long start = System.nanoTime();
 		for (int i = 0; i < connections; i++) {
-			ManagedChannel channel = Deployment.plainChannel(port);
+			ManagedChannel channel = deployment.newPlainChannel();
 			BenchServiceGrpc.BenchServiceBlockingStub stub = BenchServiceGrpc.newBlockingStub(channel);
 			for (int call = 0; call < 100; call++) {
 				stub.echo(SMALL);
