@@ -1,5 +1,9 @@
 package dev.grpckeepalive.actuate;
 
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,11 +42,13 @@ import static org.awaitility.Awaitility.await;
  * {@code <decimal>}), instants, connection ids and ports. The advice list, whose findings made
  * at the same instant have no fixed order, is sorted by type and subject.
  *
- * <p>The application: its server (keepalive time 5s, which grpc-java clamps: a
- * {@code value_clamped} finding) and a channel {@code self} to that server with a keepalive
- * time below its permit-time and without calls ({@code keepalive_conflict} findings); a client
- * application's connection and the channel's connection open, and a closed connection in the
- * history. Peers shown.
+ * <p>The application: its server; a channel {@code self} to that server with a keepalive time
+ * below its permit-time and without calls ({@code keepalive_conflict} findings); a channel
+ * {@code unused}, never connected, with a keepalive time grpc-java clamps ({@code value_clamped},
+ * and a setting's {@code adjustment}); a client application's connection and the channel's
+ * connection open, and a connection closed by the peer's GOAWAY in the history. Peers shown.
+ * No keepalive PING is due while the test runs (times of 2h and 5m), so that nothing changes
+ * under the test on a slow machine.
  *
  * <p>To write the golden file again after a deliberate change of the JSON, run with
  * {@code -Dgolden.update=true} and review the diff.
@@ -66,14 +72,16 @@ class EndpointJsonContractTests {
 	void everyReadOperationKeepsItsJson() throws Exception {
 		int port = FreePorts.take();
 		try (ConfigurableApplicationContext app = TestApps.observed("grpc.keepalive.server.port=" + port,
-				"grpc.keepalive.actuator.show-peers=always", "grpc.keepalive.server.time=5s",
+				"grpc.keepalive.actuator.show-peers=always", "grpc.keepalive.server.permit-time=10m",
+				"grpc.keepalive.client.channels.unused.target=127.0.0.1:1",
+				"grpc.keepalive.client.channels.unused.time=2s",
 				"grpc.keepalive.client.channels.self.target=127.0.0.1:" + port,
-				"grpc.keepalive.client.channels.self.time=30s",
+				"grpc.keepalive.client.channels.self.time=5m",
 				"grpc.keepalive.client.channels.self.without-calls=true");
 				ConfigurableApplicationContext client = TestApps.client("127.0.0.1:" + port)) {
 			TestApps.blockingStub(client).echo(HELLO);
 			TestServiceGrpc.newBlockingStub(app.getBean(GrpcChannels.class).get("self")).echo(HELLO);
-			TestApps.echoOnNewChannel(port);
+			closedAfterGoAway(port);
 			// settled: the closed connection in the history, and every PING sent acknowledged
 			await().atMost(Duration.ofSeconds(20)).until(() -> isSettled(app));
 
@@ -95,6 +103,27 @@ class EndpointJsonContractTests {
 				Files.writeString(GOLDEN, normalised, StandardCharsets.UTF_8);
 			}
 			assertThat(normalised).isEqualTo(Files.readString(GOLDEN, StandardCharsets.UTF_8));
+		}
+	}
+
+	/**
+	 * A connection closed in an order that leaves nothing to chance (a gRPC client's close can
+	 * end in a reset): HTTP/2 preface, SETTINGS and GOAWAY NO_ERROR, then a FIN, and every byte
+	 * of the server read until it closes. Close reason {@code peer_goaway}.
+	 */
+	private static void closedAfterGoAway(int port) throws Exception {
+		try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+			socket.setSoTimeout(10_000);
+			OutputStream out = socket.getOutputStream();
+			out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+			out.write(new byte[] { 0, 0, 0, 0x4, 0, 0, 0, 0, 0 });
+			out.write(new byte[] { 0, 0, 8, 0x7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 });
+			out.flush();
+			socket.shutdownOutput();
+			InputStream in = socket.getInputStream();
+			while (in.read(new byte[4096]) >= 0) {
+				// drained: nothing unread makes the close a reset
+			}
 		}
 	}
 
