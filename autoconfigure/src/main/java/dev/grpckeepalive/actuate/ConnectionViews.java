@@ -3,11 +3,12 @@ package dev.grpckeepalive.actuate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonInclude.Include;
 import org.jspecify.annotations.Nullable;
 
 import dev.grpckeepalive.config.DurationFormat;
@@ -17,14 +18,23 @@ import dev.grpckeepalive.config.ServerLimitSettings;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.GoAway;
+import dev.grpckeepalive.connection.PingKind;
+import dev.grpckeepalive.connection.PingStatistics;
 import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.connection.SilenceBeforeClose;
-import dev.grpckeepalive.connection.GoAway;
-import dev.grpckeepalive.connection.PingStatistics;
 
 /**
- * Turns trackers and records into the JSON shapes of the endpoint. Plain maps keep the
- * shape explicit and independent of the JSON library.
+ * The endpoint's descriptors of settings, trackers and connections, as docs/actuator.md
+ * documents them, and the code that makes them from trackers and snapshots.
+ *
+ * <p>Each JSON object is a record: Jackson writes a record's components in declaration order,
+ * so the order of the components is the order of the keys. A {@code null} component is written
+ * as {@code null}, except where the record says {@link JsonInclude @JsonInclude(NON_NULL)}:
+ * there the JSON leaves the key out. Maps remain only where the keys are data (close reasons,
+ * PING kinds, GOAWAY reasons, channel names). A connection is one record with a few small
+ * nested ones, not a hash map of twenty entries: the list may hold 10k connections. The records
+ * are package-private: Jackson reads them by reflection, the endpoint's callers as JSON.
  */
 final class ConnectionViews {
 
@@ -33,149 +43,178 @@ final class ConnectionViews {
 	/** The summary lists this many recently closed connections; all of them stay reachable by id. */
 	static final int RECENTLY_CLOSED_SHOWN = 20;
 
+	/** Sized so that every close reason fits without a resize. */
+	private static final int CLOSE_REASONS_CAPACITY = (int) (CloseReason.values().length / 0.75f) + 1;
+
+	private static final int PING_KINDS_CAPACITY = (int) (PingKind.values().length / 0.75f) + 1;
+
 	private ConnectionViews() {
 	}
 
-	static Map<String, Object> setting(DurationSetting setting) {
-		Map<String, Object> view = new LinkedHashMap<>();
-		view.put("requested", text(setting.requested()));
-		view.put("effective", text(setting.effective()));
-		if (setting.adjustment() != null) {
-			view.put("adjustment", setting.adjustment());
-		}
-		return view;
+	/**
+	 * A setting as requested and as grpc-java applies it: a duration as text ({@code infinite}
+	 * when none), a limit as a number ({@code "off"} when turned off).
+	 * @param adjustment why the two differ, absent when they do not
+	 */
+	record SettingDescriptor(Object requested, Object effective,
+			@JsonInclude(Include.NON_NULL) @Nullable String adjustment) {
+	}
+
+	/** The server's abuse limits, each as requested and effective. */
+	record LimitsDescriptor(SettingDescriptor maxRstFrames, SettingDescriptor rstFramesWindow,
+			SettingDescriptor maxConcurrentCallsPerConnection, SettingDescriptor maxInboundMetadataSize,
+			SettingDescriptor maxConnections, SettingDescriptor floodWindow, SettingDescriptor maxUnsolicitedPingAcks,
+			SettingDescriptor maxSettingsFrames, SettingDescriptor maxConsecutiveEmptyFrames,
+			SettingDescriptor maxWindowUpdateFrames, SettingDescriptor windowUpdateRatio,
+			SettingDescriptor maxPrematureResets) {
+	}
+
+	/** A tracker's PING counts: {@link Observed}, or {@link Unavailable} without the frame observer. */
+	sealed interface PingsDescriptor permits Observed, Unavailable {
+	}
+
+	/** PING counts, {@code rttMillis} {@code null} before the first ACK. */
+	record Observed(long sent, Map<String, Long> sentByKind, long acked, long received, long timeouts,
+			@Nullable RoundTripDescriptor rttMillis) implements PingsDescriptor {
+	}
+
+	/** {@code {"available": false}}: no frame observer, no PING or GOAWAY counts. */
+	record Unavailable(boolean available) implements PingsDescriptor, GoAwaysDescriptor {
+
+		static final Unavailable INSTANCE = new Unavailable(false);
+
+	}
+
+	record RoundTripDescriptor(double last, double min, double mean, double max) {
+	}
+
+	/** A tracker's GOAWAY frames by direction and reason: {@link GoAwayCounts}, or {@link Unavailable}. */
+	sealed interface GoAwaysDescriptor permits GoAwayCounts, Unavailable {
+	}
+
+	/** GOAWAY frames sent and received, by reason tag. */
+	record GoAwayCounts(Map<String, Long> sent, Map<String, Long> received) implements GoAwaysDescriptor {
+	}
+
+	/**
+	 * A tracker's connection counts. The server adds {@code refused}; a channel adds its
+	 * {@code open} connections. Absent where they do not apply.
+	 */
+	record ConnectionsDescriptor(int active, long opened, Map<String, Long> closed,
+			@JsonInclude(Include.NON_NULL) @Nullable Long refused,
+			@JsonInclude(Include.NON_NULL) @Nullable List<ConnectionDescriptor> open,
+			List<RecentlyClosedDescriptor> recentlyClosed) {
+	}
+
+	record RecentlyClosedDescriptor(String id, String remote, @Nullable String closeReason, @Nullable String closedAt,
+			long lifetimeMillis) {
+	}
+
+	/**
+	 * One connection. {@code idleMillis}, {@code activeCalls}, {@code totalCalls} and
+	 * {@code unfinishedCallsAtClose} are {@code null} on a channel's connections: a channel
+	 * counts calls per channel, not per connection.
+	 */
+	record ConnectionDescriptor(String id, String side, String channel, String remote, String local, @Nullable String openedAt,
+			long ageMillis, @Nullable Long idleMillis, @Nullable Integer activeCalls, @Nullable Long totalCalls,
+			String state, @Nullable String closeReason, @Nullable String closedAt, @Nullable String abuseLimit,
+			@Nullable SilenceDescriptor silenceBeforeClose, @Nullable List<Long> unfinishedCallsAtClose,
+			boolean socketReleasedByStarter, PingsDescriptor pings, LastGoAways goaways, String observer) {
+	}
+
+	record SilenceDescriptor(long millis, boolean afterWrite, boolean withCalls) {
+	}
+
+	record LastGoAways(@Nullable GoAwayDescriptor lastSent, @Nullable GoAwayDescriptor lastReceived) {
+	}
+
+	record GoAwayDescriptor(String errorCode, String debugData, String reason, @Nullable String at) {
+	}
+
+	static SettingDescriptor setting(DurationSetting setting) {
+		return new SettingDescriptor(text(setting.requested()), text(setting.effective()), setting.adjustment());
 	}
 
 	/** The server's abuse limits, each as requested and effective; {@code "off"} for a limit turned off. */
-	static Map<String, Object> limits(ServerLimitSettings limits) {
-		Map<String, Object> view = new LinkedHashMap<>();
-		view.put("maxRstFrames", setting(limits.maxRstFrames()));
-		view.put("rstFramesWindow", setting(limits.rstFramesWindow()));
-		view.put("maxConcurrentCallsPerConnection", setting(limits.maxConcurrentCallsPerConnection()));
-		view.put("maxInboundMetadataSize", setting(limits.maxInboundMetadataSize()));
-		view.put("maxConnections", setting(limits.maxConnections()));
-		view.put("floodWindow", setting(limits.floodWindow()));
-		view.put("maxUnsolicitedPingAcks", setting(limits.maxUnsolicitedPingAcks()));
-		view.put("maxSettingsFrames", setting(limits.maxSettingsFrames()));
-		view.put("maxConsecutiveEmptyFrames", setting(limits.maxConsecutiveEmptyFrames()));
-		view.put("maxWindowUpdateFrames", setting(limits.maxWindowUpdateFrames()));
-		view.put("windowUpdateRatio", setting(limits.windowUpdateRatio()));
-		view.put("maxPrematureResets", setting(limits.maxPrematureResets()));
-		return view;
+	static LimitsDescriptor limits(ServerLimitSettings limits) {
+		return new LimitsDescriptor(setting(limits.maxRstFrames()), setting(limits.rstFramesWindow()),
+				setting(limits.maxConcurrentCallsPerConnection()), setting(limits.maxInboundMetadataSize()),
+				setting(limits.maxConnections()), setting(limits.floodWindow()), setting(limits.maxUnsolicitedPingAcks()),
+				setting(limits.maxSettingsFrames()), setting(limits.maxConsecutiveEmptyFrames()),
+				setting(limits.maxWindowUpdateFrames()), setting(limits.windowUpdateRatio()),
+				setting(limits.maxPrematureResets()));
 	}
 
-	static Map<String, Object> setting(LimitSetting setting) {
-		Map<String, Object> view = new LinkedHashMap<>();
-		view.put("requested", (setting.requested() != null) ? setting.requested() : "off");
-		view.put("effective", (setting.effective() != null) ? setting.effective() : "off");
-		if (setting.adjustment() != null) {
-			view.put("adjustment", setting.adjustment());
-		}
-		return view;
+	static SettingDescriptor setting(LimitSetting setting) {
+		return new SettingDescriptor((setting.requested() != null) ? setting.requested() : "off",
+				(setting.effective() != null) ? setting.effective() : "off", setting.adjustment());
 	}
 
 	private static String text(@Nullable Duration duration) {
 		return (duration != null) ? DurationFormat.format(duration) : "infinite";
 	}
 
-	static Map<String, Object> connections(ConnectionTrackerView tracker) {
-		Map<String, Object> view = new LinkedHashMap<>();
-		view.put("active", tracker.activeConnections());
-		view.put("opened", tracker.openedConnections());
-		Map<String, Long> closed = new LinkedHashMap<>();
+	/** The counts by close reason, every reason present. */
+	static Map<String, Long> closed(ConnectionTrackerView tracker) {
+		Map<String, Long> closed = new LinkedHashMap<>(CLOSE_REASONS_CAPACITY);
 		for (CloseReason reason : CloseReason.values()) {
 			closed.put(reason.tag(), tracker.closedConnections(reason));
 		}
-		view.put("closed", closed);
-		return view;
+		return closed;
 	}
 
-	static List<Map<String, Object>> recentlyClosed(ConnectionTrackerView tracker, boolean showPeers) {
-		List<ConnectionSnapshot> newestFirst = new ArrayList<>(tracker.recentlyClosed());
-		Collections.reverse(newestFirst);
-		return newestFirst.stream().limit(RECENTLY_CLOSED_SHOWN).map((record) -> {
-			Map<String, Object> view = new LinkedHashMap<>();
-			view.put("id", record.id());
-			view.put("remote", peer(record, showPeers));
-			view.put("closeReason", tag(record.closeReason()));
-			view.put("closedAt", instant(record.closedAtMillis()));
-			view.put("lifetimeMillis", record.age().toMillis());
-			return view;
-		}).toList();
+	static List<RecentlyClosedDescriptor> recentlyClosed(ConnectionTrackerView tracker, boolean showPeers) {
+		List<ConnectionSnapshot> closed = tracker.recentlyClosed();
+		int shown = Math.min(RECENTLY_CLOSED_SHOWN, closed.size());
+		List<RecentlyClosedDescriptor> newestFirst = new ArrayList<>(shown);
+		for (int i = closed.size() - 1; i >= closed.size() - shown; i--) {
+			ConnectionSnapshot record = closed.get(i);
+			newestFirst.add(new RecentlyClosedDescriptor(record.id(), peer(record, showPeers), tag(record.closeReason()),
+					instant(record.closedAtMillis()), record.age().toMillis()));
+		}
+		return newestFirst;
 	}
 
-	static Map<String, Object> pings(PingStatistics pings, boolean available) {
-		return pings(pings.snapshot(), available);
+	static PingsDescriptor pings(PingStatistics pings, boolean available) {
+		return available ? pings(pings.snapshot(), true) : Unavailable.INSTANCE;
 	}
 
-	static Map<String, Object> pings(PingStatistics.Snapshot snapshot, boolean available) {
-		Map<String, Object> view = new LinkedHashMap<>();
+	static PingsDescriptor pings(PingStatistics.Snapshot snapshot, boolean available) {
 		if (!available) {
-			view.put("available", false);
-			return view;
+			return Unavailable.INSTANCE;
 		}
-		view.put("sent", snapshot.sent());
-		Map<String, Long> byKind = new LinkedHashMap<>();
-		snapshot.sentByKind().forEach((kind, count) -> byKind.put(kind.tag(), count));
-		view.put("sentByKind", byKind);
-		view.put("acked", snapshot.acked());
-		view.put("received", snapshot.received());
-		view.put("timeouts", snapshot.timeouts());
 		PingStatistics.RoundTrip rtt = snapshot.rttMillis();
-		view.put("rttMillis", (rtt != null) ? roundTrip(rtt) : null);
-		return view;
+		Map<String, Long> byKind = new LinkedHashMap<>(PING_KINDS_CAPACITY);
+		snapshot.sentByKind().forEach((kind, count) -> byKind.put(kind.tag(), count));
+		return new Observed(snapshot.sent(), byKind, snapshot.acked(), snapshot.received(),
+				snapshot.timeouts(),
+				(rtt != null) ? new RoundTripDescriptor(rtt.last(), rtt.min(), rtt.mean(), rtt.max()) : null);
 	}
 
-	private static Map<String, Object> roundTrip(PingStatistics.RoundTrip rtt) {
-		Map<String, Object> view = new LinkedHashMap<>();
-		view.put("last", rtt.last());
-		view.put("min", rtt.min());
-		view.put("mean", rtt.mean());
-		view.put("max", rtt.max());
-		return view;
-	}
-
-	static Map<String, Object> goAways(ConnectionTrackerView tracker) {
-		Map<String, Object> view = new LinkedHashMap<>();
+	/** The summary's GOAWAY counts of a tracker, by direction and reason. */
+	static GoAwaysDescriptor goAways(ConnectionTrackerView tracker) {
 		if (!tracker.isFramesObserved()) {
-			view.put("available", false);
-			return view;
+			return Unavailable.INSTANCE;
 		}
-		for (GoAway.Direction direction : GoAway.Direction.values()) {
-			view.put(direction.tag(), tracker.goAways(direction));
-		}
-		return view;
+		return new GoAwayCounts(tracker.goAways(GoAway.Direction.SENT), tracker.goAways(GoAway.Direction.RECEIVED));
 	}
 
-	static Map<String, Object> connection(ConnectionSnapshot record, boolean showPeers) {
-		Map<String, Object> view = new LinkedHashMap<>();
-		boolean server = record.side() == Side.SERVER;
-		view.put("id", record.id());
-		view.put("side", record.side().tag());
-		view.put("channel", record.channel());
-		view.put("remote", peer(record, showPeers));
-		view.put("local", String.valueOf(record.local()));
-		view.put("openedAt", instant(record.openedAtMillis()));
-		view.put("ageMillis", record.age().toMillis());
+	static ConnectionDescriptor connection(ConnectionSnapshot record, boolean showPeers) {
 		// a channel counts calls per channel, not per connection: no per-connection calls or idle time
-		view.put("idleMillis", server ? record.idle().toMillis() : null);
-		view.put("activeCalls", server ? record.activeCalls() : null);
-		view.put("totalCalls", server ? record.totalCalls() : null);
-		view.put("state", record.state().tag());
-		view.put("closeReason", tag(record.closeReason()));
-		view.put("closedAt", instant(record.closedAtMillis()));
-		view.put("abuseLimit", record.abuseLimit());
-		view.put("silenceBeforeClose", silence(record.silenceBeforeClose()));
-		view.put("unfinishedCallsAtClose", server
-				? record.unfinishedCallsAtClose().stream().map((age) -> age.toMillis()).toList() : null);
-		view.put("socketReleasedByStarter", record.socketReleasedByStarter());
-		view.put("pings", pings(record.pings(), record.observed()));
-		Map<String, Object> goAways = new LinkedHashMap<>();
-		goAways.put("lastSent", goAway(record.lastGoAwaySent()));
-		goAways.put("lastReceived", goAway(record.lastGoAwayReceived()));
-		view.put("goaways", goAways);
-		view.put("observer", observer(record));
-		return view;
+		boolean server = record.side() == Side.SERVER;
+		List<Long> unfinished = null;
+		if (server) {
+			List<Duration> ages = record.unfinishedCallsAtClose();
+			unfinished = ages.isEmpty() ? List.of() : ages.stream().map(Duration::toMillis).toList();
+		}
+		return new ConnectionDescriptor(record.id(), record.side().tag(), record.channel(), peer(record, showPeers),
+				String.valueOf(record.local()), instant(record.openedAtMillis()), record.age().toMillis(),
+				server ? record.idle().toMillis() : null, server ? record.activeCalls() : null,
+				server ? record.totalCalls() : null, record.state().tag(), tag(record.closeReason()),
+				instant(record.closedAtMillis()), record.abuseLimit(), silence(record.silenceBeforeClose()), unfinished,
+				record.socketReleasedByStarter(), pings(record.pings(), record.observed()),
+				new LastGoAways(goAway(record.lastGoAwaySent()), goAway(record.lastGoAwayReceived())),
+				observer(record));
 	}
 
 	private static String observer(ConnectionSnapshot record) {
@@ -185,31 +224,23 @@ final class ConnectionViews {
 		return record.observed() ? "on" : "unavailable";
 	}
 
-	private static @Nullable Map<String, Object> goAway(@Nullable GoAway goAway) {
+	private static @Nullable GoAwayDescriptor goAway(@Nullable GoAway goAway) {
 		if (goAway == null) {
 			return null;
 		}
-		Map<String, Object> view = new LinkedHashMap<>();
-		view.put("errorCode", goAway.errorName());
-		view.put("debugData", goAway.debugData());
-		view.put("reason", goAway.reasonTag());
-		view.put("at", instant(goAway.atMillis()));
-		return view;
+		return new GoAwayDescriptor(goAway.errorName(), goAway.debugData(), goAway.reasonTag(),
+				instant(goAway.atMillis()));
 	}
 
 	private static String peer(ConnectionSnapshot record, boolean showPeers) {
 		return showPeers ? String.valueOf(record.remote()) : MASK;
 	}
 
-	private static @Nullable Map<String, Object> silence(@Nullable SilenceBeforeClose silence) {
+	private static @Nullable SilenceDescriptor silence(@Nullable SilenceBeforeClose silence) {
 		if (silence == null) {
 			return null;
 		}
-		Map<String, Object> view = new LinkedHashMap<>();
-		view.put("millis", silence.duration().toMillis());
-		view.put("afterWrite", silence.afterWrite());
-		view.put("withCalls", silence.withCalls());
-		return view;
+		return new SilenceDescriptor(silence.duration().toMillis(), silence.afterWrite(), silence.withCalls());
 	}
 
 	private static @Nullable String instant(@Nullable Long epochMillis) {

@@ -7,8 +7,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonInclude.Include;
 import org.jspecify.annotations.Nullable;
 
+import dev.grpckeepalive.actuate.ConnectionViews.SettingDescriptor;
 import dev.grpckeepalive.advisor.KeepAliveAdvisor;
 import dev.grpckeepalive.client.TrackedChannel;
 import dev.grpckeepalive.client.TrackedChannels;
@@ -30,6 +33,11 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
  * and GOAWAYs of the server and of every channel, and each open server connection.
  * Read-only. Remote addresses are masked unless {@code grpc.keepalive.actuator.show-peers}
  * allows them.
+ *
+ * <p>The operations answer descriptor records (here, in {@link ConnectionViews} and
+ * {@link AdviceViews}) that Jackson writes as docs/actuator.md documents the JSON: the order of a
+ * record's components is the order of its keys. They are package-private: their contract is
+ * the JSON, not a Java API.
  */
 @Endpoint(id = "grpckeepalive")
 public class GrpcKeepAliveEndpoint {
@@ -66,19 +74,40 @@ public class GrpcKeepAliveEndpoint {
 		this.advisor = advisor;
 	}
 
+	/**
+	 * The summary: {@code server} ({@code null} when there is none), {@code channels} by name,
+	 * and {@code advice}, absent when the advisor is off.
+	 */
+	record SummaryDescriptor(@Nullable ServerDescriptor server, Map<String, ChannelDescriptor> channels,
+			@JsonInclude(Include.NON_NULL) AdviceViews.@Nullable AdviceSummaryDescriptor advice) {
+	}
+
+	record ServerDescriptor(int port, boolean running, ServerSettingsDescriptor settings,
+			ConnectionViews.ConnectionsDescriptor connections, int activeCalls, ConnectionViews.PingsDescriptor pings,
+			ConnectionViews.GoAwaysDescriptor goaways) {
+	}
+
+	record ServerSettingsDescriptor(SettingDescriptor time, SettingDescriptor timeout, SettingDescriptor permitTime,
+			boolean permitWithoutCalls, SettingDescriptor maxConnectionIdle, SettingDescriptor maxConnectionAge,
+			SettingDescriptor maxConnectionAgeGrace, ConnectionViews.LimitsDescriptor limits) {
+	}
+
+	record ChannelDescriptor(String target, String state, ChannelSettingsDescriptor settings, int activeCalls,
+			ConnectionViews.PingsDescriptor pings, ConnectionViews.GoAwaysDescriptor goaways,
+			ConnectionViews.ConnectionsDescriptor connections) {
+	}
+
+	record ChannelSettingsDescriptor(SettingDescriptor time, SettingDescriptor timeout, boolean withoutCalls) {
+	}
+
 	/** {@code GET /actuator/grpckeepalive}: the summary of the server and every channel. */
 	@ReadOperation
-	public Map<String, Object> summary(SecurityContext securityContext) {
+	public SummaryDescriptor summary(SecurityContext securityContext) {
 		boolean peers = showPeers(securityContext);
-		Map<String, Object> view = new LinkedHashMap<>();
-		view.put("server", (this.server != null) ? server(this.server, peers) : null);
-		Map<String, Object> channelViews = new LinkedHashMap<>();
+		Map<String, ChannelDescriptor> channelViews = new LinkedHashMap<>();
 		trackedChannels().forEach((name, channel) -> channelViews.put(name, channel(channel, peers)));
-		view.put("channels", channelViews);
-		if (this.advisor != null) {
-			view.put("advice", AdviceViews.summary(this.advisor));
-		}
-		return view;
+		return new SummaryDescriptor((this.server != null) ? server(this.server, peers) : null, channelViews,
+				(this.advisor != null) ? AdviceViews.summary(this.advisor) : null);
 	}
 
 	/**
@@ -86,7 +115,7 @@ public class GrpcKeepAliveEndpoint {
 	 * {@code GET /actuator/grpckeepalive/advice}: the keepalive advisor's findings, newest first.
 	 */
 	@ReadOperation
-	public @Nullable List<Map<String, Object>> connections(@Selector String section, SecurityContext securityContext) {
+	public @Nullable List<?> connections(@Selector String section, SecurityContext securityContext) {
 		if (ADVICE.equals(section)) {
 			return (this.advisor != null) ? AdviceViews.findings(this.advisor) : null;
 		}
@@ -96,17 +125,12 @@ public class GrpcKeepAliveEndpoint {
 		if (this.server == null) {
 			return List.of();
 		}
-		boolean peers = showPeers(securityContext);
-		return this.server.getConnections()
-			.openConnections()
-			.stream()
-			.map((record) -> ConnectionViews.connection(record, peers))
-			.toList();
+		return openConnections(this.server.getConnections(), showPeers(securityContext));
 	}
 
 	/** {@code GET /actuator/grpckeepalive/connections/{id}}: one open or recently closed connection; 404 otherwise. */
 	@ReadOperation
-	public @Nullable Map<String, Object> connection(@Selector String section, @Selector String id,
+	public ConnectionViews.@Nullable ConnectionDescriptor connection(@Selector String section, @Selector String id,
 			SecurityContext securityContext) {
 		if (!CONNECTIONS.equals(section)) {
 			return null;
@@ -137,56 +161,47 @@ public class GrpcKeepAliveEndpoint {
 		return this.showPeers.isShown(securityContext, Set.of());
 	}
 
-	private Map<String, Object> server(ObservedGrpcServer server, boolean peers) {
+	private ServerDescriptor server(ObservedGrpcServer server, boolean peers) {
 		ConnectionTrackerView tracker = server.getConnections();
 		ServerKeepAliveSettings settings = server.getSettings();
-		Map<String, Object> view = new LinkedHashMap<>();
-		view.put("port", server.getPort());
-		view.put("running", server.isRunning());
-		Map<String, Object> settingViews = new LinkedHashMap<>();
-		settingViews.put("time", ConnectionViews.setting(settings.time()));
-		settingViews.put("timeout", ConnectionViews.setting(settings.timeout()));
-		settingViews.put("permitTime", ConnectionViews.setting(settings.permitTime()));
-		settingViews.put("permitWithoutCalls", settings.permitWithoutCalls());
-		settingViews.put("maxConnectionIdle", ConnectionViews.setting(settings.maxConnectionIdle()));
-		settingViews.put("maxConnectionAge", ConnectionViews.setting(settings.maxConnectionAge()));
-		settingViews.put("maxConnectionAgeGrace", ConnectionViews.setting(settings.maxConnectionAgeGrace()));
-		settingViews.put("limits", ConnectionViews.limits(settings.limits()));
-		view.put("settings", settingViews);
-		Map<String, Object> connections = ConnectionViews.connections(tracker);
-		connections.put("refused", tracker.refusedConnections());
-		connections.put("recentlyClosed", ConnectionViews.recentlyClosed(tracker, peers));
-		view.put("connections", connections);
-		view.put("activeCalls", tracker.activeCalls());
-		view.put("pings", ConnectionViews.pings(tracker.pings(), tracker.isFramesObserved()));
-		view.put("goaways", ConnectionViews.goAways(tracker));
-		return view;
+		ServerSettingsDescriptor settingViews = new ServerSettingsDescriptor(ConnectionViews.setting(settings.time()),
+				ConnectionViews.setting(settings.timeout()), ConnectionViews.setting(settings.permitTime()),
+				settings.permitWithoutCalls(), ConnectionViews.setting(settings.maxConnectionIdle()),
+				ConnectionViews.setting(settings.maxConnectionAge()),
+				ConnectionViews.setting(settings.maxConnectionAgeGrace()), ConnectionViews.limits(settings.limits()));
+		ConnectionViews.ConnectionsDescriptor connections = new ConnectionViews.ConnectionsDescriptor(
+				tracker.activeConnections(), tracker.openedConnections(), ConnectionViews.closed(tracker),
+				tracker.refusedConnections(), null, ConnectionViews.recentlyClosed(tracker, peers));
+		return new ServerDescriptor(server.getPort(), server.isRunning(), settingViews, connections,
+				tracker.activeCalls(), ConnectionViews.pings(tracker.pings(), tracker.isFramesObserved()),
+				ConnectionViews.goAways(tracker));
 	}
 
-	private Map<String, Object> channel(TrackedChannel channel, boolean peers) {
+	private ChannelDescriptor channel(TrackedChannel channel, boolean peers) {
 		ChannelKeepAliveSettings settings = channel.settings();
 		ConnectionTrackerView tracker = channel.connections();
-		Map<String, Object> view = new LinkedHashMap<>();
-		view.put("target", settings.target());
 		// a channel Spring Boot created (companion mode) is known by its connections only
-		view.put("state", (channel.channel() != null) ? channel.channel().getState(false).name() : "UNKNOWN");
-		Map<String, Object> settingViews = new LinkedHashMap<>();
+		String state = (channel.channel() != null) ? channel.channel().getState(false).name() : "UNKNOWN";
 		// grpc-java doubles a channel's keepalive time after GOAWAY too_many_pings
-		settingViews.put("time", ConnectionViews.setting(settings.time().backedOff(tracker.keepAliveBackoffs())));
-		settingViews.put("timeout", ConnectionViews.setting(settings.timeout()));
-		settingViews.put("withoutCalls", settings.withoutCalls());
-		view.put("settings", settingViews);
-		view.put("activeCalls", tracker.activeCalls());
-		view.put("pings", ConnectionViews.pings(tracker.pings(), tracker.isFramesObserved()));
-		view.put("goaways", ConnectionViews.goAways(tracker));
-		Map<String, Object> connections = ConnectionViews.connections(tracker);
-		connections.put("open", tracker.openConnections()
-			.stream()
-			.map((record) -> ConnectionViews.connection(record, peers))
-			.toList());
-		connections.put("recentlyClosed", ConnectionViews.recentlyClosed(tracker, peers));
-		view.put("connections", connections);
-		return view;
+		ChannelSettingsDescriptor settingViews = new ChannelSettingsDescriptor(
+				ConnectionViews.setting(settings.time().backedOff(tracker.keepAliveBackoffs())),
+				ConnectionViews.setting(settings.timeout()), settings.withoutCalls());
+		ConnectionViews.ConnectionsDescriptor connections = new ConnectionViews.ConnectionsDescriptor(
+				tracker.activeConnections(), tracker.openedConnections(), ConnectionViews.closed(tracker), null,
+				openConnections(tracker, peers), ConnectionViews.recentlyClosed(tracker, peers));
+		return new ChannelDescriptor(settings.target(), state, settingViews, tracker.activeCalls(),
+				ConnectionViews.pings(tracker.pings(), tracker.isFramesObserved()), ConnectionViews.goAways(tracker),
+				connections);
+	}
+
+	private static List<ConnectionViews.ConnectionDescriptor> openConnections(ConnectionTrackerView tracker,
+			boolean peers) {
+		List<ConnectionSnapshot> open = tracker.openConnections();
+		List<ConnectionViews.ConnectionDescriptor> views = new ArrayList<>(open.size());
+		for (ConnectionSnapshot record : open) {
+			views.add(ConnectionViews.connection(record, peers));
+		}
+		return views;
 	}
 
 }

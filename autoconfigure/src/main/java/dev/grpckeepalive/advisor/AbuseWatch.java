@@ -74,14 +74,8 @@ final class AbuseWatch implements ConnectionTrackerView.ConnectionListener {
 		LimitSetting setting = setting(name);
 		String property = (setting != null) ? setting.property() : "grpc.keepalive.server.limits";
 		String current = (setting != null) ? String.valueOf(setting.effective()) : null;
-		Map<String, Object> evidence = new LinkedHashMap<>();
-		evidence.put("limit", name);
-		evidence.put("connectionsClosed", limit.closed);
-		evidence.put("connectionsThatHadCalls", limit.withCalls);
-		evidence.put("connections", List.copyOf(limit.examples));
-		if (setting != null) {
-			evidence.put("limitValue", setting.effective());
-		}
+		Evidence evidence = new Evidence.AbusiveClients(name, limit.closed, limit.withCalls, limit.examples,
+				(setting != null) ? setting.effective() : null);
 		String block = "block or rate-limit these clients before the server, at the load balancer or firewall "
 				+ "(docs/security.md); the endpoint's connections/{id} and the log of the close name no more than the "
 				+ "limit, the server's access log or the load balancer's has their addresses";

@@ -2,7 +2,6 @@ package dev.grpckeepalive.advisor;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -134,17 +133,11 @@ final class ChannelPingWatch implements ConnectionTrackerView.ConnectionListener
 		long configuredMillis = (time.effective() != null) ? time.effective().toMillis() : 0;
 		Duration rejectedTime = Duration.ofSeconds(Math.max(configuredMillis / 1000, Math.round(worstRejected / 1000.0)));
 
-		Map<String, Object> evidence = new LinkedHashMap<>();
-		evidence.put("configuredTime", Durations.text(time.effective()));
-		evidence.put("timeInForce", Durations.text(inForce.effective()));
-		evidence.put("doublingsByGrpcJava", doublings);
-		evidence.put("goawaysTooManyPings", this.goAways);
-		evidence.put("wirePingIntervalMillis", Durations.stats(this.wire.since(since)));
-		evidence.put("rejectedIntervalMillis", Durations.stats(rejectedMillis));
-		evidence.put("toleratedIntervalMillis",
-				Durations.stats(toleratedMillis.stream().mapToLong(Long::longValue).toArray()));
-		evidence.put("toleratedAfterPings", TOLERATED_PINGS);
-		evidence.put("connections", List.copyOf(this.examples));
+		Evidence evidence = new Evidence.ChannelPingsTooOften(Durations.text(time.effective()),
+				Durations.text(inForce.effective()), doublings, this.goAways, Durations.stats(this.wire.since(since)),
+				Durations.stats(rejectedMillis),
+				Durations.stats(toleratedMillis.stream().mapToLong(Long::longValue).toArray()), TOLERATED_PINGS,
+				this.examples);
 
 		String serverSide = "or have the server permit PINGs every " + Durations.text(time.effective())
 				+ (this.settings.withoutCalls() ? " on connections without calls" : "")

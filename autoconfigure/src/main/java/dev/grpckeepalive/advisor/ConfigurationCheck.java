@@ -2,9 +2,7 @@ package dev.grpckeepalive.advisor;
 
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
 
@@ -45,7 +43,7 @@ final class ConfigurationCheck {
 		}
 		Duration permitTime = server.permitTime().effective();
 		if (permitTime != null && time.compareTo(permitTime) < 0) {
-			Map<String, Object> evidence = evidence(channel, server, serverPort);
+			Evidence evidence = evidence(channel, server, serverPort);
 			Duration suggestedPermit = time;
 			this.advisor.reportPersistent(FindingType.KEEPALIVE_CONFLICT, Severity.CRITICAL, Side.CLIENT,
 					channel.name(), "time-below-permit-time",
@@ -73,26 +71,17 @@ final class ConfigurationCheck {
 		}
 	}
 
-	private static Map<String, Object> evidence(ChannelKeepAliveSettings channel, ServerKeepAliveSettings server,
-			int serverPort) {
-		Map<String, Object> evidence = new LinkedHashMap<>();
-		evidence.put("target", channel.target());
-		evidence.put("serverPort", serverPort);
-		evidence.put("channelTime", Durations.text(channel.time().effective()));
-		evidence.put("channelWithoutCalls", channel.withoutCalls());
-		evidence.put("serverPermitTime", Durations.text(server.permitTime().effective()));
-		evidence.put("serverPermitWithoutCalls", server.permitWithoutCalls());
-		return evidence;
+	private static Evidence evidence(ChannelKeepAliveSettings channel, ServerKeepAliveSettings server, int serverPort) {
+		return new Evidence.KeepAliveConflict(channel.target(), serverPort, Durations.text(channel.time().effective()),
+				channel.withoutCalls(), Durations.text(server.permitTime().effective()), server.permitWithoutCalls());
 	}
 
 	private void clamped(Side side, String channel, DurationSetting setting) {
 		if (!setting.isAdjusted()) {
 			return;
 		}
-		Map<String, Object> evidence = new LinkedHashMap<>();
-		evidence.put("requested", Durations.text(setting.requested()));
-		evidence.put("effective", Durations.text(setting.effective()));
-		evidence.put("why", setting.adjustment());
+		Evidence evidence = new Evidence.ValueClamped(Durations.text(setting.requested()),
+				Durations.text(setting.effective()), setting.adjustment());
 		this.advisor.reportPersistent(FindingType.VALUE_CLAMPED, Severity.INFO, side, channel, setting.property(),
 				setting.property() + " is " + Durations.text(setting.requested()) + " but grpc-java applies "
 						+ Durations.text(setting.effective()) + " (" + setting.adjustment() + ").",

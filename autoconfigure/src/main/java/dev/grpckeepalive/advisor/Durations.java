@@ -2,8 +2,6 @@ package dev.grpckeepalive.advisor;
 
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
 
@@ -42,18 +40,13 @@ final class Durations {
 	}
 
 	/** Median, min and max of some millisecond figures, and how many there were. */
-	static Map<String, Object> stats(long[] millis) {
-		Map<String, Object> stats = new LinkedHashMap<>();
+	static Evidence.Stats stats(long[] millis) {
 		if (millis.length == 0) {
-			return stats;
+			return Evidence.Stats.NONE;
 		}
 		long[] sorted = millis.clone();
 		Arrays.sort(sorted);
-		stats.put("median", median(sorted));
-		stats.put("min", sorted[0]);
-		stats.put("max", sorted[sorted.length - 1]);
-		stats.put("samples", sorted.length);
-		return stats;
+		return new Evidence.Stats(median(sorted), sorted[0], sorted[sorted.length - 1], sorted.length);
 	}
 
 	static long median(long[] sorted) {

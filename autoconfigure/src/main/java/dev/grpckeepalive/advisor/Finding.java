@@ -1,7 +1,6 @@
 package dev.grpckeepalive.advisor;
 
 import java.time.Instant;
-import java.util.Map;
 
 import dev.grpckeepalive.connection.Side;
 
@@ -19,12 +18,12 @@ import dev.grpckeepalive.connection.Side;
  * @param firstSeen when the evidence was first seen (within the window)
  * @param lastSeen when the latest evidence was seen
  * @param occurrences how many pieces of evidence were seen
- * @param evidence the measured figures, and a few example connection ids
+ * @param evidence the measured figures, and a few example connection ids: the record of its type
  * @param recommendation the fix
  * @param persistent whether it holds as long as the configuration does (found at startup), rather than expiring
  */
 public record Finding(FindingType type, Severity severity, Side side, String channel, String subject, String summary,
-		Instant firstSeen, Instant lastSeen, long occurrences, Map<String, Object> evidence,
+		Instant firstSeen, Instant lastSeen, long occurrences, Evidence evidence,
 		Recommendation recommendation, boolean persistent) {
 
 }

@@ -2,9 +2,7 @@ package dev.grpckeepalive.advisor;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.connection.CloseReason;
@@ -72,13 +70,8 @@ final class GraceWatch implements ConnectionTrackerView.ConnectionListener {
 		}
 		Duration grace = this.settings.maxConnectionAgeGrace().effective();
 		Duration suggested = Durations.ceilNice((long) (max * MARGIN));
-		Map<String, Object> evidence = new LinkedHashMap<>();
-		evidence.put("cutCallDurationMillis", Durations.stats(ages));
-		evidence.put("callsCut", this.callsCut);
-		evidence.put("connectionsCut", this.connectionsCut);
-		evidence.put("connections", List.copyOf(this.examples));
-		evidence.put("maxConnectionAge", Durations.text(this.settings.maxConnectionAge().effective()));
-		evidence.put("maxConnectionAgeGrace", Durations.text(grace));
+		Evidence evidence = new Evidence.GraceTooShort(Durations.stats(ages), this.callsCut, this.connectionsCut,
+				this.examples, Durations.text(this.settings.maxConnectionAge().effective()), Durations.text(grace));
 		String property = this.settings.maxConnectionAgeGrace().property();
 		String instead = "if these calls are long-lived streams by design, let them end with UNAVAILABLE and have the "
 				+ "clients reopen them (they reconnect to a fresh connection), or raise "

@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.LinkedHashMap;
 import java.util.TreeMap;
 
 import org.jspecify.annotations.Nullable;
@@ -324,30 +323,16 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 		long base = timerSeen ? timerMillis : lower;
 		Duration suggested = Durations.floorNice((long) (base * MARGIN));
 
-		Map<String, Object> evidence = new LinkedHashMap<>();
-		evidence.put("deaths", count);
-		evidence.put("killingSilenceMillis", Durations.stats(toArray(all)));
-		evidence.put("diedDuringSilence", count - afterWrite);
-		evidence.put("diedRightAfterWritingAfterSilence", afterWrite);
-		evidence.put("withCallsInFlight", withCalls);
-		evidence.put("betweenCalls", betweenCalls);
-		evidence.put("closeReasons", reasons);
-		Map<String, Integer> discounted = new LinkedHashMap<>();
-		discounted.put("poolChurn", churn);
-		discounted.put("contradictedBySurvivedSilence", contradicted);
-		discounted.put("pausesUnder" + MIN_IDLE_TIMEOUT.toSeconds() + "s", pauses);
-		discounted.put("disagreeingSilences", deaths - count - churn - contradicted - pauses);
-		evidence.put("deathsNotExplainedByAnIdleTimeout", discounted);
-		if (lower > 0) {
-			evidence.put("longestSurvivedSilenceMillis", lower);
-		}
-		Map<String, String> bracket = new LinkedHashMap<>();
-		bracket.put("longerThan", (lower > 0) ? Durations.text(Duration.ofMillis(lower)) : "unknown");
-		bracket.put("atMost", Durations.text(Duration.ofMillis(atMost)));
-		evidence.put("idleTimeoutBracket", bracket);
-		evidence.put("documentedIdleTimeoutsInBracket", candidates.stream().map(Middlebox::describe).toList());
-		evidence.put("keepaliveTime", Durations.text(this.time.effective()));
-		evidence.put("connections", examples);
+		// the key pausesUnder2s names MIN_IDLE_TIMEOUT
+		Evidence evidence = new Evidence.IdleConnectionsDropped(count, Durations.stats(toArray(all)),
+				count - afterWrite, afterWrite, withCalls, betweenCalls, reasons,
+				new Evidence.IdleConnectionsDropped.Discounted(churn, contradicted, pauses,
+						deaths - count - churn - contradicted - pauses),
+				(lower > 0) ? lower : null,
+				new Evidence.IdleConnectionsDropped.Bracket(
+						(lower > 0) ? Durations.text(Duration.ofMillis(lower)) : "unknown",
+						Durations.text(Duration.ofMillis(atMost))),
+				candidates.stream().map(Middlebox::describe).toList(), Durations.text(this.time.effective()), examples);
 
 		String bracketText = ((lower > 0) ? "longer than " + Durations.text(Duration.ofMillis(lower)) + " and " : "")
 				+ "at most " + Durations.text(Duration.ofMillis(atMost));
@@ -470,13 +455,8 @@ final class IdlePathWatch implements ConnectionTrackerView.ConnectionListener {
 			int betweenCalls, long shortestKill, List<String> examples) {
 		Duration computed = Durations.floorNice((long) (shortestKill * MARGIN));
 		Duration suggested = (computed.compareTo(GRPC_JAVA_MIN_TIME) < 0) ? GRPC_JAVA_MIN_TIME : computed;
-		Map<String, Object> evidence = new LinkedHashMap<>();
-		evidence.put("keepaliveTime", "disabled");
-		evidence.put("deathsWithCallsInFlight", withCalls);
-		evidence.put("deathsBetweenCalls", betweenCalls);
-		evidence.put("silenceWithCallsMillis", Durations.stats(toArray(withCallsMillis)));
-		evidence.put("shortestKillingSilenceMillis", shortestKill);
-		evidence.put("connections", examples);
+		Evidence evidence = new Evidence.NoKeepAliveOnIdlePath("disabled", withCalls, betweenCalls,
+				Durations.stats(toArray(withCallsMillis)), shortestKill, examples);
 		List<Recommendation.Change> also = new ArrayList<>();
 		if (betweenCalls > 0 && this.withoutCallsProperty != null && !this.withoutCalls) {
 			also.add(new Recommendation.Change(this.withoutCallsProperty, "false", "true"));

@@ -4,10 +4,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -74,29 +72,28 @@ public final class KeepAliveAdvisor {
 	 * @param recommendation the fix
 	 */
 	public void report(FindingType type, Severity severity, Side side, String channel, String subject, String summary,
-			Map<String, Object> evidence, Recommendation recommendation) {
+			Evidence evidence, Recommendation recommendation) {
 		report(type, severity, side, channel, subject, summary, evidence, recommendation, false);
 	}
 
 	/** Reports a finding of the configuration, which holds as long as the application runs. */
 	public void reportPersistent(FindingType type, Severity severity, Side side, String channel, String subject,
-			String summary, Map<String, Object> evidence, Recommendation recommendation) {
+			String summary, Evidence evidence, Recommendation recommendation) {
 		report(type, severity, side, channel, subject, summary, evidence, recommendation, true);
 	}
 
 	private void report(FindingType type, Severity severity, Side side, String channel, String subject,
-			String summary, Map<String, Object> evidence, Recommendation recommendation, boolean persistent) {
+			String summary, Evidence evidence, Recommendation recommendation, boolean persistent) {
 		Instant now = this.clock.instant();
-		Map<String, Object> copy = Collections.unmodifiableMap(new LinkedHashMap<>(evidence));
 		boolean[] created = new boolean[1];
 		Finding finding = this.findings.compute(new Key(type, side, channel, subject), (key, previous) -> {
 			if (previous == null || isExpired(previous, now)) {
 				created[0] = true;
-				return new Finding(type, severity, side, channel, subject, summary, now, now, 1, copy, recommendation,
+				return new Finding(type, severity, side, channel, subject, summary, now, now, 1, evidence, recommendation,
 						persistent);
 			}
 			return new Finding(type, severity, side, channel, subject, summary, previous.firstSeen(), now,
-					previous.occurrences() + 1, copy, recommendation, persistent);
+					previous.occurrences() + 1, evidence, recommendation, persistent);
 		});
 		if (created[0]) {
 			this.warnings.accept("Keepalive advisor: " + finding.severity().tag() + " " + type.tag() + " on " + side.tag()

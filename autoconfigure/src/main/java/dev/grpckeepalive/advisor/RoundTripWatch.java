@@ -2,9 +2,7 @@ package dev.grpckeepalive.advisor;
 
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -86,17 +84,11 @@ final class RoundTripWatch implements ConnectionTrackerView.ConnectionListener {
 		long p99 = Durations.quantile(sorted, 0.99);
 		Duration suggested = Durations.ceilNice(Durations.millis(4 * max));
 
-		Map<String, Object> evidence = new LinkedHashMap<>();
-		evidence.put("timeout", Durations.text(this.timeout.effective()));
-		Map<String, Object> rtt = new LinkedHashMap<>();
-		rtt.put("p99", Durations.millis(p99));
-		rtt.put("max", Durations.millis(max));
-		rtt.put("median", Durations.millis(Durations.median(sorted)));
-		rtt.put("samples", count);
-		evidence.put("pingRttMillis", rtt);
-		evidence.put("marginFactor", Math.round(100.0 * this.timeoutNanos / max) / 100.0);
-		evidence.put("keepaliveTimeoutsInWindow", timedOut);
-		evidence.put("connectionsClosedKeepaliveTimeout", tracker.closedConnections(CloseReason.KEEPALIVE_TIMEOUT));
+		Evidence evidence = new Evidence.TimeoutCloseToRtt(Durations.text(this.timeout.effective()),
+				new Evidence.TimeoutCloseToRtt.RoundTrips(Durations.millis(p99), Durations.millis(max),
+						Durations.millis(Durations.median(sorted)), count),
+				Math.round(100.0 * this.timeoutNanos / max) / 100.0, timedOut,
+				tracker.closedConnections(CloseReason.KEEPALIVE_TIMEOUT));
 
 		Recommendation recommendation = new Recommendation(this.timeout.property(),
 				Durations.text(this.timeout.effective()), Durations.text(suggested), List.of(), null,

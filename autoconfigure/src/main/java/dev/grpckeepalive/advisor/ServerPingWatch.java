@@ -177,20 +177,10 @@ final class ServerPingWatch implements ConnectionTrackerView.ConnectionListener 
 		}
 		boolean tooSoon = measured && typical < permit.toMillis();
 
-		Map<String, Object> evidence = new LinkedHashMap<>();
-		evidence.put("userAgent", agentName);
-		evidence.put("pingIntervalMillis", Durations.stats(intervals));
-		evidence.put("intervalMeasured", measured);
-		evidence.put("strikes", agent.strikes);
-		evidence.put("strikesWithoutCalls", agent.strikesWithoutCalls);
-		evidence.put("strikesByBdpPings", agent.bdpStrikes);
-		evidence.put("mostStrikesOnOneConnection", agent.maxStrikes);
-		evidence.put("connectionsAtMaxStrikes", agent.connectionsAtMaxStrikes);
-		evidence.put("goawayAfterStrikes", MAX_PING_STRIKES + 1);
-		evidence.put("connectionsClosedTooManyPings", agent.closedTooManyPings);
-		evidence.put("connections", List.copyOf(agent.examples));
-		evidence.put("permitTime", Durations.text(permitTime.effective()));
-		evidence.put("permitWithoutCalls", permitWithoutCalls);
+		Evidence evidence = new Evidence.ClientsPingTooOften(agentName, Durations.stats(intervals), measured,
+				agent.strikes, agent.strikesWithoutCalls, agent.bdpStrikes, agent.maxStrikes,
+				agent.connectionsAtMaxStrikes, MAX_PING_STRIKES + 1, agent.closedTooManyPings, agent.examples,
+				Durations.text(permitTime.effective()), permitWithoutCalls);
 
 		String withoutCallsProperty = permitTime.property().replace("permit-time", "permit-without-calls");
 		ClientOption client = ClientOption.of(agentName);

@@ -348,15 +348,12 @@ class ObservabilityIntegrationTests {
 				reason);
 	}
 
-	@SuppressWarnings("unchecked")
 	private static void assertClosedReported(GrpcKeepAliveEndpoint endpoint, MeterRegistry registry, String channel,
 			CloseReason reason) {
-		Map<String, Object> summary = endpoint.summary(SecurityContext.NONE);
-		Map<String, Object> section = "server".equals(channel) ? (Map<String, Object>) summary.get("server")
-				: ((Map<String, Map<String, Object>>) summary.get("channels")).get(channel);
-		Map<String, Object> connections = (Map<String, Object>) section.get("connections");
-		assertThat(((Map<String, Long>) connections.get("closed")).get(reason.tag())).as(channel + " " + reason)
-			.isPositive();
+		GrpcKeepAliveEndpoint.SummaryDescriptor summary = endpoint.summary(SecurityContext.NONE);
+		ConnectionViews.ConnectionsDescriptor connections = "server".equals(channel) ? summary.server().connections()
+				: summary.channels().get(channel).connections();
+		assertThat(connections.closed().get(reason.tag())).as(channel + " " + reason).isPositive();
 		assertThat(registry.get("grpc.keepalive.connections.closed")
 			.tags("channel", channel, "reason", reason.tag())
 			.functionCounter()

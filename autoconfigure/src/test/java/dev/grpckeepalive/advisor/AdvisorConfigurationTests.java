@@ -53,7 +53,7 @@ class AdvisorConfigurationTests {
 				assertThat(time.recommendation().property()).isEqualTo("grpc.keepalive.client.channels.self.time");
 				assertThat(time.recommendation().current()).isEqualTo("30s");
 				assertThat(time.recommendation().suggested()).isEqualTo("5m");
-				assertThat(time.evidence()).containsEntry("serverPermitTime", "5m");
+				assertThat(((Evidence.KeepAliveConflict) time.evidence()).serverPermitTime()).isEqualTo("5m");
 				Finding withoutCalls = findings.stream()
 					.filter((finding) -> finding.subject().equals("without-calls-not-permitted"))
 					.findFirst()
@@ -84,7 +84,7 @@ class AdvisorConfigurationTests {
 				assertThat(clamped).allSatisfy((finding) -> {
 					assertThat(finding.severity()).isEqualTo(Severity.INFO);
 					assertThat(finding.recommendation().suggested()).isEqualTo("10s");
-					assertThat(finding.evidence()).containsEntry("effective", "10s");
+					assertThat(((Evidence.ValueClamped) finding.evidence()).effective()).isEqualTo("10s");
 				});
 			});
 	}

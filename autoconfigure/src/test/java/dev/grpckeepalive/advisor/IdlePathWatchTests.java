@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -71,13 +70,14 @@ class IdlePathWatchTests {
 		assertThat(finding.side()).isEqualTo(Side.CLIENT);
 		assertThat(finding.channel()).isEqualTo("prices");
 		assertThat(finding.severity()).isEqualTo(Severity.WARNING);
-		assertThat(finding.evidence()).containsEntry("longestSurvivedSilenceMillis", 300_000L)
-			.containsEntry("idleTimeoutBracket", Map.of("longerThan", "5m", "atMost", "5m57s41ms"))
-			.containsEntry("documentedIdleTimeoutsInBracket",
-					List.of("AWS Network Load Balancer (TCP listener) (5m50s)", "AWS NAT Gateway (5m50s)"))
-			.containsEntry("deaths", 2)
-			.containsEntry("diedDuringSilence", 2)
-			.containsEntry("betweenCalls", 2);
+		Evidence.IdleConnectionsDropped evidence = dropped(finding);
+		assertThat(evidence.longestSurvivedSilenceMillis()).isEqualTo(300_000L);
+		assertThat(evidence.idleTimeoutBracket()).isEqualTo(new Evidence.IdleConnectionsDropped.Bracket("5m", "5m57s41ms"));
+		assertThat(evidence.documentedIdleTimeoutsInBracket())
+			.containsExactly("AWS Network Load Balancer (TCP listener) (5m50s)", "AWS NAT Gateway (5m50s)");
+		assertThat(evidence.deaths()).isEqualTo(2);
+		assertThat(evidence.diedDuringSilence()).isEqualTo(2);
+		assertThat(evidence.betweenCalls()).isEqualTo(2);
 		// the deaths came during the silence: the middlebox's own timer, 350s; 80% is 280s
 		assertThat(finding.recommendation().property()).isEqualTo(TIME);
 		assertThat(finding.recommendation().current()).isEqualTo("10m");
@@ -134,7 +134,7 @@ class IdlePathWatchTests {
 				seconds(60)));
 		watch.connectionClosed(server.view(), closedFrom(new InetSocketAddress("10.0.0.9", 40_002), CloseReason.PEER_CLOSED,
 				seconds(60)));
-		assertThat(only(FindingType.IDLE_CONNECTIONS_DROPPED).evidence()).containsEntry("deaths", 2);
+		assertThat(dropped(only(FindingType.IDLE_CONNECTIONS_DROPPED)).deaths()).isEqualTo(2);
 		this.clock.advance(Duration.ofHours(2));
 		assertThat(this.advisor.findings()).isEmpty();
 
@@ -153,8 +153,8 @@ class IdlePathWatchTests {
 					CloseReason.PEER_CLOSED, seconds(60) + i * 1_000_000L));
 		}
 		Finding finding = only(FindingType.IDLE_CONNECTIONS_DROPPED);
-		assertThat(finding.evidence()).containsEntry("deaths", 2);
-		assertThat(finding.evidence().get("deathsNotExplainedByAnIdleTimeout").toString()).contains("poolChurn=4");
+		assertThat(dropped(finding).deaths()).isEqualTo(2);
+		assertThat(dropped(finding).deathsNotExplainedByAnIdleTimeout().poolChurn()).isEqualTo(4);
 	}
 
 	@Test
@@ -167,10 +167,11 @@ class IdlePathWatchTests {
 		watch.silenceSurvived(this.channel, 1, seconds(50), false);
 		watch.connectionClosed(this.channel, closed(CloseReason.KEEPALIVE_TIMEOUT, seconds(900), true, false));
 		Finding finding = only(FindingType.IDLE_CONNECTIONS_DROPPED);
-		assertThat(finding.evidence()).containsEntry("idleTimeoutBracket", Map.of("longerThan", "50s", "atMost", "15m18s"))
-			.containsEntry("diedRightAfterWritingAfterSilence", 3)
-			.containsEntry("deaths", 3);
-		assertThat((List<?>) finding.evidence().get("documentedIdleTimeoutsInBracket")).hasSize(6);
+		assertThat(dropped(finding).idleTimeoutBracket())
+			.isEqualTo(new Evidence.IdleConnectionsDropped.Bracket("50s", "15m18s"));
+		assertThat(dropped(finding).diedRightAfterWritingAfterSilence()).isEqualTo(3);
+		assertThat(dropped(finding).deaths()).isEqualTo(3);
+		assertThat(dropped(finding).documentedIdleTimeoutsInBracket()).hasSize(6);
 		assertThat(finding.recommendation().suggested()).as("80% of the 50s that survived").isEqualTo("40s");
 		assertThat(finding.recommendation().current()).isEqualTo("15m");
 		assertThat(this.warnings).hasSize(1);
@@ -184,8 +185,9 @@ class IdlePathWatchTests {
 		watch.connectionClosed(this.channel, closed(CloseReason.PEER_CLOSED, 3_004_000_000L, false, true));
 
 		Finding dropped = find(FindingType.IDLE_CONNECTIONS_DROPPED);
-		assertThat(dropped.evidence()).containsEntry("idleTimeoutBracket", Map.of("longerThan", "1s500ms", "atMost", "3s59ms"))
-			.containsEntry("documentedIdleTimeoutsInBracket", List.of());
+		assertThat(dropped(dropped).idleTimeoutBracket())
+			.isEqualTo(new Evidence.IdleConnectionsDropped.Bracket("1s500ms", "3s59ms"));
+		assertThat(dropped(dropped).documentedIdleTimeoutsInBracket()).isEmpty();
 		// no keepalive time grpc-java accepts (10s or more) is shorter than 3s: never suggest one it would clamp
 		Recommendation fix = dropped.recommendation();
 		assertThat(fix.property()).isEqualTo(IdlePathWatch.MIDDLEBOX_IDLE_TIMEOUT);
@@ -198,9 +200,10 @@ class IdlePathWatchTests {
 
 		Finding noKeepAlive = find(FindingType.NO_KEEPALIVE_ON_IDLE_PATH);
 		assertThat(noKeepAlive.side()).isEqualTo(Side.CLIENT);
-		assertThat(noKeepAlive.evidence()).containsEntry("deathsWithCallsInFlight", 1)
-			.containsEntry("deathsBetweenCalls", 1)
-			.containsEntry("shortestKillingSilenceMillis", 2_999L);
+		Evidence.NoKeepAliveOnIdlePath noKeepAliveEvidence = (Evidence.NoKeepAliveOnIdlePath) noKeepAlive.evidence();
+		assertThat(noKeepAliveEvidence.deathsWithCallsInFlight()).isEqualTo(1);
+		assertThat(noKeepAliveEvidence.deathsBetweenCalls()).isEqualTo(1);
+		assertThat(noKeepAliveEvidence.shortestKillingSilenceMillis()).isEqualTo(2_999L);
 		assertThat(noKeepAlive.recommendation().property()).isEqualTo(TIME);
 		assertThat(noKeepAlive.recommendation().current()).isEqualTo("disabled");
 		assertThat(noKeepAlive.recommendation().suggested()).as("at least grpc-java's 10s").isEqualTo("10s");
@@ -216,8 +219,8 @@ class IdlePathWatchTests {
 		assertThat(finding.recommendation().suggested()).isEqualTo("3m12s");
 		assertThat(finding.recommendation().alsoSet())
 			.containsExactly(new Recommendation.Change(WITHOUT_CALLS, "false", "true"));
-		assertThat(finding.evidence()).containsEntry("deathsBetweenCalls", 1);
-		assertThat(find(FindingType.IDLE_CONNECTIONS_DROPPED).evidence().get("documentedIdleTimeoutsInBracket"))
+		assertThat(((Evidence.NoKeepAliveOnIdlePath) finding.evidence()).deathsBetweenCalls()).isEqualTo(1);
+		assertThat(dropped(find(FindingType.IDLE_CONNECTIONS_DROPPED)).documentedIdleTimeoutsInBracket())
 			.isEqualTo(List.of("AWS Application Load Balancer (1m)", "Azure Load Balancer (4m)", "Azure NAT Gateway (4m)"));
 	}
 
@@ -249,7 +252,7 @@ class IdlePathWatchTests {
 		assertThat(finding.recommendation().suggested()).isEqualTo("8m");
 		assertThat(finding.recommendation().alsoSet()).isEmpty();
 		assertThat(finding.recommendation().instead()).contains("max-connection-idle");
-		assertThat(finding.evidence().get("documentedIdleTimeoutsInBracket")).isEqualTo(List.of(
+		assertThat(dropped(finding).documentedIdleTimeoutsInBracket()).isEqualTo(List.of(
 				"AWS Application Load Balancer (1m)", "Azure Load Balancer (4m)", "Azure NAT Gateway (4m)",
 				"AWS Network Load Balancer (TCP listener) (5m50s)", "AWS NAT Gateway (5m50s)",
 				"GCP firewall connection tracking / passthrough Network Load Balancer (10m)"));
@@ -259,7 +262,7 @@ class IdlePathWatchTests {
 		watch.connectionClosed(this.server, closed(CloseReason.PEER_CLOSED, seconds(1200), false, false));
 		assertThat(this.advisor.findings()).as("the earlier deaths are out of the window").isEmpty();
 		watch.connectionClosed(this.server, closed(CloseReason.PEER_CLOSED, seconds(1201), false, false));
-		assertThat(only(FindingType.IDLE_CONNECTIONS_DROPPED).evidence()).containsEntry("deaths", 2);
+		assertThat(dropped(only(FindingType.IDLE_CONNECTIONS_DROPPED)).deaths()).isEqualTo(2);
 	}
 
 	@Test
@@ -314,6 +317,10 @@ class IdlePathWatchTests {
 		return new ConnectionSnapshot("s-" + (1000 + this.ids), Side.SERVER, "server", remote, null, 0, seconds(900), 0, 0, 0,
 				ConnectionState.CLOSED, true, null, new PingStatistics.Snapshot(0, java.util.Map.of(), 0, 0, 0, null), null, null, false, null, reason,
 				0L, new SilenceBeforeClose(silenceNanos, false, false), List.of());
+	}
+
+	private static Evidence.IdleConnectionsDropped dropped(Finding finding) {
+		return (Evidence.IdleConnectionsDropped) finding.evidence();
 	}
 
 	private Finding only(FindingType type) {

@@ -3,7 +3,6 @@ package dev.grpckeepalive.advisor;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.Test;
@@ -80,7 +79,8 @@ class KeepAliveAdvisorTests {
 	@Test
 	void findingsOfTheConfigurationDoNotExpire() {
 		this.advisor.reportPersistent(FindingType.VALUE_CLAMPED, Severity.INFO, Side.SERVER, "server",
-				"grpc.keepalive.server.time", "clamped", Map.of(), recommendation());
+				"grpc.keepalive.server.time", "clamped", new Evidence.ValueClamped("5s", "10s", "clamped"),
+				recommendation());
 		this.clock.advance(Duration.ofDays(2));
 		assertThat(this.advisor.findings()).hasSize(1);
 	}
@@ -91,7 +91,9 @@ class KeepAliveAdvisorTests {
 
 	private void report(String agent, Severity severity) {
 		this.advisor.report(FindingType.CLIENTS_PING_TOO_OFTEN, severity, Side.SERVER, "server", agent,
-				"Clients ping too often.", Map.of("userAgent", agent), recommendation());
+				"Clients ping too often.", new Evidence.ClientsPingTooOften(agent, Evidence.Stats.NONE, false, 2, 0, 0, 2,
+						1, 3, 0, List.of(), "5m", false),
+				recommendation());
 	}
 
 	private static Recommendation recommendation() {

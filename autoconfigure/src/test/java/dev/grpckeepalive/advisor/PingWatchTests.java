@@ -3,7 +3,6 @@ package dev.grpckeepalive.advisor;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
@@ -73,8 +72,8 @@ class PingWatchTests {
 
 		Finding finding = only();
 		assertThat(finding.severity()).isEqualTo(Severity.WARNING);
-		assertThat(finding.evidence()).containsEntry("intervalMeasured", true)
-			.containsEntry("connectionsAtMaxStrikes", 1L);
+		assertThat(clients(finding).intervalMeasured()).isTrue();
+		assertThat(clients(finding).connectionsAtMaxStrikes()).isEqualTo(1L);
 		Recommendation fix = finding.recommendation();
 		assertThat(fix.property()).as("never a permit-time of milliseconds").isEqualTo("grpc.keepalive_time_ms");
 		assertThat(fix.current()).as("not the 3ms of the pair").isEqualTo("4990");
@@ -85,9 +84,9 @@ class PingWatchTests {
 		watch.connectionClosed(this.server, closed(this.server.connectionId(1), CloseReason.TOO_MANY_PINGS));
 		finding = only();
 		assertThat(finding.severity()).isEqualTo(Severity.CRITICAL);
-		assertThat(finding.evidence()).containsEntry("intervalMeasured", true)
-			.containsEntry("connectionsClosedTooManyPings", 1L);
-		assertThat(((Map<?, ?>) finding.evidence().get("pingIntervalMillis")).get("median")).isEqualTo(4_990L);
+		assertThat(clients(finding).intervalMeasured()).isTrue();
+		assertThat(clients(finding).connectionsClosedTooManyPings()).isEqualTo(1L);
+		assertThat(clients(finding).pingIntervalMillis().median()).isEqualTo(4_990L);
 		fix = finding.recommendation();
 		assertThat(fix.property()).isEqualTo("grpc.keepalive_time_ms");
 		assertThat(fix.current()).isEqualTo("4990");
@@ -135,7 +134,8 @@ class PingWatchTests {
 		watch.peerPing(this.server, 1, null, PingKind.BDP, 1_000_000L, false, true, 2);
 		Finding finding = only();
 		assertThat(finding.subject()).isEqualTo(ServerPingWatch.UNKNOWN_AGENT);
-		assertThat(finding.evidence()).containsEntry("strikesByBdpPings", 2L).containsEntry("intervalMeasured", false);
+		assertThat(clients(finding).strikesByBdpPings()).isEqualTo(2L);
+		assertThat(clients(finding).intervalMeasured()).isFalse();
 		assertThat(finding.recommendation().property()).isEqualTo("keepalive time (client)");
 		assertThat(finding.recommendation().suggested()).isEqualTo("5m");
 	}
@@ -165,6 +165,10 @@ class PingWatchTests {
 		assertThat(fix.lowerBound()).isFalse();
 		assertThat(fix.suggested()).isEqualTo("20s");
 		assertThat(fix.safeAlternative()).isNull();
+	}
+
+	private static Evidence.ClientsPingTooOften clients(Finding finding) {
+		return (Evidence.ClientsPingTooOften) finding.evidence();
 	}
 
 	private Finding only() {

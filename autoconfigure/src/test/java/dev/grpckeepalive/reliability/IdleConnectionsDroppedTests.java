@@ -2,12 +2,12 @@ package dev.grpckeepalive.reliability;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 
 import io.grpc.Status;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import dev.grpckeepalive.advisor.Evidence;
 import dev.grpckeepalive.advisor.Finding;
 import dev.grpckeepalive.advisor.FindingType;
 import dev.grpckeepalive.advisor.KeepAliveAdvisor;
@@ -76,21 +76,22 @@ class IdleConnectionsDroppedTests {
 			Finding dropped = find(findings, FindingType.IDLE_CONNECTIONS_DROPPED);
 			assertThat(dropped.side()).isEqualTo(Side.CLIENT);
 			assertThat(dropped.channel()).isEqualTo(TestApps.CHANNEL);
-			assertThat(dropped.evidence()).containsEntry("deaths", 2)
-				.containsEntry("diedDuringSilence", 2)
-				.containsEntry("withCallsInFlight", 1)
-				.containsEntry("betweenCalls", 1)
-				.containsEntry("documentedIdleTimeoutsInBracket", List.of());
-			long survived = (Long) dropped.evidence().get("longestSurvivedSilenceMillis");
-			long killed = (Long) ((Map<?, ?>) dropped.evidence().get("killingSilenceMillis")).get("min");
-			Map<?, ?> bracket = (Map<?, ?>) dropped.evidence().get("idleTimeoutBracket");
+			Evidence.IdleConnectionsDropped evidence = (Evidence.IdleConnectionsDropped) dropped.evidence();
+			assertThat(evidence.deaths()).isEqualTo(2);
+			assertThat(evidence.diedDuringSilence()).isEqualTo(2);
+			assertThat(evidence.withCallsInFlight()).isEqualTo(1);
+			assertThat(evidence.betweenCalls()).isEqualTo(1);
+			assertThat(evidence.documentedIdleTimeoutsInBracket()).isEmpty();
+			long survived = evidence.longestSurvivedSilenceMillis();
+			long killed = evidence.killingSilenceMillis().min();
+			Evidence.IdleConnectionsDropped.Bracket bracket = evidence.idleTimeoutBracket();
 			// the bracket holds the proxy's 3 s: above the 1.5 s that survived, at most what killed plus 2% (measured
 			// from this side's last frame, which HAProxy saw a little earlier: 2999 ms was measured)
 			assertThat(survived).isBetween(1_400L, 2_900L);
 			assertThat(killed).isBetween(2_950L, 3_600L);
-			assertThat(bracket.get("longerThan")).isEqualTo(DurationFormat.format(Duration.ofMillis(survived)));
+			assertThat(bracket.longerThan()).isEqualTo(DurationFormat.format(Duration.ofMillis(survived)));
 			long atMost = Math.round(killed * 1.02);
-			assertThat(bracket.get("atMost")).isEqualTo(DurationFormat.format(Duration.ofMillis(atMost)));
+			assertThat(bracket.atMost()).isEqualTo(DurationFormat.format(Duration.ofMillis(atMost)));
 			assertThat(Duration.ofMillis(atMost)).isGreaterThanOrEqualTo(PROXY_IDLE_TIMEOUT);
 			// 80% of 3s is under grpc-java's 10s minimum: no keepalive time can keep this path open, and none
 			// grpc-java would clamp is suggested; the proxy's idle timeout must exceed 12.5s, then 10s keeps it open
@@ -106,7 +107,7 @@ class IdleConnectionsDroppedTests {
 
 			Finding noKeepAlive = find(findings, FindingType.NO_KEEPALIVE_ON_IDLE_PATH);
 			assertThat(noKeepAlive.side()).isEqualTo(Side.CLIENT);
-			assertThat(noKeepAlive.evidence()).containsEntry("deathsWithCallsInFlight", 1);
+			assertThat(((Evidence.NoKeepAliveOnIdlePath) noKeepAlive.evidence()).deathsWithCallsInFlight()).isEqualTo(1);
 			assertThat(noKeepAlive.recommendation().property()).isEqualTo("grpc.keepalive.client.channels.test.time");
 			assertThat(noKeepAlive.recommendation().suggested()).isEqualTo("10s");
 			assertThat(noKeepAlive.recommendation().alsoSet()).extracting(Recommendation.Change::suggested)
