@@ -33,6 +33,7 @@ import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionState;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.GoAway;
 import dev.grpckeepalive.connection.PingKind;
 import dev.grpckeepalive.connection.PingStatistics;
@@ -75,8 +76,8 @@ class AdviceJsonContractTests {
 	@Test
 	void theEvidenceAndRecommendationOfEveryWatchKeepTheirJson() throws Exception {
 		Map<String, Consumer<KeepAliveAdvisor>> scenarios = new LinkedHashMap<>();
-		ConnectionTracker server = ConnectionTracker.create(Side.SERVER, "server", null, null);
-		ConnectionTracker channel = ConnectionTracker.create(Side.CLIENT, "prices", null, null);
+		ConnectionTrackerView server = ConnectionTracker.create(Side.SERVER, "server", null, null).view();
+		ConnectionTrackerView channel = ConnectionTracker.create(Side.CLIENT, "prices", null, null).view();
 		scenarios.put("serverPingFits", (advisor) -> {
 			ServerPingWatch watch = new ServerPingWatch(advisor, serverSettings(Duration.ofMinutes(5), false));
 			for (int strike = 1; strike <= 3; strike++) {
@@ -198,7 +199,7 @@ class AdviceJsonContractTests {
 	private ConnectionSnapshot silent(CloseReason reason, long silenceNanos, boolean afterWrite, boolean withCalls) {
 		this.ids++;
 		return new ConnectionSnapshot("c-prices-" + this.ids, Side.CLIENT, "prices", null, null, 0, seconds(900), 0, 0,
-				0, ConnectionState.CLOSED, true, null, new PingStatistics().snapshot(), null, null, false, null, reason,
+				0, ConnectionState.CLOSED, true, null, new PingStatistics.Snapshot(0, java.util.Map.of(), 0, 0, 0, null), null, null, false, null, reason,
 				0L, new SilenceBeforeClose(silenceNanos, afterWrite, withCalls), List.of());
 	}
 
@@ -206,7 +207,7 @@ class AdviceJsonContractTests {
 		this.ids++;
 		return new ConnectionSnapshot("s-" + (1000 + this.ids), Side.SERVER, "server",
 				new InetSocketAddress("10.0.0.7", 40000 + this.ids), null, 0, seconds(900), 0, 0, 0,
-				ConnectionState.CLOSED, true, null, new PingStatistics().snapshot(), null, null, false, null, reason,
+				ConnectionState.CLOSED, true, null, new PingStatistics.Snapshot(0, java.util.Map.of(), 0, 0, 0, null), null, null, false, null, reason,
 				0L, new SilenceBeforeClose(silenceNanos, false, false), List.of());
 	}
 
@@ -214,13 +215,13 @@ class AdviceJsonContractTests {
 			List<Duration> unfinished) {
 		this.ids++;
 		return new ConnectionSnapshot("s-" + this.ids, Side.SERVER, "server", null, null, 0, 0, 0, 0, totalCalls,
-				ConnectionState.CLOSED, true, null, new PingStatistics().snapshot(), null, null, false, abuseLimit,
+				ConnectionState.CLOSED, true, null, new PingStatistics.Snapshot(0, java.util.Map.of(), 0, 0, 0, null), null, null, false, abuseLimit,
 				reason, 0L, null, unfinished);
 	}
 
 	private static ConnectionSnapshot closed(String id, CloseReason reason, @Nullable GoAway received) {
 		return new ConnectionSnapshot(id, Side.SERVER, "x", null, null, 0, 0, 0, 0, 0, ConnectionState.CLOSED, true,
-				null, new PingStatistics().snapshot(), null, received, false, null, reason, 0L, null, List.of());
+				null, new PingStatistics.Snapshot(0, java.util.Map.of(), 0, 0, 0, null), null, received, false, null, reason, 0L, null, List.of());
 	}
 
 	private static ServerKeepAliveSettings serverSettings(Duration permitTime, boolean permitWithoutCalls) {
