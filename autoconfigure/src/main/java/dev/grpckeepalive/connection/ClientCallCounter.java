@@ -11,11 +11,11 @@ import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 
 /** Counts a channel's calls in flight, which tell its connections' active and idle states. */
-public final class ClientCallCounter implements ClientInterceptor {
+final class ClientCallCounter implements ClientInterceptor {
 
 	private final ConnectionTracker tracker;
 
-	public ClientCallCounter(ConnectionTracker tracker) {
+	ClientCallCounter(ConnectionTracker tracker) {
 		this.tracker = tracker;
 	}
 

@@ -4,11 +4,11 @@ import io.grpc.Attributes;
 import io.grpc.ClientTransportFilter;
 
 /** Opens and closes a channel's {@link ConnectionRecord}s with its transports. */
-public final class ClientConnectionFilter extends ClientTransportFilter {
+final class ClientConnectionFilter extends ClientTransportFilter {
 
 	private final ConnectionTracker tracker;
 
-	public ClientConnectionFilter(ConnectionTracker tracker) {
+	ClientConnectionFilter(ConnectionTracker tracker) {
 		this.tracker = tracker;
 	}
 

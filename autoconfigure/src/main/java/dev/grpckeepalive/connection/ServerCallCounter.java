@@ -19,7 +19,7 @@ import dev.grpckeepalive.shutdown.ServerCalls;
  * {@code user-agent}, for the keepalive advisor, where {@link UserAgentCapture} (which sees
  * calls to unknown methods too) has not already.
  */
-public final class ServerCallCounter implements ServerInterceptor {
+final class ServerCallCounter implements ServerInterceptor {
 
 	@Override
 	public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,

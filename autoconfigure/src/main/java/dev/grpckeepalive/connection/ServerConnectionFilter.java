@@ -7,11 +7,11 @@ import io.grpc.ServerTransportFilter;
  * Opens a {@link ConnectionRecord} when a server transport becomes ready and hands it to
  * every call through the transport attributes; closes it when the transport terminates.
  */
-public final class ServerConnectionFilter extends ServerTransportFilter {
+final class ServerConnectionFilter extends ServerTransportFilter {
 
 	private final ConnectionTracker tracker;
 
-	public ServerConnectionFilter(ConnectionTracker tracker) {
+	ServerConnectionFilter(ConnectionTracker tracker) {
 		this.tracker = tracker;
 	}
 

@@ -11,7 +11,6 @@ import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import org.jspecify.annotations.Nullable;
 
 import dev.grpckeepalive.connection.ConnectionRecord;
-import dev.grpckeepalive.logging.AbuseLog;
 
 /**
  * Closes a server connection whose client broke one of the {@link FrameFloodLimits}: a GOAWAY

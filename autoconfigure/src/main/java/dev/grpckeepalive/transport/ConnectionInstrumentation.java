@@ -7,11 +7,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import org.jspecify.annotations.Nullable;
 
 import dev.grpckeepalive.config.ServerLimitSettings;
-import dev.grpckeepalive.connection.ClientCallCounter;
-import dev.grpckeepalive.connection.ClientConnectionFilter;
 import dev.grpckeepalive.connection.ConnectionTracker;
-import dev.grpckeepalive.connection.ServerCallCounter;
-import dev.grpckeepalive.connection.ServerConnectionFilter;
+import dev.grpckeepalive.connection.ConnectionTracking;
 import dev.grpckeepalive.connection.UserAgentCapture;
 
 /**
@@ -35,8 +32,7 @@ public final class ConnectionInstrumentation {
 	 */
 	public static void install(NettyServerBuilder builder, ConnectionTracker tracker,
 			@Nullable FrameObservingTransport transport, Duration keepAliveTimeout, @Nullable ServerLimitSettings limits) {
-		builder.addTransportFilter(new ServerConnectionFilter(tracker));
-		builder.intercept(new ServerCallCounter());
+		ConnectionTracking.install(builder, tracker);
 		if (transport != null) {
 			// names the clients whose calls go to unknown methods, which interceptors never see
 			builder.addStreamTracerFactory(UserAgentCapture.INSTANCE);
@@ -53,8 +49,7 @@ public final class ConnectionInstrumentation {
 	 */
 	public static void install(NettyChannelBuilder builder, ConnectionTracker tracker,
 			@Nullable FrameObservingTransport transport, Duration keepAliveTimeout) {
-		builder.addTransportFilter(new ClientConnectionFilter(tracker));
-		builder.intercept(new ClientCallCounter(tracker));
+		ConnectionTracking.install(builder, tracker);
 		if (transport != null) {
 			transport.applyTo(builder, tracker, keepAliveTimeout);
 		}

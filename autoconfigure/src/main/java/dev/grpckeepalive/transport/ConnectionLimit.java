@@ -30,7 +30,7 @@ import org.apache.commons.logging.LogFactory;
  * backoff. Refusals are logged condensed: the first one, then at most one line per
  * {@link #LOG_INTERVAL} with the count.
  */
-public final class ConnectionLimit {
+final class ConnectionLimit {
 
 	/** At most one WARN about refused connections per this interval. */
 	public static final Duration LOG_INTERVAL = Duration.ofMinutes(1);

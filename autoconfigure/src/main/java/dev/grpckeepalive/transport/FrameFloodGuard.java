@@ -25,7 +25,7 @@ import org.jspecify.annotations.Nullable;
  * frames arrive together. Every other reset is left to grpc-java's {@code max-rst-frames}.
  * </ul>
  */
-public final class FrameFloodGuard {
+final class FrameFloodGuard {
 
 	/** Limit name of {@link FrameFloodLimits#maxUnsolicitedPingAcks()}. */
 	public static final String UNSOLICITED_PING_ACKS = "max-unsolicited-ping-acks";

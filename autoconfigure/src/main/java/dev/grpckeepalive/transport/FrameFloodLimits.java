@@ -24,7 +24,7 @@ import dev.grpckeepalive.config.ServerLimitSettings;
  * @param maxPrematureResets resets per window of streams the server had not answered that opened
  * less than a millisecond before, and streams it refused
  */
-public record FrameFloodLimits(long windowNanos, int maxUnsolicitedPingAcks, int maxSettingsFrames,
+record FrameFloodLimits(long windowNanos, int maxUnsolicitedPingAcks, int maxSettingsFrames,
 		int maxConsecutiveEmptyFrames, int maxWindowUpdateFrames, int windowUpdateRatio, int maxPrematureResets) {
 
 	/** A limit value that turns the limit off. */

@@ -18,7 +18,6 @@ import dev.grpckeepalive.connection.ConnectionRecord;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.PingKind;
 import dev.grpckeepalive.connection.UserAgentCapture;
-import dev.grpckeepalive.logging.AbuseLog;
 
 /**
  * Watches the HTTP/2 frames of one connection as they pass, in both directions, and feeds
@@ -54,7 +53,7 @@ import dev.grpckeepalive.logging.AbuseLog;
  * A PING counts as sent at the flush that sends it, so a round trip is measured between two
  * ticker reads in that order and is never negative (and is clamped at 0 regardless).
  */
-public final class FrameObserver extends ChannelDuplexHandler implements Http2FrameDecoder.Listener {
+final class FrameObserver extends ChannelDuplexHandler implements Http2FrameDecoder.Listener {
 
 	static final String NAME = "grpcKeepaliveFrameObserver";
 

@@ -1,4 +1,4 @@
-package dev.grpckeepalive.logging;
+package dev.grpckeepalive.transport;
 
 import java.net.SocketAddress;
 import java.time.Duration;
@@ -16,7 +16,7 @@ import org.jspecify.annotations.Nullable;
  * {@link #INTERVAL} with the count and the last example. Safe from any event loop: no lock,
  * one compare-and-set per event.
  */
-public final class AbuseLog {
+final class AbuseLog {
 
 	/** At most one line per this interval and kind. */
 	public static final Duration INTERVAL = Duration.ofMinutes(1);
