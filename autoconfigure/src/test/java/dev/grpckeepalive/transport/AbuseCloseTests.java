@@ -32,15 +32,7 @@ class AbuseCloseTests {
 	@Test
 	void goAwayEnhanceYourCalmNamingTheLimitAndTheLastStreamThenTheClose() {
 		ChannelHandlerContext[] context = new ChannelHandlerContext[1];
-		EmbeddedChannel channel = new EmbeddedChannel(new ChannelInboundHandlerAdapter() {
-
-			@Override
-			public void handlerAdded(ChannelHandlerContext ctx) {
-				context[0] = ctx;
-			}
-
-		});
-		channel.freezeTime();
+		EmbeddedChannel channel = frozenChannel(context);
 		ConnectionRecord record = this.tracker.connectionOpened(null, null);
 
 		AbuseClose.close(context[0], record, FrameFloodGuard.SETTINGS_FRAMES, 41);
@@ -66,15 +58,7 @@ class AbuseCloseTests {
 	@Test
 	void aClientThatDoesNotReadIsResetTheDelayLater() {
 		ChannelHandlerContext[] context = new ChannelHandlerContext[1];
-		EmbeddedChannel channel = new EmbeddedChannel(new ChannelInboundHandlerAdapter() {
-
-			@Override
-			public void handlerAdded(ChannelHandlerContext ctx) {
-				context[0] = ctx;
-			}
-
-		});
-		channel.freezeTime();
+		EmbeddedChannel channel = frozenChannel(context);
 		// the GOAWAY's write never completes: the client does not read
 		channel.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
 
@@ -92,6 +76,20 @@ class AbuseCloseTests {
 		channel.advanceTimeBy(AbuseClose.CLOSE_DELAY.toMillis(), TimeUnit.MILLISECONDS);
 		channel.runScheduledPendingTasks();
 		assertThat(channel.isOpen()).isFalse();
+	}
+
+	/** A channel whose time moves only when told, and its one handler's context in {@code context[0]}. */
+	private static EmbeddedChannel frozenChannel(ChannelHandlerContext[] context) {
+		EmbeddedChannel channel = new EmbeddedChannel(new ChannelInboundHandlerAdapter() {
+
+			@Override
+			public void handlerAdded(ChannelHandlerContext ctx) {
+				context[0] = ctx;
+			}
+
+		});
+		channel.freezeTime();
+		return channel;
 	}
 
 }
