@@ -307,7 +307,7 @@ final class FrameObserver extends ChannelDuplexHandler implements Http2FrameDeco
 			try {
 				// an event of its own: a fresh time, read only when a keepalive PING could be overdue
 				if (!this.off && this.pings.keepAliveOutstanding() && this.pings
-					.keepAliveOverdue(this.settings.ticker().getAsLong(), this.settings.keepAliveTimeoutNanos())) {
+					.keepAliveOverdue(this.settings.ticker().getAsLong(), this.settings.keepAliveOverdueNanos())) {
 					current.keepAliveTimedOut();
 				}
 				current.close();
@@ -441,7 +441,7 @@ final class FrameObserver extends ChannelDuplexHandler implements Http2FrameDeco
 			return;
 		}
 		boolean overdue = this.pings.keepAliveOutstanding()
-				&& this.pings.keepAliveOverdue(now(), this.settings.keepAliveTimeoutNanos());
+				&& this.pings.keepAliveOverdue(now(), this.settings.keepAliveOverdueNanos());
 		if (overdue) {
 			this.pings.keepAliveTimeoutCounted();
 			current.keepAliveTimedOut();

@@ -131,6 +131,38 @@ class FrameObserverTests {
 		assertThat(tracker.view().closedConnections(CloseReason.KEEPALIVE_TIMEOUT)).isEqualTo(1);
 	}
 
+	/**
+	 * A client's keepalive PING leaves in a task queued after grpc-java started the timeout
+	 * (its {@code WriteQueue}): on a starved event loop it leaves late, and the timer's
+	 * GOAWAY then comes less than the timeout after the flush. The allowance is a quarter of
+	 * the timeout here (250 ms of 1 s); a GOAWAY before that is not the timeout's.
+	 */
+	@ParameterizedTest(name = "client GOAWAY at timeout - allowance + ({0}) ns")
+	@ValueSource(longs = { -1, 0 })
+	void clientGoAwayAfterAPingThatLeftLateIsStillItsKeepAliveTimeout(long offset) {
+		ConnectionTracker tracker = tracker(Side.CLIENT);
+		EmbeddedChannel channel = channel(tracker, false);
+		handshake(channel, false);
+		channel.writeOutbound(frames((bytes) -> ping(bytes, false, CLIENT_KEEPALIVE)));
+		long allowance = ObserverSettings.clientQueueAllowance(TIMEOUT.toNanos());
+		assertThat(allowance).isEqualTo(Duration.ofMillis(250).toNanos());
+
+		this.nanos.addAndGet(TIMEOUT.toNanos() - allowance + offset);
+		channel.writeOutbound(frames((bytes) -> goAway(bytes, 0, "")));
+
+		boolean overdue = offset >= 0;
+		assertThat(tracker.view().pings().timeouts()).isEqualTo(overdue ? 1 : 0);
+		assertThat(only(tracker).socketReleasedByStarter()).isEqualTo(overdue);
+	}
+
+	@Test
+	void clientQueueAllowanceIsAQuarterOfTheTimeoutAndAtMost250Milliseconds() {
+		assertThat(ObserverSettings.clientQueueAllowance(Duration.ofMillis(100).toNanos()))
+			.isEqualTo(Duration.ofMillis(25).toNanos());
+		assertThat(ObserverSettings.clientQueueAllowance(Duration.ofSeconds(20).toNanos()))
+			.isEqualTo(Duration.ofMillis(250).toNanos());
+	}
+
 	@Test
 	void goAwayOneNanosecondBeforeTheTimeoutIsNoKeepAliveTimeoutAndReleasesNothing() {
 		ConnectionTracker tracker = tracker(Side.SERVER);
