@@ -184,10 +184,11 @@ class FrameFloodTests {
 	 */
 	@Test
 	void aMinuteOfStreamFloodLeavesASmallHeapServerAvailable() throws Exception {
-		int port = dev.grpckeepalive.test.FreePorts.take();
+		// port 0: a port picked beforehand can be taken meanwhile by one of the many client sockets
+		// the floods open (it is ephemeral), and the server would never start
 		try (dev.grpckeepalive.test.ChildJvm server = dev.grpckeepalive.test.ChildJvm.start("flooded-server",
-				List.of(), "96m", PeerProcess.class, "server", String.valueOf(port))) {
-			server.await("ready", Duration.ofSeconds(60));
+				List.of(), "96m", PeerProcess.class, "server", "0")) {
+			int port = server.await("ready", Duration.ofSeconds(60)).read("$.grpcPort", Integer.class);
 			server.send("heap");
 			long before = server.await("heap", Duration.ofSeconds(10)).read("$.used", Long.class);
 			long frames = 0;

@@ -56,7 +56,16 @@ public final class PeerProcess {
 			properties.add("grpc.keepalive.client.channels." + TestApps.CHANNEL + ".target=" + arguments[1]);
 		}
 		properties.addAll(List.of(arguments).subList(2, arguments.length));
-		ConfigurableApplicationContext context = TestApps.observed(properties.toArray(String[]::new));
+		ConfigurableApplicationContext context;
+		try {
+			context = TestApps.observed(properties.toArray(String[]::new));
+		}
+		catch (RuntimeException ex) {
+			// a failed start leaves non-daemon threads behind: exit, so that the test sees it at once
+			ex.printStackTrace();
+			System.exit(1);
+			return;
+		}
 		Map<String, Object> ready = new LinkedHashMap<>();
 		ready.put("role", role);
 		if ("server".equals(role)) {
