@@ -16,7 +16,9 @@ import io.grpc.netty.shaded.io.netty.channel.IoHandlerFactory;
 import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.ServerChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
@@ -37,6 +39,10 @@ import dev.grpckeepalive.transport.FrameFloodLimits;
  * otherwise, because installing the observer needs the channel factory, and grpc-java
  * requires the event loops to match a custom channel type. Close it after the server or
  * channels that use it have terminated.
+ *
+ * <p>A Unix domain socket needs epoll's domain socket channels (as Spring Boot's own
+ * {@code unix:} server and channels use); without epoll such a builder is left as it is,
+ * its frames unobserved.
  */
 public final class FrameObservingTransport implements AutoCloseable {
 
@@ -89,13 +95,32 @@ public final class FrameObservingTransport implements AutoCloseable {
 	 */
 	public void applyTo(NettyServerBuilder builder, ConnectionTracker tracker, Duration keepAliveTimeout,
 			@Nullable ServerLimitSettings limits) {
+		applyTo(builder, tracker, keepAliveTimeout, limits, false);
+	}
+
+	/**
+	 * Makes the server use these event loops and observe every accepted connection.
+	 * @param builder the server builder
+	 * @param tracker where the connections are recorded
+	 * @param keepAliveTimeout the server's keepalive timeout, after which an unanswered keepalive PING counts as timed out
+	 * @param limits the server's abuse limits, for the cap on open connections and the
+	 * frame-flood limits; {@code null} for none
+	 * @param domainSocket whether the server listens on a Unix domain socket
+	 * @return whether the observer was installed: not on a domain socket without epoll
+	 */
+	public boolean applyTo(NettyServerBuilder builder, ConnectionTracker tracker, Duration keepAliveTimeout,
+			@Nullable ServerLimitSettings limits, boolean domainSocket) {
+		if (domainSocket && !this.epoll) {
+			return false;
+		}
 		FrameFloodLimits floodLimits = (limits != null) ? FrameFloodLimits.of(limits) : null;
 		ConnectionLimit connectionLimit = (limits != null && limits.maxConnections().isEnabled())
 				? new ConnectionLimit(limits.maxConnections().effectiveInt(), limits.maxConnections().property())
 					.onRefused(tracker::connectionRefused)
 				: null;
 		ChannelFactory<ServerChannel> listeners = () -> {
-			ServerChannel listener = this.epoll ? new EpollServerSocketChannel() : new NioServerSocketChannel();
+			ServerChannel listener = domainSocket ? new EpollServerDomainSocketChannel()
+					: this.epoll ? new EpollServerSocketChannel() : new NioServerSocketChannel();
 			if (connectionLimit != null) {
 				// first: a refused socket never gets an observer, a record or a grpc-java transport
 				listener.pipeline().addLast(connectionLimit.acceptHandler());
@@ -106,6 +131,7 @@ public final class FrameObservingTransport implements AutoCloseable {
 		};
 		builder.bossEventLoopGroup(this.boss).workerEventLoopGroup(this.worker).channelFactory(listeners);
 		tracker.framesObserved();
+		return true;
 	}
 
 	/**
@@ -115,14 +141,32 @@ public final class FrameObservingTransport implements AutoCloseable {
 	 * @param keepAliveTimeout the channel's keepalive timeout
 	 */
 	public void applyTo(NettyChannelBuilder builder, ConnectionTracker tracker, Duration keepAliveTimeout) {
+		applyTo(builder, tracker, keepAliveTimeout, false);
+	}
+
+	/**
+	 * Makes a channel use these event loops and observe every connection it opens.
+	 * @param builder the channel builder
+	 * @param tracker where the channel's connections are recorded
+	 * @param keepAliveTimeout the channel's keepalive timeout
+	 * @param domainSocket whether the channel connects to a Unix domain socket
+	 * @return whether the observer was installed: not on a domain socket without epoll
+	 */
+	public boolean applyTo(NettyChannelBuilder builder, ConnectionTracker tracker, Duration keepAliveTimeout,
+			boolean domainSocket) {
+		if (domainSocket && !this.epoll) {
+			return false;
+		}
 		ObserverSettings settings = new ObserverSettings(tracker, false, keepAliveTimeout, this.ticker, null);
 		ChannelFactory<Channel> connections = () -> {
-			Channel channel = this.epoll ? new EpollSocketChannel() : new NioSocketChannel();
+			Channel channel = domainSocket ? new EpollDomainSocketChannel()
+					: this.epoll ? new EpollSocketChannel() : new NioSocketChannel();
 			channel.pipeline().addFirst(FrameObserver.NAME, new FrameObserver(settings));
 			return channel;
 		};
 		builder.eventLoopGroup(this.worker).channelFactory(connections);
 		tracker.framesObserved();
+		return true;
 	}
 
 	@Override
