@@ -53,10 +53,16 @@ final class BootKeepAliveProperties {
 		return this.binder.bind(property, Bindable.of(type)).orElse(null);
 	}
 
-	/** Logs that this starter's property overrides Spring Boot's, naming both values. */
-	void logOverride(String ours, Object value, String boots, @Nullable Object bootsValue, String where) {
-		this.logger.info(ours + "=" + format(value) + " applied to " + where + " (overrides " + boots + "="
-				+ format(bootsValue) + ")");
+	/** Whether the application set {@code property} (a single value, in any form Spring Boot binds). */
+	boolean isSet(String property) {
+		return this.binder.bind(property, Bindable.of(String.class)).isBound();
+	}
+
+	/** Logs that one property overrides another, naming both values. */
+	void logOverride(String applied, @Nullable Object value, String overridden, @Nullable Object overriddenValue,
+			String where) {
+		this.logger.info(applied + "=" + format(value) + " applied to " + where + " (overrides " + overridden + "="
+				+ format(overriddenValue) + ")");
 	}
 
 	/** What applies when the user removes a Spring Boot property, for the fix in a failure report. */

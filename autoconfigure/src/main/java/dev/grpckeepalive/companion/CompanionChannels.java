@@ -39,9 +39,20 @@ import static dev.grpckeepalive.config.DurationSetting.saturatedNanos;
 /**
  * Spring Boot's own gRPC channels, seen through this starter: a customizer that runs after
  * Spring Boot's channel properties, applies the {@code grpc.keepalive.client.defaults.*}
- * options the application set (they win over {@code spring.grpc.client.channel.<name>.keepalive.*}),
- * and installs connection tracking and the frame observer on every channel Spring Boot
- * creates; each such channel then shows in the endpoint, health and meters.
+ * options the application set, and installs connection tracking and the frame observer on
+ * every Netty channel Spring Boot creates; each such channel then shows in the endpoint,
+ * health and meters.
+ *
+ * <p>The more specific setting wins: an option a configured channel sets itself
+ * ({@code spring.grpc.client.channel.<name>.keepalive.*}) beats
+ * {@code grpc.keepalive.client.defaults.*}, which in turn beats Spring Boot's defaults (its
+ * stock values and the channel {@code default}, which Spring Boot applies to targets).
+ *
+ * <p>A {@code unix:} target gets the frame observer on epoll's domain socket channel, as
+ * Spring Boot's own channel uses there. In-process channels ({@code in-process:} targets) are
+ * built by Spring Boot's in-process factory with its own builder type, to which this
+ * customizer does not apply: they are left as they are (they have no transport to keep
+ * alive).
  *
  * <p>Spring Boot calls the customizer with the string {@code createChannel} was given: a
  * channel name or a target. As Spring Boot does, a key of {@code spring.grpc.client.channel}
@@ -113,6 +124,17 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 	 * starter's own, all at once so that one report lists every invalid value. Each value
 	 * taken from Spring Boot is reported under its {@code spring.grpc.client.channel.*} name.
 	 */
+	/** Whether Spring Boot's channel {@code key} sets its keepalive {@code option} itself. */
+	private boolean ownsOption(String key, String option) {
+		return !FALLBACK.equals(key)
+				&& this.properties.isSet(BootKeepAliveProperties.channelProperty(key, "keepalive." + option));
+	}
+
+	/** Our default {@code option}, if set and the channel {@code key} does not set its own. */
+	private <T> @Nullable T ours(String key, String option, @Nullable T value) {
+		return (value != null && !ownsOption(key, option)) ? value : null;
+	}
+
 	private Map<String, ChannelKeepAliveSettings> inForce() {
 		GrpcKeepAliveProperties merged = new GrpcKeepAliveProperties();
 		PropertyNames names = PropertyNames.ours();
@@ -142,12 +164,14 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 		channel.setTarget(this.environment.resolvePlaceholders(boots.getTarget()));
 		PropertyNames merging = names.with(ours + "target", BootKeepAliveProperties.channelProperty(key, "target"),
 				BootKeepAliveProperties.bootsDefault(stock.getTarget()));
-		channel.setTime((this.oursTime != null) ? this.oursTime : boots.getKeepalive().getTime());
-		merging = source(merging, ours, "time", this.oursTime, key, stock.getKeepalive().getTime());
-		channel.setTimeout((this.oursTimeout != null) ? this.oursTimeout : boots.getKeepalive().getTimeout());
-		merging = source(merging, ours, "timeout", this.oursTimeout, key, stock.getKeepalive().getTimeout());
-		channel.setWithoutCalls(
-				(this.oursWithoutCalls != null) ? this.oursWithoutCalls : boots.getKeepalive().isWithoutCalls());
+		Duration time = ours(key, "time", this.oursTime);
+		channel.setTime((time != null) ? time : boots.getKeepalive().getTime());
+		merging = source(merging, ours, "time", time, key, stock.getKeepalive().getTime());
+		Duration timeout = ours(key, "timeout", this.oursTimeout);
+		channel.setTimeout((timeout != null) ? timeout : boots.getKeepalive().getTimeout());
+		merging = source(merging, ours, "timeout", timeout, key, stock.getKeepalive().getTimeout());
+		Boolean withoutCalls = ours(key, "without-calls", this.oursWithoutCalls);
+		channel.setWithoutCalls((withoutCalls != null) ? withoutCalls : boots.getKeepalive().isWithoutCalls());
 		merged.getClient().getChannels().put(name, channel);
 		return merging;
 	}
@@ -168,20 +192,34 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 	/** Spring Boot passes the name it was asked for: a configured channel's name, or a target. */
 	@Override
 	public void customize(String nameOrTarget, NettyChannelBuilder builder) {
-		if (this.oursTime != null) {
-			builder.keepAliveTime(saturatedNanos(this.oursTime), TimeUnit.NANOSECONDS);
+		String key = this.boots.containsKey(nameOrTarget) ? nameOrTarget : FALLBACK;
+		Duration time = ours(key, "time", this.oursTime);
+		if (time != null) {
+			builder.keepAliveTime(saturatedNanos(time), TimeUnit.NANOSECONDS);
 		}
-		if (this.oursTimeout != null) {
-			builder.keepAliveTimeout(saturatedNanos(this.oursTimeout), TimeUnit.NANOSECONDS);
+		Duration timeout = ours(key, "timeout", this.oursTimeout);
+		if (timeout != null) {
+			builder.keepAliveTimeout(saturatedNanos(timeout), TimeUnit.NANOSECONDS);
 		}
-		if (this.oursWithoutCalls != null) {
-			builder.keepAliveWithoutCalls(this.oursWithoutCalls);
+		Boolean withoutCalls = ours(key, "without-calls", this.oursWithoutCalls);
+		if (withoutCalls != null) {
+			builder.keepAliveWithoutCalls(withoutCalls);
 		}
 		TrackedChannel channel = track(nameOrTarget);
 		// track() puts every channel's tracker in along with the channel
 		ConnectionTracker tracker = Objects.requireNonNull(this.trackers.get(channel.settings().name()));
 		ConnectionInstrumentation.install(builder, tracker, this.transport,
-				channel.settings().timeout().requireEffective());
+				channel.settings().timeout().requireEffective(), isDomainSocket(nameOrTarget));
+	}
+
+	/**
+	 * Whether the channel connects to a Unix domain socket: its target, as Spring Boot
+	 * resolves a configured channel's name to its target, is a {@code unix:} one.
+	 */
+	private boolean isDomainSocket(String nameOrTarget) {
+		GrpcClientProperties.Channel configured = this.boots.get(nameOrTarget);
+		String target = (configured != null) ? configured.getTarget() : nameOrTarget;
+		return target != null && this.environment.resolvePlaceholders(target).startsWith("unix:");
 	}
 
 	/** The tracked channel for {@code nameOrTarget}: the one of its name if there is one, else a new one. */
@@ -241,18 +279,23 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 		GrpcClientProperties.Channel.Keepalive boots = this.boots
 			.getOrDefault(key, new GrpcClientProperties.Channel())
 			.getKeepalive();
-		if (this.oursTime != null) {
-			this.properties.logOverride(OURS + "time", this.oursTime,
-					BootKeepAliveProperties.channelProperty(key, "keepalive.time"), boots.getTime(), where);
+		logOverride(key, "time", this.oursTime, boots.getTime(), where);
+		logOverride(key, "timeout", this.oursTimeout, boots.getTimeout(), where);
+		logOverride(key, "without-calls", this.oursWithoutCalls, boots.isWithoutCalls(), where);
+	}
+
+	/** Logs which of our default and the channel's own value of {@code option} applies, if both are set. */
+	private void logOverride(String key, String option, @Nullable Object ours, @Nullable Object boots,
+			String where) {
+		if (ours == null) {
+			return;
 		}
-		if (this.oursTimeout != null) {
-			this.properties.logOverride(OURS + "timeout", this.oursTimeout,
-					BootKeepAliveProperties.channelProperty(key, "keepalive.timeout"), boots.getTimeout(), where);
+		String bootsProperty = BootKeepAliveProperties.channelProperty(key, "keepalive." + option);
+		if (ownsOption(key, option)) {
+			this.properties.logOverride(bootsProperty, boots, OURS + option, ours, where);
 		}
-		if (this.oursWithoutCalls != null) {
-			this.properties.logOverride(OURS + "without-calls", this.oursWithoutCalls,
-					BootKeepAliveProperties.channelProperty(key, "keepalive.without-calls"), boots.isWithoutCalls(),
-					where);
+		else {
+			this.properties.logOverride(OURS + option, ours, bootsProperty, boots, where);
 		}
 	}
 

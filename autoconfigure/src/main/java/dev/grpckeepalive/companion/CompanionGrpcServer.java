@@ -35,6 +35,7 @@ import org.springframework.context.ApplicationListener;
 import org.springframework.context.event.ContextClosedEvent;
 import org.springframework.core.env.Environment;
 import org.springframework.grpc.server.ServerBuilderCustomizer;
+import org.springframework.grpc.server.ShadedNettyGrpcServerFactory;
 import org.springframework.grpc.server.lifecycle.GrpcServerLifecycle;
 
 import static dev.grpckeepalive.config.DurationSetting.saturatedNanos;
@@ -50,6 +51,13 @@ import static dev.grpckeepalive.config.DurationSetting.saturatedNanos;
  * Spring Boot's, read from Spring Boot's own {@link GrpcServerProperties} so that a bare
  * number means seconds there as it does for Spring Boot. They are validated like this
  * starter's own, and warnings and failure reports name the property each value came from.
+ *
+ * <p>Only the Netty server Spring Boot builds with grpc-netty-shaded is customized: Spring
+ * Boot applies a customizer only to the builder type it names, so its in-process server
+ * ({@code spring.grpc.server.inprocess.name}), which runs beside the network server, is left
+ * as it is (it has no transport to keep alive). On a Unix domain socket
+ * ({@code spring.grpc.server.netty.transport=domain-socket}) the frame observer uses epoll's
+ * domain socket channels, as Spring Boot does there.
  */
 final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBuilder>, ObservedGrpcServer,
 		ApplicationListener<ContextClosedEvent>, DisposableBean {
@@ -103,11 +111,19 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 	/** Whether the application set our metadata limit; else Spring Boot's own applies. */
 	private final boolean oursMetadataSize;
 
+	/** Our handshake timeout if the application set it: Spring Boot has no property for it. */
+	private final @Nullable Duration oursHandshakeTimeout;
+
+	/** Whether Spring Boot's server listens on a Unix domain socket. */
+	private final boolean domainSocket;
+
 	CompanionGrpcServer(Environment environment, GrpcKeepAliveProperties keepAlive,
 			ObjectProvider<GrpcServerLifecycle> lifecycle) {
 		this.properties = new BootKeepAliveProperties(environment, logger);
 		this.lifecycle = lifecycle;
-		this.boots = this.properties.boots("spring.grpc.server", GrpcServerProperties.class).getKeepalive();
+		GrpcServerProperties server = this.properties.boots("spring.grpc.server", GrpcServerProperties.class);
+		this.boots = server.getKeepalive();
+		this.domainSocket = isDomainSocket(server);
 		for (DurationOption option : DURATIONS) {
 			Duration value = this.properties.ours(OURS + option.ours(), Duration.class);
 			if (value != null) {
@@ -117,11 +133,27 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 		this.oursPermitWithoutCalls = this.properties.ours(OURS + "permit-without-calls", Boolean.class);
 		this.limits = keepAlive.getServer().getLimits();
 		this.oursMetadataSize = this.properties.ours(OURS + "limits.max-inbound-metadata-size", Object.class) != null;
+		this.oursHandshakeTimeout = this.properties.ours(OURS + "handshake-timeout", Duration.class);
 		this.settings = inForce();
 		this.connections = ConnectionTracker.create(Side.SERVER, "server",
 				this.settings.maxConnectionIdle().effective(), this.settings.maxConnectionAge().effective(),
 				PingPolicy.of(this.settings.permitTime().effective(), this.settings.permitWithoutCalls()));
 		this.transport = keepAlive.getFrames().isEnabled() ? FrameObservingTransport.forServer() : null;
+		logger.info(AbuseLimitsLine.of(this.settings.limits(), this.oursMetadataSize,
+				this.transport != null && (!this.domainSocket || this.transport.isEpoll())));
+	}
+
+	/**
+	 * Whether Spring Boot's server listens on a Unix domain socket, decided as Spring Boot
+	 * decides it: {@code spring.grpc.server.netty.transport} when set, else a domain socket
+	 * path without an address or port.
+	 */
+	private static boolean isDomainSocket(GrpcServerProperties server) {
+		GrpcServerProperties.Netty.Transport transport = server.getNetty().getTransport();
+		if (transport != null) {
+			return transport == GrpcServerProperties.Netty.Transport.DOMAIN_SOCKET;
+		}
+		return server.getAddress() == null && server.getPort() == null && server.getNetty().getDomainSocketPath() != null;
 	}
 
 	/**
@@ -152,6 +184,9 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 		}
 		server.setPermitWithoutCalls((this.oursPermitWithoutCalls != null) ? this.oursPermitWithoutCalls
 				: this.boots.getPermit().isWithoutCalls());
+		if (this.oursHandshakeTimeout != null) {
+			server.setHandshakeTimeout(this.oursHandshakeTimeout);
+		}
 		return KeepAliveSettings.resolve(merged, names).server();
 	}
 
@@ -170,9 +205,12 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 			this.properties.logOverride(OURS + "permit-without-calls", this.oursPermitWithoutCalls,
 					BOOTS + "permit.without-calls", this.boots.getPermit().isWithoutCalls(), WHERE);
 		}
+		if (this.oursHandshakeTimeout != null) {
+			builder.handshakeTimeout(saturatedNanos(this.oursHandshakeTimeout), TimeUnit.NANOSECONDS);
+		}
 		ServerLimits.applyTo(builder, this.settings.limits(), this.oursMetadataSize);
 		ConnectionInstrumentation.install(builder, this.connections, this.transport,
-				this.settings.timeout().requireEffective(), this.settings.limits());
+				this.settings.timeout().requireEffective(), this.settings.limits(), this.domainSocket);
 	}
 
 	private static void copyLimits(GrpcKeepAliveProperties.Limits from, GrpcKeepAliveProperties.Limits to) {
@@ -193,14 +231,25 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 
 	@Override
 	public int getPort() {
-		GrpcServerLifecycle server = this.lifecycle.getIfAvailable();
+		GrpcServerLifecycle server = networkServer();
 		return (server != null) ? server.getPort() : -1;
 	}
 
 	@Override
 	public boolean isRunning() {
-		GrpcServerLifecycle server = this.lifecycle.getIfAvailable();
+		GrpcServerLifecycle server = networkServer();
 		return server != null && server.isRunning();
+	}
+
+	/**
+	 * The lifecycle of the server this customizer instruments: with an in-process server
+	 * beside it there are two lifecycles.
+	 */
+	private @Nullable GrpcServerLifecycle networkServer() {
+		return this.lifecycle.orderedStream()
+			.filter((server) -> server.getFactory() instanceof ShadedNettyGrpcServerFactory)
+			.findFirst()
+			.orElse(null);
 	}
 
 	@Override
