@@ -11,6 +11,7 @@ import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.jspecify.annotations.Nullable;
 
+import org.springframework.boot.context.properties.source.ConfigurationProperty;
 import org.springframework.boot.context.properties.source.ConfigurationPropertyName;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySource;
 import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
@@ -61,8 +62,17 @@ final class IgnoredServerProperties {
 		Iterable<ConfigurationPropertySource> sources = ConfigurationPropertySources.get(environment);
 		List<String> set = new ArrayList<>();
 		REPLACEMENTS.forEach((ours, boots) -> {
-			if (isSet(sources, ConfigurationPropertyName.of(ours))) {
-				set.add(GROUPS.contains(ours) ? ours + ".* (use " + boots + ".*)" : ours + " (use " + boots + ")");
+			ConfigurationPropertyName name = ConfigurationPropertyName.of(ours);
+			if (GROUPS.contains(ours)) {
+				if (containsDescendant(sources, name)) {
+					set.add(ours + ".* (use " + boots + ".*)");
+				}
+			}
+			else {
+				ConfigurationProperty property = property(sources, name);
+				if (property != null) {
+					set.add(ours + "=" + property.getValue() + " (use " + boots + ")");
+				}
 			}
 		});
 		if (set.isEmpty()) {
@@ -72,10 +82,21 @@ final class IgnoredServerProperties {
 				+ String.join(", ", set);
 	}
 
-	private static boolean isSet(Iterable<ConfigurationPropertySource> sources, ConfigurationPropertyName name) {
+	private static @Nullable ConfigurationProperty property(Iterable<ConfigurationPropertySource> sources,
+			ConfigurationPropertyName name) {
 		for (ConfigurationPropertySource source : sources) {
-			if (source.getConfigurationProperty(name) != null
-					|| source.containsDescendantOf(name) == ConfigurationPropertyState.PRESENT) {
+			ConfigurationProperty property = source.getConfigurationProperty(name);
+			if (property != null) {
+				return property;
+			}
+		}
+		return null;
+	}
+
+	private static boolean containsDescendant(Iterable<ConfigurationPropertySource> sources,
+			ConfigurationPropertyName name) {
+		for (ConfigurationPropertySource source : sources) {
+			if (source.containsDescendantOf(name) == ConfigurationPropertyState.PRESENT) {
 				return true;
 			}
 		}

@@ -29,13 +29,13 @@ final class SkippedCustomizersException extends IllegalStateException {
 	/**
 	 * A customizer bean Spring Boot would skip.
 	 * @param bean the bean's name
-	 * @param beanClass the bean's class, or {@code null} if unknown
+	 * @param source where the bean is declared (its {@code @Bean} method, else its class), or {@code null} if unknown
 	 * @param customizer the customizer interface's simple name
 	 * @param target the builder type it names
 	 * @param what what it was meant to customize
 	 * @param builder the builder type Spring Boot builds that with
 	 */
-	record Skipped(String bean, @Nullable String beanClass, String customizer, String target, String what,
+	record Skipped(String bean, @Nullable String source, String customizer, String target, String what,
 			String builder) {
 	}
 

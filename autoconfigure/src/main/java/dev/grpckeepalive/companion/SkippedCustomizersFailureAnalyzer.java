@@ -16,9 +16,9 @@ class SkippedCustomizersFailureAnalyzer extends AbstractFailureAnalyzer<SkippedC
 		String beans = cause.getSkipped()
 			.stream()
 			.map((skipped) -> "    - bean '" + skipped.bean() + "'"
-					+ ((skipped.beanClass() != null) ? " (" + skipped.beanClass() + ")" : "") + ": "
-					+ skipped.customizer() + "<" + skipped.target() + ">, but " + skipped.what() + " are built with "
-					+ skipped.builder())
+					+ ((skipped.source() != null) ? " (" + skipped.source() + ")" : "") + ": "
+					+ skipped.customizer() + "<" + skipped.target() + ">, but Spring Boot builds " + skipped.what()
+					+ " with " + skipped.builder())
 			.collect(Collectors.joining("\n"));
 		String description = "Spring Boot would skip these gRPC customizers without a word:\n" + beans + "\n\n"
 				+ "This starter brings grpc-netty-shaded, and Spring Boot then builds its gRPC server and channels"

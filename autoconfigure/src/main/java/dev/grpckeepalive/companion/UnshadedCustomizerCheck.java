@@ -1,5 +1,7 @@
 package dev.grpckeepalive.companion;
 
+import java.lang.reflect.Method;
+import java.lang.reflect.TypeVariable;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -7,6 +9,7 @@ import org.jspecify.annotations.Nullable;
 
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.beans.factory.support.RootBeanDefinition;
 import org.springframework.core.ResolvableType;
 import org.springframework.util.ClassUtils;
 
@@ -30,11 +33,11 @@ import org.springframework.util.ClassUtils;
 final class UnshadedCustomizerCheck implements SmartInitializingSingleton {
 
 	static final Kind SERVER = new Kind("org.springframework.grpc.server.ServerBuilderCustomizer",
-			"org.springframework.grpc.server.ShadedNettyGrpcServerFactory", "Spring Boot's gRPC server",
+			"org.springframework.grpc.server.ShadedNettyGrpcServerFactory", "its gRPC server",
 			"io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder");
 
 	static final Kind CHANNELS = new Kind("org.springframework.grpc.client.GrpcChannelBuilderCustomizer",
-			"org.springframework.grpc.client.ShadedNettyGrpcChannelFactory", "Spring Boot's gRPC channels",
+			"org.springframework.grpc.client.ShadedNettyGrpcChannelFactory", "its gRPC channels",
 			"io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder");
 
 	private static final String UNSHADED = "io.grpc.netty.";
@@ -74,26 +77,47 @@ final class UnshadedCustomizerCheck implements SmartInitializingSingleton {
 			Class<?> target = builderType(name, customizer);
 			if (target != null && !target.isAssignableFrom(builder) && target.getName().startsWith(UNSHADED)
 					&& !target.getName().startsWith(SHADED)) {
-				Class<?> beanType = this.beanFactory.getType(name, false);
-				skipped.add(new SkippedCustomizersException.Skipped(name,
-						(beanType != null) ? beanType.getName() : null, customizer.getSimpleName(), target.getName(),
-						kind.what(), kind.builder()));
+				skipped.add(new SkippedCustomizersException.Skipped(name, source(name), customizer.getSimpleName(),
+						target.getName(), kind.what(), kind.builder()));
 			}
 		}
 		return skipped;
 	}
 
+	/**
+	 * Where the application declares bean {@code name}: its {@code @Bean} method (a lambda's
+	 * class name would tell nothing), else its class; {@code null} if unknown.
+	 */
+	private @Nullable String source(String name) {
+		if (this.beanFactory.containsBeanDefinition(name)
+				&& this.beanFactory.getMergedBeanDefinition(name) instanceof RootBeanDefinition definition) {
+			Method factoryMethod = definition.getResolvedFactoryMethod();
+			if (factoryMethod != null) {
+				return "@Bean " + factoryMethod.getDeclaringClass().getName() + "." + factoryMethod.getName() + "()";
+			}
+		}
+		Class<?> type = this.beanFactory.getType(name, false);
+		return (type != null) ? type.getName() : null;
+	}
+
 	/** The builder type the customizer bean {@code name} names, or {@code null} when it names none. */
 	private @Nullable Class<?> builderType(String name, Class<?> customizer) {
 		Class<?> type = this.beanFactory.getType(name, false);
-		Class<?> target = (type != null) ? ResolvableType.forClass(type).as(customizer).resolveGeneric(0) : null;
+		Class<?> target = (type != null) ? named(ResolvableType.forClass(type), customizer) : null;
 		if (target == null && this.beanFactory.containsBeanDefinition(name)) {
-			target = this.beanFactory.getMergedBeanDefinition(name)
-				.getResolvableType()
-				.as(customizer)
-				.resolveGeneric(0);
+			target = named(this.beanFactory.getMergedBeanDefinition(name).getResolvableType(), customizer);
 		}
 		return target;
+	}
+
+	/**
+	 * The builder type {@code type} gives the customizer interface, or {@code null} for none:
+	 * a lambda's class or a raw type leaves the type variable, which would resolve to its
+	 * bound ({@code ServerBuilder}) and hide what a lambda's declared type names.
+	 */
+	private static @Nullable Class<?> named(ResolvableType type, Class<?> customizer) {
+		ResolvableType generic = type.as(customizer).getGeneric(0);
+		return (generic.getType() instanceof TypeVariable<?>) ? null : generic.resolve();
 	}
 
 	/**
