@@ -1,5 +1,7 @@
 package dev.grpckeepalive.companion;
 
+import java.io.InputStream;
+import java.net.Socket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -211,6 +213,25 @@ class CompanionModeSafetyTests {
 					+ " grpc.keepalive.server.shutdown-grace=7s (use spring.grpc.server.shutdown.grace-period),"
 					+ " grpc.keepalive.server.ssl.* (use spring.grpc.server.ssl.*)";
 			assertThat(lines(output, warning)).singleElement().asString().contains("WARN");
+		}
+	}
+
+	/**
+	 * Spring Boot has no property for grpc-java's handshake timeout (120s), the defence against
+	 * connections that never speak HTTP/2: this starter's applies to Spring Boot's server.
+	 */
+	@Test
+	void handshakeTimeoutAppliesToBootsServer() throws Exception {
+		try (ConfigurableApplicationContext app = TestApps.withBootGrpc("grpc.keepalive.server.handshake-timeout=1s");
+				Socket silent = new Socket("127.0.0.1", app.getBean(GrpcServerLifecycle.class).getPort())) {
+			silent.setSoTimeout(30_000);
+			long start = System.nanoTime();
+			InputStream in = silent.getInputStream();
+			// the server's SETTINGS, then the end of the stream when it closes the silent connection
+			while (in.read() != -1) {
+			}
+			assertThat(Duration.ofNanos(System.nanoTime() - start)).as("closed after 1s, not grpc-java's 120s")
+				.isBetween(Duration.ofMillis(500), Duration.ofSeconds(30));
 		}
 	}
 
