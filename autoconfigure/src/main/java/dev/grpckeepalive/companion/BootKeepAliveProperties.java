@@ -15,8 +15,9 @@ import org.springframework.core.env.Environment;
 /**
  * Reads the keepalive options of companion mode: this starter's {@code grpc.keepalive.*}
  * property when the application set it, and Spring Boot's own {@code spring.grpc.*}
- * properties as Spring Boot reads them. This starter's properties win, and each one that
- * overrides a Spring Boot value is logged.
+ * properties as Spring Boot reads them. Which one wins is the caller's rule (on the server
+ * this starter's; on a channel the channel's own over this starter's defaults), and each
+ * override is logged.
  *
  * <p>Spring Boot's values are bound into Spring Boot's own properties classes
  * ({@code GrpcServerProperties}, {@code GrpcClientProperties}), never property by property

@@ -119,11 +119,6 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 				this.boots.keySet().stream().map(ChannelNames::configured).collect(Collectors.toSet()));
 	}
 
-	/**
-	 * The options in force on each configured channel and on targets, validated like this
-	 * starter's own, all at once so that one report lists every invalid value. Each value
-	 * taken from Spring Boot is reported under its {@code spring.grpc.client.channel.*} name.
-	 */
 	/** Whether Spring Boot's channel {@code key} sets its keepalive {@code option} itself. */
 	private boolean ownsOption(String key, String option) {
 		return !FALLBACK.equals(key)
@@ -135,6 +130,11 @@ final class CompanionChannels implements GrpcChannelBuilderCustomizer<NettyChann
 		return (value != null && !ownsOption(key, option)) ? value : null;
 	}
 
+	/**
+	 * The options in force on each configured channel and on targets, validated like this
+	 * starter's own, all at once so that one report lists every invalid value. Each value
+	 * taken from Spring Boot is reported under its {@code spring.grpc.client.channel.*} name.
+	 */
 	private Map<String, ChannelKeepAliveSettings> inForce() {
 		GrpcKeepAliveProperties merged = new GrpcKeepAliveProperties();
 		PropertyNames names = PropertyNames.ours();

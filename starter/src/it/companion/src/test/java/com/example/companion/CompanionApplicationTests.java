@@ -40,9 +40,9 @@ class CompanionApplicationTests {
 	@Test
 	void runsBesideSpringBootsGrpc(CapturedOutput output) throws Exception {
 		int grpcPort = freePort();
+		// arguments, as a deployment would pass them: they win over application.yml, default properties do not
 		try (ConfigurableApplicationContext app = new SpringApplicationBuilder(CompanionApplication.class)
-			.properties("server.port=0", "spring.grpc.server.port=" + grpcPort)
-			.run()) {
+			.run("--server.port=0", "--spring.grpc.server.port=" + grpcPort)) {
 			assertThat(app.getBeanNamesForType(dev.grpckeepalive.server.KeepAliveGrpcServer.class)).isEmpty();
 			assertThat(CompanionApplication.CUSTOMIZED).hasPositiveValue();
 			GrpcChannelFactory channels = app.getBean(GrpcChannelFactory.class);
@@ -77,8 +77,7 @@ class CompanionApplicationTests {
 	void unshadedCustomizerIsRefusedWithAReport(CapturedOutput output) {
 		assertThatException().isThrownBy(() -> new SpringApplicationBuilder(CompanionApplication.class,
 				UnshadedCustomizerConfiguration.class)
-			.properties("server.port=0", "spring.grpc.server.port=0")
-			.run());
+			.run("--server.port=0", "--spring.grpc.server.port=0"));
 		assertThat(output).contains("APPLICATION FAILED TO START")
 			.contains("- bean 'legacyFlowControl' (@Bean " + UnshadedCustomizerConfiguration.class.getName()
 					+ ".legacyFlowControl()): ServerBuilderCustomizer<io.grpc.netty.NettyServerBuilder>")
