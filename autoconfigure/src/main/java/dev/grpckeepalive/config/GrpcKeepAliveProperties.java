@@ -170,7 +170,8 @@ public class GrpcKeepAliveProperties {
 
 		/**
 		 * Whether to start this starter's gRPC server when at least one BindableService or ServerServiceDefinition
-		 * bean exists.
+		 * bean exists; in companion mode, whether to manage Spring Boot's own gRPC server (keepalive options,
+		 * abuse limits, tracking), which false leaves as Spring Boot configures it.
 		 */
 		private boolean enabled = true;
 
