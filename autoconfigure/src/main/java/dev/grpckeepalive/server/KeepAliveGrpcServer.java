@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.BindException;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -71,6 +72,8 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 
 	private final @Nullable AutoCloseable transport;
 
+	private final List<GrpcServerListener> listeners;
+
 	private volatile boolean running;
 
 	/**
@@ -86,6 +89,25 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 	public KeepAliveGrpcServer(Server server, int configuredPort, Duration shutdownGrace,
 			@Nullable ConfigurableEnvironment environment, ServerKeepAliveSettings settings,
 			ConnectionTracker connections, @Nullable AutoCloseable transport) {
+		this(server, configuredPort, shutdownGrace, environment, settings, connections, transport, List.of());
+	}
+
+	/**
+	 * Wraps a built, not yet started, grpc-java server whose start and graceful shutdown
+	 * {@code listeners} are told of.
+	 * @param server the server to manage
+	 * @param configuredPort the port it was configured with, reported until it is bound
+	 * @param shutdownGrace how long in-flight calls get to finish when the server stops
+	 * @param environment where to publish {@value #LOCAL_PORT_PROPERTY}, if any
+	 * @param settings the keepalive settings the server was built with
+	 * @param connections the tracker the server's transport filter and interceptor feed
+	 * @param transport event loops to close once the server has terminated, if the server owns them
+	 * @param listeners told of the start and of the shutdown's steps, in this order
+	 */
+	public KeepAliveGrpcServer(Server server, int configuredPort, Duration shutdownGrace,
+			@Nullable ConfigurableEnvironment environment, ServerKeepAliveSettings settings,
+			ConnectionTracker connections, @Nullable AutoCloseable transport, List<GrpcServerListener> listeners) {
+		this.listeners = List.copyOf(listeners);
 		this.server = server;
 		this.configuredPort = configuredPort;
 		this.shutdownGrace = shutdownGrace;
@@ -113,6 +135,7 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 		this.running = true;
 		keepJvmAlive();
 		publishPort(getPort());
+		this.listeners.forEach((listener) -> listener.started(this.server));
 		logger.info("gRPC server started on port " + getPort() + " with "
 				+ this.server.getServices().size() + " service(s)");
 	}
@@ -150,6 +173,8 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 			return;
 		}
 		this.running = false;
+		// before the GOAWAY: health turns NOT_SERVING while the server still answers the probes that read it
+		this.listeners.forEach(GrpcServerListener::shutdownStarting);
 		this.connections.shutdown().start();
 		shutDownGracefully();
 		closeTransport();
@@ -175,6 +200,7 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 
 	private void shutDownGracefully() {
 		this.server.shutdown();
+		this.listeners.forEach(GrpcServerListener::draining);
 		try {
 			if (!this.server.awaitTermination(this.shutdownGrace.toNanos(), TimeUnit.NANOSECONDS)) {
 				logger.warn("gRPC calls still running after grpc.keepalive.server.shutdown-grace="
