@@ -1,10 +1,13 @@
 package dev.grpckeepalive.client;
 
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -22,7 +25,8 @@ import dev.grpckeepalive.tls.SslBundleContexts;
 
 /**
  * Builds one {@link NettyChannelBuilder} per configured channel: target, TLS from an SSL bundle or plaintext, the
- * three client keepalive options, connection tracking and the frame observer, then the
+ * three client keepalive options, the application's interceptors for the channel, connection tracking and the
+ * frame observer, then the
  * customizers. grpc-java receives the requested
  * values and enforces them itself.
  */
@@ -34,9 +38,12 @@ final class KeepAliveChannelFactory {
 
 	private final SslBundleContexts tls;
 
-	KeepAliveChannelFactory(List<ChannelBuilderCustomizer> customizers, @Nullable FrameObservingTransport transport,
-			SslBundleContexts tls) {
+	private final ChannelInterceptors interceptors;
+
+	KeepAliveChannelFactory(List<ChannelBuilderCustomizer> customizers, ChannelInterceptors interceptors,
+			@Nullable FrameObservingTransport transport, SslBundleContexts tls) {
 		this.customizers = customizers;
+		this.interceptors = interceptors;
 		this.transport = transport;
 		this.tls = tls;
 	}
@@ -74,6 +81,11 @@ final class KeepAliveChannelFactory {
 		builder.keepAliveTimeout(settings.timeout().requestedNanos(), TimeUnit.NANOSECONDS);
 		builder.keepAliveWithoutCalls(settings.withoutCalls());
 		ConnectionTracker tracker = ConnectionTracker.create(Side.CLIENT, settings.name(), null, null);
+		// grpc-java runs the interceptor added last first: the application's in reverse, so that the first by
+		// @Order runs first, and before the starter's call counter, which thus stays outermost and counts every call
+		List<ClientInterceptor> interceptors = new ArrayList<>(this.interceptors.forChannel(settings.name()));
+		Collections.reverse(interceptors);
+		builder.intercept(interceptors);
 		ConnectionInstrumentation.install(builder, tracker, this.transport, settings.timeout().requireEffective());
 		this.customizers.forEach((customizer) -> customizer.customize(settings.name(), builder));
 		try {
