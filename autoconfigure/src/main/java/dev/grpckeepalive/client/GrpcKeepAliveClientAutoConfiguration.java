@@ -16,6 +16,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.env.Environment;
 
 /**
  * Auto-configures one keepalive-managed grpc-java Netty channel per
@@ -35,14 +36,15 @@ public final class GrpcKeepAliveClientAutoConfiguration {
 	@Bean(GRPC_CHANNELS_BEAN_NAME)
 	GrpcChannels grpcChannels(GrpcKeepAliveProperties properties, KeepAliveSettings settings,
 			ObjectProvider<ChannelBuilderCustomizer> customizers, ObjectProvider<ClientInterceptor> interceptors,
-			ConfigurableListableBeanFactory beanFactory, ObjectProvider<SslBundles> sslBundles) {
+			ConfigurableListableBeanFactory beanFactory, ObjectProvider<SslBundles> sslBundles, Environment environment) {
 		ChannelInterceptors channelInterceptors = ChannelInterceptors.of(interceptors, beanFactory,
 				settings.channels().keySet());
 		boolean observeFrames = properties.getFrames().isEnabled() && !settings.channels().isEmpty();
 		FrameObservingTransport transport = observeFrames ? FrameObservingTransport.forChannels() : null;
 		try {
 			return new GrpcChannels(new KeepAliveChannelFactory(customizers.orderedStream().toList(),
-					channelInterceptors, transport, new SslBundleContexts(sslBundles.getIfAvailable()))
+					channelInterceptors, transport, new SslBundleContexts(sslBundles.getIfAvailable()),
+					environment::resolveRequiredPlaceholders)
 				.createChannels(settings), transport);
 		}
 		catch (RuntimeException ex) {
