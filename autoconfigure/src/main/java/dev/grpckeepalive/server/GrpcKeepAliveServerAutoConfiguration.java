@@ -31,7 +31,8 @@ import org.springframework.core.env.Environment;
  * Auto-configures a keepalive-managed grpc-java Netty server that serves every
  * {@link BindableService} and {@link ServerServiceDefinition} bean, through every
  * {@link ServerInterceptor} bean (the first by {@link org.springframework.core.annotation.Order @Order}
- * runs first), and tells the {@link GrpcServerListener} beans of its start and shutdown. Backs off when
+ * runs first), closing calls whose service throws with the status a {@link GrpcExceptionHandler}
+ * bean maps the exception to, and tells the {@link GrpcServerListener} beans of its start and shutdown. Backs off when
  * {@code grpc.keepalive.server.enabled=false}, when there is no service to serve, when
  * the application defines its own {@link KeepAliveGrpcServer}, and when Spring Boot's own
  * gRPC server runs (then this starter acts as its companion instead).
@@ -57,7 +58,8 @@ public final class GrpcKeepAliveServerAutoConfiguration {
 	KeepAliveGrpcServer grpcKeepAliveServer(GrpcKeepAliveProperties properties, KeepAliveSettings settings,
 			ObjectProvider<BindableService> services, ObjectProvider<ServerServiceDefinition> definitions,
 			ObjectProvider<ServerBuilderCustomizer> customizers, ObjectProvider<ServerInterceptor> interceptors,
-			ObjectProvider<GrpcServerListener> listeners, ObjectProvider<SslBundles> sslBundles,
+			ObjectProvider<GrpcExceptionHandler> exceptionHandlers, ObjectProvider<GrpcServerListener> listeners,
+			ObjectProvider<SslBundles> sslBundles,
 			ObjectProvider<GrpcLogCondenser.Hold> logCondenser, Environment environment) {
 		logCondenser.ifAvailable((hold) -> {
 		});
@@ -71,7 +73,8 @@ public final class GrpcKeepAliveServerAutoConfiguration {
 		try {
 			server = new KeepAliveServerBuilderFactory(serverProperties, settings.server())
 				.newBuilder(services.orderedStream().toList(), definitions.orderedStream().toList(),
-						interceptors.orderedStream().toList(), customizers.orderedStream().toList(), tracker, transport,
+						interceptors.orderedStream().toList(), exceptionHandlers.orderedStream().toList(),
+						customizers.orderedStream().toList(), tracker, transport,
 						new SslBundleContexts(sslBundles.getIfAvailable()))
 				.build();
 		}

@@ -24,7 +24,7 @@ import dev.grpckeepalive.tls.SslBundleContexts;
 /**
  * Creates the {@link NettyServerBuilder}: address, services, the seven keepalive and
  * connection-management options, the handshake timeout, the HTTP/2 abuse limits, the
- * application's interceptors, connection tracking and the frame observer, then the customizers. grpc-java receives the requested
+ * application's exception handlers and interceptors, connection tracking and the frame observer, then the customizers. grpc-java receives the requested
  * values and enforces them itself.
  */
 final class KeepAliveServerBuilderFactory {
@@ -39,7 +39,8 @@ final class KeepAliveServerBuilderFactory {
 	}
 
 	NettyServerBuilder newBuilder(List<BindableService> services, List<ServerServiceDefinition> definitions,
-			List<ServerInterceptor> interceptors, List<ServerBuilderCustomizer> customizers, ConnectionTracker tracker,
+			List<ServerInterceptor> interceptors, List<GrpcExceptionHandler> exceptionHandlers,
+			List<ServerBuilderCustomizer> customizers, ConnectionTracker tracker,
 			@Nullable FrameObservingTransport transport, SslBundleContexts tls) {
 		NettyServerBuilder builder = NettyServerBuilder.forAddress(socketAddress());
 		String bundle = this.properties.getSsl().getBundle();
@@ -54,6 +55,10 @@ final class KeepAliveServerBuilderFactory {
 		builder.handshakeTimeout(this.properties.getHandshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
 		// before the customizers, so that a customizer can still override any of them
 		ServerLimits.applyTo(builder, this.settings.limits(), true);
+		if (!exceptionHandlers.isEmpty()) {
+			// added first, so innermost: every interceptor sees the mapped status as the call's close
+			builder.intercept(new ExceptionStatusInterceptor(exceptionHandlers));
+		}
 		// grpc-java runs the interceptor added last first: the application's in reverse, so that the first by
 		// @Order runs first, and before the starter's call counter, which thus stays outermost and counts every call
 		for (int i = interceptors.size() - 1; i >= 0; i--) {
