@@ -24,6 +24,7 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.context.annotation.Import;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /**
  * A test reaches the starter's server on port 0 as users write it: a channel whose target names
@@ -62,8 +63,13 @@ class LocalGrpcPortIntegrationTests {
 			.withPropertyValues("grpc.keepalive.client.channels.later.target=127.0.0.1:${not.yet.known}")
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
-				assertThat(context.getBean(GrpcChannels.class).get("later").getState(false))
-					.isEqualTo(ConnectivityState.IDLE);
+				ManagedChannel later = context.getBean(GrpcChannels.class).get("later");
+				assertThat(later.getState(false)).isEqualTo(ConnectivityState.IDLE);
+				// still unknown at the first call: that call fails, naming the property
+				assertThatIllegalArgumentException()
+					.isThrownBy(() -> TestServiceGrpc.newBlockingStub(later)
+						.echo(EchoRequest.newBuilder().setText("x").build()))
+					.withMessageContaining("not.yet.known");
 			});
 	}
 
