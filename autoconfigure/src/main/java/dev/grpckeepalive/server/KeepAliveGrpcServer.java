@@ -35,6 +35,10 @@ import org.springframework.core.env.PropertySource;
  * the shutdown and the grace (grpc-java's {@code shutdownNow()} only as a last resort).
  * While it runs, a non-daemon thread keeps the JVM alive. Once started, the bound port is
  * published in the environment as {@value #LOCAL_PORT_PROPERTY}.
+ *
+ * <p>{@link GrpcServerListener}s are told of the start, of the shutdown's start (before the
+ * GOAWAY: the starter's health service turns NOT_SERVING there) and of the drain (right after
+ * the GOAWAY).
  */
 public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, ObservedGrpcServer {
 
