@@ -30,9 +30,10 @@ import org.springframework.core.env.Environment;
 /**
  * Auto-configures a keepalive-managed grpc-java Netty server that serves every
  * {@link BindableService} and {@link ServerServiceDefinition} bean, through every
- * {@link ServerInterceptor} bean (the first by {@link org.springframework.core.annotation.Order @Order}
- * runs first), closing calls whose service throws with the status a {@link GrpcExceptionHandler}
- * bean maps the exception to, and tells the {@link GrpcServerListener} beans of its start and shutdown. Backs off when
+ * {@link ServerInterceptor} bean, in {@link org.springframework.core.annotation.Order order} (the
+ * first runs first). It closes calls whose service throws with the status a
+ * {@link GrpcExceptionHandler} bean maps the exception to, and tells the
+ * {@link GrpcServerListener} beans of its start and shutdown. Backs off when
  * {@code grpc.keepalive.server.enabled=false}, when there is no service to serve, when
  * the application defines its own {@link KeepAliveGrpcServer}, and when Spring Boot's own
  * gRPC server runs (then this starter acts as its companion instead).

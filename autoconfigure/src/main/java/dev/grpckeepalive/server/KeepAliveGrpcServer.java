@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import io.grpc.Server;
 import io.grpc.Status;
@@ -178,10 +179,22 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 		}
 		this.running = false;
 		// before the GOAWAY: health turns NOT_SERVING while the server still answers the probes that read it
-		this.listeners.forEach(GrpcServerListener::shutdownStarting);
+		tell(GrpcServerListener::shutdownStarting);
 		this.connections.shutdown().start();
 		shutDownGracefully();
 		closeTransport();
+	}
+
+	/** A listener that fails must not keep the server from draining and stopping. */
+	private void tell(Consumer<GrpcServerListener> step) {
+		for (GrpcServerListener listener : this.listeners) {
+			try {
+				step.accept(listener);
+			}
+			catch (RuntimeException ex) {
+				logger.warn("gRPC server listener " + listener + " failed during the shutdown", ex);
+			}
+		}
 	}
 
 	/** Releases the event loops also when the context closes without the server having started. */
@@ -204,7 +217,7 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 
 	private void shutDownGracefully() {
 		this.server.shutdown();
-		this.listeners.forEach(GrpcServerListener::draining);
+		tell(GrpcServerListener::draining);
 		try {
 			if (!this.server.awaitTermination(this.shutdownGrace.toNanos(), TimeUnit.NANOSECONDS)) {
 				logger.warn("gRPC calls still running after grpc.keepalive.server.shutdown-grace="
