@@ -260,8 +260,29 @@ public class GrpcKeepAliveProperties {
 		/** HTTP/2 abuse limits, on by default. */
 		private final Limits limits = new Limits();
 
+		/** The grpc.health.v1 service on this starter's own server. */
+		private final HealthService health = new HealthService();
+
+		/** gRPC server reflection (grpc.reflection.v1) on this starter's own server. */
+		private final Reflection reflection = new Reflection();
+
+		/** Micrometer Observations of the calls this starter's own server serves. */
+		private final Observation observation = new Observation();
+
 		public ServerSsl getSsl() {
 			return this.ssl;
+		}
+
+		public HealthService getHealth() {
+			return this.health;
+		}
+
+		public Reflection getReflection() {
+			return this.reflection;
+		}
+
+		public Observation getObservation() {
+			return this.observation;
 		}
 
 		public Limits getLimits() {
@@ -583,6 +604,61 @@ public class GrpcKeepAliveProperties {
 
 	}
 
+	/** The grpc.health.v1 service on this starter's own server (standalone mode). */
+	public static class HealthService {
+
+		/**
+		 * Whether to serve grpc.health.v1 (Check, Watch and List), for Kubernetes' gRPC probes, grpc-health-probe,
+		 * Envoy and client-side health checking. It follows the application's readiness and turns NOT_SERVING when the
+		 * graceful shutdown begins. Backs off when the application serves grpc.health.v1.Health itself.
+		 */
+		private boolean enabled = true;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+	}
+
+	/** gRPC server reflection on this starter's own server (standalone mode). */
+	public static class Reflection {
+
+		/** Whether to serve gRPC server reflection (grpc.reflection.v1), which grpcurl and other tools read. */
+		private boolean enabled = false;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+	}
+
+	/** Micrometer Observations of calls, when an ObservationRegistry bean exists. */
+	public static class Observation {
+
+		/**
+		 * Whether to observe each call with Micrometer's gRPC observation interceptor (timers grpc.server or
+		 * grpc.client, and traces when a tracer is present) when an ObservationRegistry bean exists.
+		 */
+		private boolean enabled = true;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+	}
+
 	/** The client side: defaults shared by every channel, and the named channels. */
 	public static class Client {
 
@@ -592,8 +668,15 @@ public class GrpcKeepAliveProperties {
 		/** Named channels; each becomes a ManagedChannel bean qualified by its name. */
 		private final Map<String, Channel> channels = new LinkedHashMap<>();
 
+		/** Micrometer Observations of the calls made on this starter's channels. */
+		private final Observation observation = new Observation();
+
 		public ChannelDefaults getDefaults() {
 			return this.defaults;
+		}
+
+		public Observation getObservation() {
+			return this.observation;
 		}
 
 		public Map<String, Channel> getChannels() {

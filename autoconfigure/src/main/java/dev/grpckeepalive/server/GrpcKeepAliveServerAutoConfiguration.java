@@ -2,6 +2,7 @@ package dev.grpckeepalive.server;
 
 import io.grpc.BindableService;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 
@@ -28,7 +29,11 @@ import org.springframework.core.env.Environment;
 
 /**
  * Auto-configures a keepalive-managed grpc-java Netty server that serves every
- * {@link BindableService} and {@link ServerServiceDefinition} bean. Backs off when
+ * {@link BindableService} and {@link ServerServiceDefinition} bean, through every
+ * {@link ServerInterceptor} bean, in {@link org.springframework.core.annotation.Order order} (the
+ * first runs first). It closes calls whose service throws with the status a
+ * {@link GrpcExceptionHandler} bean maps the exception to, and tells the
+ * {@link GrpcServerListener} beans of its start and shutdown. Backs off when
  * {@code grpc.keepalive.server.enabled=false}, when there is no service to serve, when
  * the application defines its own {@link KeepAliveGrpcServer}, and when Spring Boot's own
  * gRPC server runs (then this starter acts as its companion instead).
@@ -53,7 +58,9 @@ public final class GrpcKeepAliveServerAutoConfiguration {
 	@ConditionalOnMissingBean
 	KeepAliveGrpcServer grpcKeepAliveServer(GrpcKeepAliveProperties properties, KeepAliveSettings settings,
 			ObjectProvider<BindableService> services, ObjectProvider<ServerServiceDefinition> definitions,
-			ObjectProvider<ServerBuilderCustomizer> customizers, ObjectProvider<SslBundles> sslBundles,
+			ObjectProvider<ServerBuilderCustomizer> customizers, ObjectProvider<ServerInterceptor> interceptors,
+			ObjectProvider<GrpcExceptionHandler> exceptionHandlers, ObjectProvider<GrpcServerListener> listeners,
+			ObjectProvider<SslBundles> sslBundles,
 			ObjectProvider<GrpcLogCondenser.Hold> logCondenser, Environment environment) {
 		logCondenser.ifAvailable((hold) -> {
 		});
@@ -67,6 +74,7 @@ public final class GrpcKeepAliveServerAutoConfiguration {
 		try {
 			server = new KeepAliveServerBuilderFactory(serverProperties, settings.server())
 				.newBuilder(services.orderedStream().toList(), definitions.orderedStream().toList(),
+						interceptors.orderedStream().toList(), exceptionHandlers.orderedStream().toList(),
 						customizers.orderedStream().toList(), tracker, transport,
 						new SslBundleContexts(sslBundles.getIfAvailable()))
 				.build();
@@ -79,7 +87,7 @@ public final class GrpcKeepAliveServerAutoConfiguration {
 		}
 		return new KeepAliveGrpcServer(server, serverProperties.getPort(), serverProperties.getShutdownGrace(),
 				(environment instanceof ConfigurableEnvironment configurable) ? configurable : null, settings.server(),
-				tracker, transport);
+				tracker, transport, listeners.orderedStream().toList());
 	}
 
 }

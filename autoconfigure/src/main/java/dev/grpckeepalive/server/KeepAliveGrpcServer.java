@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.net.BindException;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import io.grpc.Server;
 import io.grpc.Status;
@@ -34,6 +36,10 @@ import org.springframework.core.env.PropertySource;
  * the shutdown and the grace (grpc-java's {@code shutdownNow()} only as a last resort).
  * While it runs, a non-daemon thread keeps the JVM alive. Once started, the bound port is
  * published in the environment as {@value #LOCAL_PORT_PROPERTY}.
+ *
+ * <p>{@link GrpcServerListener}s are told of the start, of the shutdown's start (before the
+ * GOAWAY: the starter's health service turns NOT_SERVING there) and of the drain (right after
+ * the GOAWAY).
  */
 public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, ObservedGrpcServer {
 
@@ -71,6 +77,8 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 
 	private final @Nullable AutoCloseable transport;
 
+	private final List<GrpcServerListener> listeners;
+
 	private volatile boolean running;
 
 	/**
@@ -86,6 +94,25 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 	public KeepAliveGrpcServer(Server server, int configuredPort, Duration shutdownGrace,
 			@Nullable ConfigurableEnvironment environment, ServerKeepAliveSettings settings,
 			ConnectionTracker connections, @Nullable AutoCloseable transport) {
+		this(server, configuredPort, shutdownGrace, environment, settings, connections, transport, List.of());
+	}
+
+	/**
+	 * Wraps a built, not yet started, grpc-java server whose start and graceful shutdown
+	 * {@code listeners} are told of.
+	 * @param server the server to manage
+	 * @param configuredPort the port it was configured with, reported until it is bound
+	 * @param shutdownGrace how long in-flight calls get to finish when the server stops
+	 * @param environment where to publish {@value #LOCAL_PORT_PROPERTY}, if any
+	 * @param settings the keepalive settings the server was built with
+	 * @param connections the tracker the server's transport filter and interceptor feed
+	 * @param transport event loops to close once the server has terminated, if the server owns them
+	 * @param listeners told of the start and of the shutdown's steps, in this order
+	 */
+	public KeepAliveGrpcServer(Server server, int configuredPort, Duration shutdownGrace,
+			@Nullable ConfigurableEnvironment environment, ServerKeepAliveSettings settings,
+			ConnectionTracker connections, @Nullable AutoCloseable transport, List<GrpcServerListener> listeners) {
+		this.listeners = List.copyOf(listeners);
 		this.server = server;
 		this.configuredPort = configuredPort;
 		this.shutdownGrace = shutdownGrace;
@@ -113,6 +140,7 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 		this.running = true;
 		keepJvmAlive();
 		publishPort(getPort());
+		this.listeners.forEach((listener) -> listener.started(this.server));
 		logger.info("gRPC server started on port " + getPort() + " with "
 				+ this.server.getServices().size() + " service(s)");
 	}
@@ -150,9 +178,23 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 			return;
 		}
 		this.running = false;
+		// before the GOAWAY: health turns NOT_SERVING while the server still answers the probes that read it
+		tell(GrpcServerListener::shutdownStarting);
 		this.connections.shutdown().start();
 		shutDownGracefully();
 		closeTransport();
+	}
+
+	/** A listener that fails must not keep the server from draining and stopping. */
+	private void tell(Consumer<GrpcServerListener> step) {
+		for (GrpcServerListener listener : this.listeners) {
+			try {
+				step.accept(listener);
+			}
+			catch (RuntimeException ex) {
+				logger.warn("gRPC server listener " + listener + " failed during the shutdown", ex);
+			}
+		}
 	}
 
 	/** Releases the event loops also when the context closes without the server having started. */
@@ -175,6 +217,7 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 
 	private void shutDownGracefully() {
 		this.server.shutdown();
+		tell(GrpcServerListener::draining);
 		try {
 			if (!this.server.awaitTermination(this.shutdownGrace.toNanos(), TimeUnit.NANOSECONDS)) {
 				logger.warn("gRPC calls still running after grpc.keepalive.server.shutdown-grace="

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import io.grpc.BindableService;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 
@@ -22,8 +23,8 @@ import dev.grpckeepalive.tls.SslBundleContexts;
 
 /**
  * Creates the {@link NettyServerBuilder}: address, services, the seven keepalive and
- * connection-management options, the handshake timeout, the HTTP/2 abuse limits, connection
- * tracking and the frame observer, then the customizers. grpc-java receives the requested
+ * connection-management options, the handshake timeout, the HTTP/2 abuse limits, the
+ * application's exception handlers and interceptors, connection tracking and the frame observer, then the customizers. grpc-java receives the requested
  * values and enforces them itself.
  */
 final class KeepAliveServerBuilderFactory {
@@ -38,6 +39,7 @@ final class KeepAliveServerBuilderFactory {
 	}
 
 	NettyServerBuilder newBuilder(List<BindableService> services, List<ServerServiceDefinition> definitions,
+			List<ServerInterceptor> interceptors, List<GrpcExceptionHandler> exceptionHandlers,
 			List<ServerBuilderCustomizer> customizers, ConnectionTracker tracker,
 			@Nullable FrameObservingTransport transport, SslBundleContexts tls) {
 		NettyServerBuilder builder = NettyServerBuilder.forAddress(socketAddress());
@@ -53,6 +55,15 @@ final class KeepAliveServerBuilderFactory {
 		builder.handshakeTimeout(this.properties.getHandshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
 		// before the customizers, so that a customizer can still override any of them
 		ServerLimits.applyTo(builder, this.settings.limits(), true);
+		if (!exceptionHandlers.isEmpty()) {
+			// added first, so innermost: every interceptor sees the mapped status as the call's close
+			builder.intercept(new ExceptionStatusInterceptor(exceptionHandlers));
+		}
+		// grpc-java runs the interceptor added last first: the application's in reverse, so that the first by
+		// @Order runs first, and before the starter's call counter, which thus stays outermost and counts every call
+		for (int i = interceptors.size() - 1; i >= 0; i--) {
+			builder.intercept(interceptors.get(i));
+		}
 		ConnectionInstrumentation.install(builder, tracker, transport, this.settings.timeout().requireEffective(),
 				this.settings.limits());
 		customizers.forEach((customizer) -> customizer.customize(builder));

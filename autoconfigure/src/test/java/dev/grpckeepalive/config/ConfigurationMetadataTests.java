@@ -55,7 +55,9 @@ class ConfigurationMetadataTests {
 			"grpc.keepalive.server.limits.max-inbound-metadata-size",
 			"grpc.keepalive.client.defaults.timeout", "grpc.keepalive.client.defaults.without-calls",
 			"grpc.keepalive.frames.enabled", "grpc.keepalive.actuator.show-peers", "grpc.keepalive.health.window",
-			"grpc.keepalive.advisor.enabled", "grpc.keepalive.advisor.window");
+			"grpc.keepalive.advisor.enabled", "grpc.keepalive.advisor.window", "grpc.keepalive.server.health.enabled",
+			"grpc.keepalive.server.reflection.enabled", "grpc.keepalive.server.observation.enabled",
+			"grpc.keepalive.client.observation.enabled");
 
 	@Test
 	void everyPropertyHasADescriptionAndTheNonNullOnesADefault() throws Exception {
