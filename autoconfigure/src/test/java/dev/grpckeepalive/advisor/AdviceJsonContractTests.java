@@ -26,9 +26,7 @@ import dev.grpckeepalive.actuate.GrpcKeepAliveEndpoint;
 import dev.grpckeepalive.config.ChannelKeepAliveSettings;
 import dev.grpckeepalive.config.DurationSetting;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties.PeerVisibility;
-import dev.grpckeepalive.config.LimitSetting;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
-import dev.grpckeepalive.config.ServerLimitSettings;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionState;
@@ -48,6 +46,8 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.jackson.autoconfigure.JacksonAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 
+import static dev.grpckeepalive.advisor.SettingsFixture.SERVER;
+import static dev.grpckeepalive.advisor.SettingsFixture.duration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -67,9 +67,7 @@ class AdviceJsonContractTests {
 	private static final Path GOLDEN = Path.of("src", "test", "resources", "dev", "grpckeepalive", "advisor",
 			"advice-contract.json");
 
-	private static final String LIMITS = "grpc.keepalive.server.limits.";
 
-	private static final String SERVER = "grpc.keepalive.server.";
 
 	private int ids;
 
@@ -225,26 +223,7 @@ class AdviceJsonContractTests {
 	}
 
 	private static ServerKeepAliveSettings serverSettings(Duration permitTime, boolean permitWithoutCalls) {
-		ServerLimitSettings limits = new ServerLimitSettings(limit("max-rst-frames", 10000),
-				duration(LIMITS + "rst-frames-window", Duration.ofSeconds(1)),
-				limit("max-concurrent-calls-per-connection", 100), limit("max-inbound-metadata-size", 8192),
-				limit("max-connections", 10000), duration(LIMITS + "flood-window", Duration.ofSeconds(10)),
-				limit("max-unsolicited-ping-acks", 10), limit("max-settings-frames", 100),
-				limit("max-consecutive-empty-frames", 10), limit("max-window-update-frames", 100),
-				limit("window-update-ratio", 10), limit("max-premature-resets", 1000));
-		return new ServerKeepAliveSettings(duration(SERVER + "time", Duration.ofHours(2)),
-				duration(SERVER + "timeout", Duration.ofSeconds(20)), duration(SERVER + "permit-time", permitTime),
-				permitWithoutCalls, duration(SERVER + "max-connection-idle", null),
-				duration(SERVER + "max-connection-age", Duration.ofSeconds(1)),
-				duration(SERVER + "max-connection-age-grace", Duration.ofSeconds(1)), limits);
-	}
-
-	private static LimitSetting limit(String name, long value) {
-		return new LimitSetting(LIMITS + name, value, value, null);
-	}
-
-	private static DurationSetting duration(String property, @Nullable Duration value) {
-		return new DurationSetting(property, value, value, null);
+		return SettingsFixture.server(permitTime, permitWithoutCalls, Duration.ofSeconds(1), Duration.ofSeconds(1));
 	}
 
 	private static long seconds(long seconds) {

@@ -9,10 +9,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import dev.grpckeepalive.config.ChannelKeepAliveSettings;
-import dev.grpckeepalive.config.DurationSetting;
-import dev.grpckeepalive.config.LimitSetting;
-import dev.grpckeepalive.config.ServerKeepAliveSettings;
-import dev.grpckeepalive.config.ServerLimitSettings;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionState;
@@ -23,6 +19,7 @@ import dev.grpckeepalive.connection.PingKind;
 import dev.grpckeepalive.connection.PingStatistics;
 import dev.grpckeepalive.connection.Side;
 
+import static dev.grpckeepalive.advisor.SettingsFixture.duration;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -178,28 +175,7 @@ class PingWatchTests {
 	}
 
 	private ServerPingWatch serverWatch(Duration permitTime, boolean permitWithoutCalls) {
-		String limits = "grpc.keepalive.server.limits.";
-		ServerLimitSettings limitSettings = new ServerLimitSettings(limit(limits + "max-rst-frames"),
-				duration(limits + "rst-frames-window", Duration.ofSeconds(10)),
-				limit(limits + "max-concurrent-calls-per-connection"), limit(limits + "max-inbound-metadata-size"),
-				limit(limits + "max-connections"), duration(limits + "flood-window", Duration.ofSeconds(10)),
-				limit(limits + "max-unsolicited-ping-acks"), limit(limits + "max-settings-frames"),
-				limit(limits + "max-consecutive-empty-frames"), limit(limits + "max-window-update-frames"),
-				limit(limits + "window-update-ratio"), limit(limits + "max-premature-resets"));
-		String server = "grpc.keepalive.server.";
-		return new ServerPingWatch(this.advisor, new ServerKeepAliveSettings(duration(server + "time", Duration.ofHours(2)),
-				duration(server + "timeout", Duration.ofSeconds(20)), duration(PERMIT_TIME, permitTime),
-				permitWithoutCalls, duration(server + "max-connection-idle", null),
-				duration(server + "max-connection-age", null), duration(server + "max-connection-age-grace", null),
-				limitSettings));
-	}
-
-	private static LimitSetting limit(String name) {
-		return new LimitSetting(name, 100L, 100L, null);
-	}
-
-	private static DurationSetting duration(String property, @Nullable Duration value) {
-		return new DurationSetting(property, value, value, null);
+		return new ServerPingWatch(this.advisor, SettingsFixture.server(permitTime, permitWithoutCalls, null, null));
 	}
 
 	private static ConnectionSnapshot closed(String id, CloseReason reason) {

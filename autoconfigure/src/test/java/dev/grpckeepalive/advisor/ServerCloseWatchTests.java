@@ -8,10 +8,7 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.grpckeepalive.config.DurationSetting;
-import dev.grpckeepalive.config.LimitSetting;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
-import dev.grpckeepalive.config.ServerLimitSettings;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionState;
@@ -20,12 +17,12 @@ import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.connection.PingStatistics;
 import dev.grpckeepalive.connection.Side;
 
+import static dev.grpckeepalive.advisor.SettingsFixture.LIMITS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Findings {@code grace_too_short} and {@code abusive_clients} from closes fed by hand. */
 class ServerCloseWatchTests {
 
-	private static final String LIMITS = "grpc.keepalive.server.limits.";
 
 	private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
 
@@ -96,26 +93,7 @@ class ServerCloseWatchTests {
 	}
 
 	private static ServerKeepAliveSettings settings() {
-		ServerLimitSettings limits = new ServerLimitSettings(limit("max-rst-frames", 10000),
-				duration(LIMITS + "rst-frames-window", Duration.ofSeconds(1)),
-				limit("max-concurrent-calls-per-connection", 100), limit("max-inbound-metadata-size", 8192),
-				limit("max-connections", 10000), duration(LIMITS + "flood-window", Duration.ofSeconds(10)),
-				limit("max-unsolicited-ping-acks", 10), limit("max-settings-frames", 100),
-				limit("max-consecutive-empty-frames", 10), limit("max-window-update-frames", 100),
-				limit("window-update-ratio", 10), limit("max-premature-resets", 1000));
-		String server = "grpc.keepalive.server.";
-		return new ServerKeepAliveSettings(duration(server + "time", Duration.ofHours(2)),
-				duration(server + "timeout", Duration.ofSeconds(20)), duration(server + "permit-time", Duration.ofMinutes(5)),
-				false, duration(server + "max-connection-idle", null), duration(server + "max-connection-age", Duration.ofSeconds(1)),
-				duration(server + "max-connection-age-grace", Duration.ofSeconds(1)), limits);
-	}
-
-	private static LimitSetting limit(String name, long value) {
-		return new LimitSetting(LIMITS + name, value, value, null);
-	}
-
-	private static DurationSetting duration(String property, @Nullable Duration value) {
-		return new DurationSetting(property, value, value, null);
+		return SettingsFixture.server(Duration.ofMinutes(5), false, Duration.ofSeconds(1), Duration.ofSeconds(1));
 	}
 
 }

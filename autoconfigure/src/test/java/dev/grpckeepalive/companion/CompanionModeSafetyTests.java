@@ -7,9 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 
 import com.jayway.jsonpath.DocumentContext;
 import io.grpc.ManagedChannel;
@@ -31,6 +28,7 @@ import dev.grpckeepalive.test.RawHttp2Attacker;
 import dev.grpckeepalive.test.RawHttp2Attacker.Mode;
 import dev.grpckeepalive.test.TestApps;
 import dev.grpckeepalive.test.TestService;
+import dev.grpckeepalive.test.UnexpectedPingAckWarnings;
 import dev.grpckeepalive.test.proto.EchoRequest;
 import dev.grpckeepalive.test.proto.TestServiceGrpc;
 
@@ -301,7 +299,7 @@ class CompanionModeSafetyTests {
 	 */
 	@Test
 	void grpcJavasPerFrameLogsAreCondensedOnBootsServer() throws Exception {
-		Probe probe = Probe.start();
+		UnexpectedPingAckWarnings probe = UnexpectedPingAckWarnings.count();
 		// the frame observer's own limit would close the flood after 10 ACKs: this is about grpc-java's WARN per ACK
 		try (ConfigurableApplicationContext app = TestApps.withBootGrpc(
 				"grpc.keepalive.server.limits.max-unsolicited-ping-acks=-1")) {
@@ -319,7 +317,7 @@ class CompanionModeSafetyTests {
 			assertThat(probe.published()).isLessThanOrEqualTo(2);
 		}
 		finally {
-			probe.stop();
+			probe.close();
 		}
 	}
 
@@ -474,44 +472,6 @@ class CompanionModeSafetyTests {
 					builder.usePlaintext();
 				}
 			};
-		}
-
-	}
-
-	/** Counts the unsolicited-PING-ACK WARNs of grpc-netty-shaded's server that get past the condenser. */
-	static final class Probe extends Handler {
-
-		private final Logger logger = Logger.getLogger(GrpcLogCondenser.LOGGERS.get(0));
-
-		private final AtomicInteger published = new AtomicInteger();
-
-		static Probe start() {
-			Probe probe = new Probe();
-			probe.logger.addHandler(probe);
-			return probe;
-		}
-
-		@Override
-		public void publish(LogRecord record) {
-			if (String.valueOf(record.getMessage()).startsWith("Received unexpected ping ack")) {
-				this.published.incrementAndGet();
-			}
-		}
-
-		int published() {
-			return this.published.get();
-		}
-
-		void stop() {
-			this.logger.removeHandler(this);
-		}
-
-		@Override
-		public void flush() {
-		}
-
-		@Override
-		public void close() {
 		}
 
 	}

@@ -23,12 +23,12 @@ import org.junit.jupiter.api.parallel.ExecutionMode;
 
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
-import dev.grpckeepalive.logging.GrpcLogCondenser;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
 import dev.grpckeepalive.test.Http2Frames;
 import dev.grpckeepalive.test.RawHttp2Attacker;
 import dev.grpckeepalive.test.RawHttp2Attacker.Mode;
 import dev.grpckeepalive.test.TestApps;
+import dev.grpckeepalive.test.UnexpectedPingAckWarnings;
 import dev.grpckeepalive.test.proto.EchoRequest;
 import dev.grpckeepalive.test.proto.StreamReply;
 import dev.grpckeepalive.test.proto.StreamRequest;
@@ -206,7 +206,7 @@ class AbuseLimitsTests {
 
 	@Test
 	void unsolicitedPingAcksAreLoggedCondensed() throws Exception {
-		GrpcLogCondenserProbe probe = GrpcLogCondenserProbe.start();
+		UnexpectedPingAckWarnings probe = UnexpectedPingAckWarnings.count();
 		// the frame observer's own limit would close the flood after 10 ACKs: this is about grpc-java's WARN per ACK
 		try (ConfigurableApplicationContext app = TestApps.server("limits.max-unsolicited-ping-acks=-1")) {
 			RawHttp2Attacker.Report report = RawHttp2Attacker.attack(TestApps.port(app), Mode.PING_ACK_FLOOD)
@@ -224,7 +224,7 @@ class AbuseLimitsTests {
 			assertThat(probe.published()).isLessThanOrEqualTo(2);
 		}
 		finally {
-			probe.stop();
+			probe.close();
 		}
 	}
 
@@ -266,44 +266,6 @@ class AbuseLimitsTests {
 
 		long max() {
 			return this.max.get();
-		}
-
-	}
-
-	/** Counts the unsolicited-PING-ACK WARNs that get past the condenser to the handlers. */
-	static final class GrpcLogCondenserProbe extends java.util.logging.Handler {
-
-		private final java.util.logging.Logger logger = java.util.logging.Logger.getLogger(GrpcLogCondenser.LOGGERS.get(0));
-
-		private final AtomicLong published = new AtomicLong();
-
-		static GrpcLogCondenserProbe start() {
-			GrpcLogCondenserProbe probe = new GrpcLogCondenserProbe();
-			probe.logger.addHandler(probe);
-			return probe;
-		}
-
-		@Override
-		public void publish(java.util.logging.LogRecord record) {
-			if (String.valueOf(record.getMessage()).startsWith("Received unexpected ping ack")) {
-				this.published.incrementAndGet();
-			}
-		}
-
-		long published() {
-			return this.published.get();
-		}
-
-		void stop() {
-			this.logger.removeHandler(this);
-		}
-
-		@Override
-		public void flush() {
-		}
-
-		@Override
-		public void close() {
 		}
 
 	}
