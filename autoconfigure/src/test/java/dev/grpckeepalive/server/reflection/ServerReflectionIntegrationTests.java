@@ -61,7 +61,7 @@ class ServerReflectionIntegrationTests {
 		try {
 			CompletableFuture<List<String>> services = new CompletableFuture<>();
 			StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
-				.withDeadlineAfter(10, TimeUnit.SECONDS)
+				.withDeadlineAfter(30, TimeUnit.SECONDS)
 				.serverReflectionInfo(new StreamObserver<>() {
 
 					@Override
@@ -85,7 +85,7 @@ class ServerReflectionIntegrationTests {
 
 				});
 			requests.onNext(ServerReflectionRequest.newBuilder().setListServices("*").build());
-			List<String> names = services.get(Duration.ofSeconds(10).toMillis(), TimeUnit.MILLISECONDS);
+			List<String> names = services.get(Duration.ofSeconds(30).toMillis(), TimeUnit.MILLISECONDS);
 			requests.onCompleted();
 			return names;
 		}
