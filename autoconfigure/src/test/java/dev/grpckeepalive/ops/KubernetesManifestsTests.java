@@ -83,22 +83,71 @@ class KubernetesManifestsTests {
 		List<String> include = Arrays.stream(String.valueOf(readiness.get("include")).split(",")).map(String::trim)
 			.toList();
 		assertThat(include).contains("readinessState", "grpcKeepalive/server").doesNotContain("grpcKeepalive");
+	}
+
+	/**
+	 * Startup and readiness are Kubernetes' native gRPC probes of grpc.health.v1 on the gRPC port (whose status
+	 * follows Spring Boot's readiness); liveness stays Spring Boot's liveness state over HTTP, on the management
+	 * port.
+	 */
+	@Test
+	void probesCallGrpcHealthOnTheGrpcPortAndLivenessOverHttp() throws Exception {
 		Map<String, Object> container = container(map(map(map(document("Deployment"), "spec"), "template"), "spec"));
-		assertThat(map(map(container, "readinessProbe"), "httpGet")).containsEntry("path", "/actuator/health/readiness");
-		assertThat(map(map(container, "livenessProbe"), "httpGet")).containsEntry("path", "/actuator/health/liveness");
+		Object grpcPort = map(map(application(), "grpc"), "keepalive", "server").get("port");
+		assertThat(containerPort(container, "grpc")).isEqualTo(grpcPort);
+		for (String probe : List.of("startupProbe", "readinessProbe")) {
+			Map<String, Object> grpc = map(map(container, probe), "grpc");
+			assertThat(grpc.get("port")).as(probe).isEqualTo(grpcPort);
+			// the overall status: the only one a probe should read, the same for every service name
+			assertThat(grpc.getOrDefault("service", "")).as(probe).isEqualTo("");
+		}
+		assertThat(map(map(container, "livenessProbe"), "httpGet")).containsEntry("path", "/actuator/health/liveness")
+			.containsEntry("port", "management");
 	}
 
 	@Test
-	void prometheusScrapesWhatTheApplicationExposes() throws Exception {
+	void managementHasItsOwnPortWhichTheGrpcServiceDoesNotRoute() throws Exception {
+		Object managementPort = map(map(application(), "management"), "server").get("port");
+		Map<String, Object> container = container(map(map(map(document("Deployment"), "spec"), "template"), "spec"));
+		assertThat(containerPort(container, "management")).isEqualTo(managementPort)
+			.isNotEqualTo(containerPort(container, "grpc"));
+		List<Map<String, Object>> services = documents("Service");
+		Map<String, Object> grpcService = named(services, "prices");
+		assertThat(ports(grpcService)).extracting((port) -> port.get("targetPort")).containsExactly("grpc");
+		assertThat(ports(grpcService)).extracting((port) -> port.get("port")).doesNotContain(managementPort);
+		// the management port is listed, not routed: a headless Service, for Prometheus' discovery
+		Map<String, Object> managementService = named(services, "prices-management");
+		assertThat(map(managementService, "spec")).containsEntry("clusterIP", "None");
+		assertThat(ports(managementService)).extracting((port) -> port.get("targetPort")).containsExactly("management");
+	}
+
+	@Test
+	void theEndpointIsReadOnlyAndShowsPeersOnlyToAuthenticatedCallers() throws Exception {
+		Map<String, Object> endpoint = map(map(application(), "management"), "endpoint");
+		assertThat(map(endpoint, "grpckeepalive")).containsEntry("access", "read-only");
+		Object showPeers = map(map(application(), "grpc"), "keepalive", "actuator").get("show-peers");
+		assertThat(showPeers).isIn("never", "when-authorized");
+		assertThat(map(endpoint, "health").get("show-details")).isIn(null, "never", "when-authorized");
+	}
+
+	@Test
+	void prometheusScrapesWhatTheApplicationExposesOnTheManagementPort() throws Exception {
 		Map<String, Object> exposure = map(map(map(application(), "management"), "endpoints"), "web", "exposure");
 		assertThat(String.valueOf(exposure.get("include"))).contains("prometheus");
 		Map<String, Object> monitor = document("ServiceMonitor");
 		@SuppressWarnings("unchecked")
 		Map<String, Object> endpoint = ((List<Map<String, Object>>) map(monitor, "spec").get("endpoints")).get(0);
-		assertThat(endpoint).containsEntry("path", "/actuator/prometheus").containsEntry("port", "http");
-		@SuppressWarnings("unchecked")
-		List<Map<String, Object>> ports = (List<Map<String, Object>>) map(document("Service"), "spec").get("ports");
-		assertThat(ports).extracting((port) -> port.get("name")).contains("http", "grpc");
+		assertThat(endpoint).containsEntry("path", "/actuator/prometheus").containsEntry("port", "management");
+		// the ServiceMonitor picks the management Service, and the job label stays `prices`, as the alert rules expect
+		Map<String, Object> managementService = named(documents("Service"), "prices-management");
+		Map<String, Object> labels = map(map(managementService, "metadata"), "labels");
+		assertThat(labels).containsAllEntriesOf(map(map(monitor, "spec"), "selector", "matchLabels"));
+		assertThat(labels.get(map(monitor, "spec").get("jobLabel"))).isEqualTo("prices");
+		// and a Prometheus that discovers pods by annotation scrapes the same port
+		Map<String, Object> template = map(map(document("Deployment"), "spec"), "template");
+		Object managementPort = map(map(application(), "management"), "server").get("port");
+		assertThat(map(map(template, "metadata"), "annotations")).containsEntry("prometheus.io/port",
+				String.valueOf(managementPort)).containsEntry("prometheus.io/path", "/actuator/prometheus");
 	}
 
 	private static List<Path> manifests() throws Exception {
@@ -110,18 +159,43 @@ class KubernetesManifestsTests {
 	}
 
 	/** The first document of this kind in ops/kubernetes. */
-	@SuppressWarnings("unchecked")
 	private static Map<String, Object> document(String kind) throws Exception {
+		return documents(kind).get(0);
+	}
+
+	/** Every document of this kind in ops/kubernetes, at least one. */
+	@SuppressWarnings("unchecked")
+	private static List<Map<String, Object>> documents(String kind) throws Exception {
+		List<Map<String, Object>> documents = new ArrayList<>();
 		for (Path manifest : manifests()) {
 			try (Reader reader = Files.newBufferedReader(manifest)) {
 				for (Object document : new Yaml().loadAll(reader)) {
 					if (document instanceof Map<?, ?> map && kind.equals(map.get("kind"))) {
-						return (Map<String, Object>) map;
+						documents.add((Map<String, Object>) map);
 					}
 				}
 			}
 		}
-		throw new AssertionError("no " + kind + " in " + KUBERNETES);
+		assertThat(documents).as("%s in %s", kind, KUBERNETES).isNotEmpty();
+		return documents;
+	}
+
+	private static Map<String, Object> named(List<Map<String, Object>> documents, String name) {
+		return documents.stream().filter((document) -> name.equals(map(document, "metadata").get("name"))).findFirst()
+			.orElseThrow(() -> new AssertionError("no " + name + " in " + KUBERNETES));
+	}
+
+	@SuppressWarnings("unchecked")
+	private static List<Map<String, Object>> ports(Map<String, Object> service) {
+		return (List<Map<String, Object>>) map(service, "spec").get("ports");
+	}
+
+	/** The number of the container's port with this name. */
+	@SuppressWarnings("unchecked")
+	private static Object containerPort(Map<String, Object> container, String name) {
+		return ((List<Map<String, Object>>) container.get("ports")).stream()
+			.filter((port) -> name.equals(port.get("name"))).findFirst()
+			.orElseThrow(() -> new AssertionError("no container port " + name)).get("containerPort");
 	}
 
 	/** The application.yml of the ConfigMap. */
