@@ -22,14 +22,18 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.context.annotation.Import;
+import org.springframework.test.annotation.DirtiesContext;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
 /**
  * A test reaches the starter's server on port 0 as users write it: a channel whose target names
- * {@code ${local.grpc.port}}, and {@link LocalGrpcPort}.
+ * {@code ${local.grpc.port}}, and {@link LocalGrpcPort}. The context is closed after the class, not kept
+ * in Spring's test context cache, whose server and event loops would outlive the class and show up in
+ * the tests that count threads and log records.
  */
+@DirtiesContext
 @SpringBootTest(properties = { "grpc.keepalive.server.port=0",
 		"grpc.keepalive.client.channels.self.target=127.0.0.1:${local.grpc.port}" })
 class LocalGrpcPortIntegrationTests {
