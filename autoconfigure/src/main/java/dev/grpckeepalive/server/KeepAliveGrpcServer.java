@@ -46,7 +46,10 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 	/** The environment property that holds the port the server is listening on. */
 	public static final String LOCAL_PORT_PROPERTY = "local.grpc.port";
 
-	/** Start after and stop before ordinary lifecycle beans, like Spring Boot's web server. */
+	/**
+	 * The phase of Spring Boot's web server start and stop: lifecycle beans of the default phase start after
+	 * it and stop before it, as does Spring Boot's graceful web shutdown (docs/kubernetes.md, the shutdown order).
+	 */
 	public static final int PHASE = SmartLifecycle.DEFAULT_PHASE - 2048;
 
 	private static final String PORTS_PROPERTY_SOURCE = "grpcKeepAliveServerPorts";
