@@ -90,7 +90,8 @@ final class ScaleBenchmark {
 		table.append("Raw HTTP/2 clients in separate JVMs (at most ").append(PER_CLIENT_JVM)
 			.append(" connections each, source addresses 127.0.0.2 onwards) ping every 10 s without calls ")
 			.append("(server permits 5 s); measured after 25 s idle. Server JVM heap after full GC; the starter's share ")
-			.append("is (b) minus (a). Endpoint: the operation plus JSON serialization, median of 20 calls; pages of ")
+			.append("is (b) minus (a). Endpoint: the operation plus JSON serialization, median of 20 calls after 20 ")
+			.append("unmeasured; pages of ")
 			.append("100 from the oldest and after the middle connection, a page of 1000, and a filter no connection ")
 			.append("matches (remote=10.), which walks every connection. This JVM may open ").append(files)
 			.append(" files.\n\n");
@@ -323,7 +324,11 @@ final class ScaleBenchmark {
 		return Path.of(System.getProperty("java.home"), "bin", "java").toString();
 	}
 
+	/** The median of 20 timed runs, after 20 untimed ones so that the JIT has compiled what they run. */
 	private static double medianMillis(Runnable operation) {
+		for (int i = 0; i < 20; i++) {
+			operation.run();
+		}
 		double[] samples = new double[20];
 		for (int i = 0; i < samples.length; i++) {
 			long start = System.nanoTime();
