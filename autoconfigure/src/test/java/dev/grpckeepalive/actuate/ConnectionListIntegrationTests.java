@@ -207,6 +207,7 @@ class ConnectionListIntegrationTests {
 			assertThat(response.body()).as("no stack trace").doesNotContain("Exception").doesNotContain("\tat ");
 		}
 		assertThat(list("limit=1000")).as("the most a page holds").isNotEmpty();
+		assertThat(list("limt=5")).as("an unknown parameter is ignored, as Actuator does").hasSize(30);
 	}
 
 	@Test
