@@ -35,8 +35,8 @@ public interface ConnectionTrackerView {
 	 * rarely walks further, up to every connection opened after the cursor. Paging with the
 	 * last number of each page as the next cursor returns every connection that stays open
 	 * exactly once; one that opens meanwhile is on a later page (two that open on different
-	 * event loops at the same instant can enter in the other order, and a page read just then
-	 * can pass the later-numbered one first).
+	 * event loops at the same instant can enter the order after each other's numbers, and a
+	 * page read at exactly that moment can list the higher number and pass the lower).
 	 */
 	List<ConnectionSnapshot> openConnections(ConnectionQuery query);
 
