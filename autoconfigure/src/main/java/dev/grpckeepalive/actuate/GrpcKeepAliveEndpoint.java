@@ -18,6 +18,7 @@ import dev.grpckeepalive.client.TrackedChannels;
 import dev.grpckeepalive.config.ChannelKeepAliveSettings;
 import dev.grpckeepalive.config.GrpcKeepAliveProperties.PeerVisibility;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
+import dev.grpckeepalive.connection.ConnectionQuery;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.server.ObservedGrpcServer;
@@ -27,6 +28,7 @@ import org.springframework.boot.actuate.endpoint.Show;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 
 /**
  * The {@code grpckeepalive} endpoint: requested and effective settings, connections, PINGs
@@ -111,21 +113,43 @@ public class GrpcKeepAliveEndpoint {
 	}
 
 	/**
-	 * {@code GET /actuator/grpckeepalive/connections}: every open server connection;
-	 * {@code GET /actuator/grpckeepalive/advice}: the keepalive advisor's findings, newest first.
+	 * {@code GET /actuator/grpckeepalive/connections}: a page of the open server connections,
+	 * oldest first (see {@link ConnectionListRequest} for the query parameters, each optional,
+	 * and docs/actuator.md); {@code 400} naming a parameter that is wrong.
+	 * {@code GET /actuator/grpckeepalive/advice}: the keepalive advisor's findings, newest first;
+	 * it takes no parameters.
+	 * @return the list, a {@code 400} answer, or {@code null} (404) for another section
 	 */
 	@ReadOperation
-	public @Nullable List<?> connections(@Selector String section, SecurityContext securityContext) {
+	public @Nullable Object connections(@Selector String section, SecurityContext securityContext,
+			@Nullable String limit, @Nullable String after, @Nullable String state, @Nullable String remote,
+			@Nullable String userAgent, @Nullable String minAge, @Nullable String minIdle) {
 		if (ADVICE.equals(section)) {
 			return (this.advisor != null) ? AdviceViews.findings(this.advisor) : null;
 		}
 		if (!CONNECTIONS.equals(section)) {
 			return null;
 		}
+		boolean peers = showPeers(securityContext);
+		ConnectionQuery query;
+		try {
+			query = ConnectionListRequest.query(limit, after, state, remote, userAgent, minAge, minIdle, peers);
+		}
+		catch (ConnectionListRequest.BadParameter ex) {
+			return new WebEndpointResponse<>(ex.body(), WebEndpointResponse.STATUS_BAD_REQUEST);
+		}
 		if (this.server == null) {
 			return List.of();
 		}
-		return openConnections(this.server.getConnections(), showPeers(securityContext));
+		return views(this.server.getConnections().openConnections(query), peers);
+	}
+
+	/**
+	 * As {@link #connections(String, SecurityContext, String, String, String, String, String, String, String)}
+	 * without query parameters: the advice, or the first page of connections.
+	 */
+	public @Nullable Object connections(String section, SecurityContext securityContext) {
+		return connections(section, securityContext, null, null, null, null, null, null, null);
 	}
 
 	/** {@code GET /actuator/grpckeepalive/connections/{id}}: one open or recently closed connection; 404 otherwise. */
@@ -196,9 +220,13 @@ public class GrpcKeepAliveEndpoint {
 
 	private static List<ConnectionViews.ConnectionDescriptor> openConnections(ConnectionTrackerView tracker,
 			boolean peers) {
-		List<ConnectionSnapshot> open = tracker.openConnections();
-		List<ConnectionViews.ConnectionDescriptor> views = new ArrayList<>(open.size());
-		for (ConnectionSnapshot record : open) {
+		return views(tracker.openConnections(), peers);
+	}
+
+	private static List<ConnectionViews.ConnectionDescriptor> views(List<ConnectionSnapshot> connections,
+			boolean peers) {
+		List<ConnectionViews.ConnectionDescriptor> views = new ArrayList<>(connections.size());
+		for (ConnectionSnapshot record : connections) {
 			views.add(ConnectionViews.connection(record, peers));
 		}
 		return views;

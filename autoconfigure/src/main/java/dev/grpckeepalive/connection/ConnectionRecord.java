@@ -425,6 +425,23 @@ public final class ConnectionRecord {
 				(close != null) ? close.silence() : null, (close != null) ? close.unfinishedCalls() : List.of());
 	}
 
+	/**
+	 * Whether the open connection passes the query's filters at {@code nowNanos}, read as
+	 * {@link #snapshot()} reads (the count before the activity) without making one: a page
+	 * walks many connections and keeps few. A closed one never does.
+	 */
+	boolean matches(ConnectionQuery query, long nowNanos) {
+		if (this.closed != null) {
+			return false;
+		}
+		int calls = this.activeCalls;
+		long lastActivity = this.lastActivityNanos;
+		long age = Math.max(0, nowNanos - this.openedNanos);
+		long idle = (calls > 0) ? 0 : Math.min(age, Math.max(0, nowNanos - lastActivity));
+		return query.matches(state(null, this.draining, calls, this.tracker.side == Side.SERVER), age, idle,
+				this.userAgent, this.remote);
+	}
+
 	private ConnectionState state(@Nullable Closed close, boolean draining, int calls, boolean server) {
 		if (close != null) {
 			return ConnectionState.CLOSED;

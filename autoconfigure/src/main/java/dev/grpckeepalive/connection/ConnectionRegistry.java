@@ -3,10 +3,13 @@ package dev.grpckeepalive.connection;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
@@ -20,6 +23,12 @@ import dev.grpckeepalive.shutdown.ServerCalls;
  * history of recently closed ones, kept as their final snapshot. A record is opened by
  * whichever sees the connection first, the frame observer (socket active) or grpc-java's
  * transport filter (transport ready), and found by its address pair by the other.
+ *
+ * <p>The open connections are also kept in the order they opened, by number: numbers are
+ * taken from one counter as connections open, so that order is the order of their numbers.
+ * A page of them seeks to its cursor in that order and stops after its limit, without
+ * copying or sorting the others; a lookup by id seeks to the number. Counting them reads the
+ * address map's size, which does not walk.
  */
 final class ConnectionRegistry {
 
@@ -33,6 +42,14 @@ final class ConnectionRegistry {
 
 	/** Open connections by address pair; by the record itself where the addresses are unknown. */
 	private final Map<Object, ConnectionRecord> open = new ConcurrentHashMap<>();
+
+	/**
+	 * The open connections by number: {@link ConnectionRecord}s, and only {@link Cursor}s as
+	 * the keys a seek starts from. One skip-list node per connection (and an index node for
+	 * every other one, on average): about 36 bytes, no boxed number.
+	 */
+	private final NavigableSet<Object> byNumber = new ConcurrentSkipListSet<>(
+			Comparator.comparingLong(ConnectionRegistry::numberOf));
 
 	private final ArrayDeque<ConnectionSnapshot> history = new ArrayDeque<>();
 
@@ -50,6 +67,7 @@ final class ConnectionRegistry {
 		if (remote == null && local == null) {
 			ConnectionRecord record = newRecord.apply(this.ids.incrementAndGet());
 			this.open.put(record, record);
+			this.byNumber.add(record);
 			this.opened.increment();
 			return record;
 		}
@@ -59,6 +77,8 @@ final class ConnectionRegistry {
 				return existing;
 			}
 			created[0] = newRecord.apply(this.ids.incrementAndGet());
+			// inside the map's lock of this pair: the record is in both collections before anyone finds it
+			this.byNumber.add(created[0]);
 			return created[0];
 		});
 		if (record == created[0]) {
@@ -72,6 +92,7 @@ final class ConnectionRegistry {
 		Object key = (record.remote() == null && record.local() == null) ? record
 				: new AddressPair(record.remote(), record.local());
 		this.open.remove(key, record);
+		this.byNumber.remove(record);
 		synchronized (this.history) {
 			if (this.history.size() == this.historySize) {
 				this.history.removeFirst();
@@ -84,12 +105,40 @@ final class ConnectionRegistry {
 		return this.idPrefix;
 	}
 
+	/** Every open connection, oldest first. */
 	List<ConnectionSnapshot> openConnections() {
-		List<ConnectionRecord> records = new ArrayList<>(this.open.values());
-		records.sort((a, b) -> Long.compare(a.id(), b.id()));
-		List<ConnectionSnapshot> snapshots = new ArrayList<>(records.size());
-		records.forEach((record) -> snapshots.add(record.snapshot()));
+		List<ConnectionSnapshot> snapshots = new ArrayList<>();
+		for (Object record : this.byNumber) {
+			ConnectionSnapshot snapshot = ((ConnectionRecord) record).snapshot();
+			if (!snapshot.isClosed()) {
+				snapshots.add(snapshot);
+			}
+		}
 		return snapshots;
+	}
+
+	/**
+	 * A page: the open connections numbered after the query's cursor, oldest first, that match
+	 * its filters at {@code nowNanos}, at most its limit. Seeks to the cursor, then walks in
+	 * order and stops at the limit; a filter that matches rarely walks further, at most to the
+	 * newest connection. Only the connections on the page become snapshots.
+	 */
+	List<ConnectionSnapshot> openConnections(ConnectionQuery query, long nowNanos) {
+		List<ConnectionSnapshot> page = new ArrayList<>(Math.min(query.limit(), 128));
+		for (Object next : this.byNumber.tailSet(new Cursor(query.after()), false)) {
+			ConnectionRecord record = (ConnectionRecord) next;
+			if (record.matches(query, nowNanos)) {
+				ConnectionSnapshot snapshot = record.snapshot();
+				// closed between the two reads: it leaves the list
+				if (!snapshot.isClosed()) {
+					page.add(snapshot);
+					if (page.size() == query.limit()) {
+						break;
+					}
+				}
+			}
+		}
+		return page;
 	}
 
 	List<ConnectionSnapshot> recentlyClosed() {
@@ -98,10 +147,13 @@ final class ConnectionRegistry {
 		}
 	}
 
+	/** An open connection by its id, found by its number; else a recently closed one. */
 	Optional<ConnectionSnapshot> find(String id) {
-		for (ConnectionRecord record : this.open.values()) {
-			if (record.displayId().equals(id)) {
-				return Optional.of(record.snapshot());
+		long number = numberInId(id);
+		if (number > 0) {
+			Object record = this.byNumber.ceiling(new Cursor(number));
+			if (record instanceof ConnectionRecord open && open.id() == number && !open.isClosed()) {
+				return Optional.of(open.snapshot());
 			}
 		}
 		for (ConnectionSnapshot closed : recentlyClosed()) {
@@ -110,6 +162,23 @@ final class ConnectionRegistry {
 			}
 		}
 		return Optional.empty();
+	}
+
+	/** The number in an id of this registry ({@code 42} for {@code s-42}), or 0 when it is not one. */
+	private long numberInId(String id) {
+		if (!id.startsWith(this.idPrefix) || id.length() == this.idPrefix.length()
+				|| id.length() - this.idPrefix.length() > 18) {
+			return 0;
+		}
+		long number = 0;
+		for (int i = this.idPrefix.length(); i < id.length(); i++) {
+			char digit = id.charAt(i);
+			if (digit < '0' || digit > '9') {
+				return 0;
+			}
+			number = number * 10 + (digit - '0');
+		}
+		return number;
 	}
 
 	int activeConnections() {
@@ -130,6 +199,14 @@ final class ConnectionRegistry {
 			}
 		}
 		return calls;
+	}
+
+	private static long numberOf(Object recordOrCursor) {
+		return (recordOrCursor instanceof ConnectionRecord record) ? record.id() : ((Cursor) recordOrCursor).number();
+	}
+
+	/** Where a seek in the open connections by number starts; never stored. */
+	private record Cursor(long number) {
 	}
 
 	private record AddressPair(@Nullable SocketAddress remote, @Nullable SocketAddress local) {

@@ -27,6 +27,19 @@ public interface ConnectionTrackerView {
 	/** The open connections, oldest first. */
 	List<ConnectionSnapshot> openConnections();
 
+	/**
+	 * A page of the open connections, oldest first: those opened after the query's cursor that
+	 * match its filters, at most its limit. The connections are kept in the order they opened,
+	 * so the page seeks to its cursor and stops after its limit: it neither copies nor sorts
+	 * the others, and only the connections it returns become snapshots. A filter that matches
+	 * rarely walks further, up to every connection opened after the cursor. Paging with the
+	 * last number of each page as the next cursor returns every connection that stays open
+	 * exactly once; one that opens meanwhile is on a later page (two that open on different
+	 * event loops at the same instant can enter the order after each other's numbers, and a
+	 * page read at exactly that moment can list the higher number and pass the lower).
+	 */
+	List<ConnectionSnapshot> openConnections(ConnectionQuery query);
+
 	/** The most recently closed connections, oldest first, at most 100. */
 	List<ConnectionSnapshot> recentlyClosed();
 

@@ -66,6 +66,11 @@ final class TrackerView implements ConnectionTrackerView {
 	}
 
 	@Override
+	public List<ConnectionSnapshot> openConnections(ConnectionQuery query) {
+		return this.registry.openConnections(query, this.ticker.getAsLong());
+	}
+
+	@Override
 	public List<ConnectionSnapshot> recentlyClosed() {
 		return this.registry.recentlyClosed();
 	}

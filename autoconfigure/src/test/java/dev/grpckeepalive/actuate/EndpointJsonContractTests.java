@@ -36,7 +36,8 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * The JSON of every read operation of the {@code grpckeepalive} endpoint, fetched over HTTP
- * from a real application, against the golden file {@code endpoint-contract.json}: key names,
+ * from a real application, against the golden file {@code endpoint-contract.json} (the
+ * connection list also as a page with a cursor and every filter, and its {@code 400} answer): key names,
  * key order, nesting, value types, and which keys are {@code null} or absent. Only values that
  * vary from run to run are normalised, to a marker of their type: numbers ({@code <integer>},
  * {@code <decimal>}), instants, connection ids and ports. The advice list, whose findings made
@@ -90,6 +91,11 @@ class EndpointJsonContractTests {
 			actual.set("summary", summary);
 			JsonNode connections = get(app, "/actuator/grpckeepalive/connections");
 			actual.set("connections", connections);
+			// a page: after the first connection, with a limit and every filter; the second connection
+			actual.set("connectionsPage", get(app, "/actuator/grpckeepalive/connections?limit=1&after="
+					+ connections.get(0).get("id").asString()
+					+ "&state=idle,active&remote=127.0.0.1&userAgent=grpc-java&minAge=0ms&minIdle=0"));
+			actual.set("badRequest", get(app, "/actuator/grpckeepalive/connections?limit=0", 400));
 			actual.set("serverConnection", get(app, "/actuator/grpckeepalive/connections/" + connections.get(0).get("id").asString()));
 			JsonNode channelConnection = summary.at("/channels/self/connections/open/0");
 			actual.set("channelConnection",
@@ -145,8 +151,12 @@ class EndpointJsonContractTests {
 	}
 
 	private static JsonNode get(ConfigurableApplicationContext app, String path) throws Exception {
+		return get(app, path, 200);
+	}
+
+	private static JsonNode get(ConfigurableApplicationContext app, String path, int status) throws Exception {
 		var response = Http.get(app, path);
-		assertThat(response.statusCode()).as(path).isEqualTo(200);
+		assertThat(response.statusCode()).as(path).isEqualTo(status);
 		return json.readTree(response.body());
 	}
 

@@ -18,11 +18,12 @@ import java.util.function.ToDoubleFunction;
  * ./mvnw -B -q install -DskipTests &amp;&amp; ./mvnw -B -q -pl benchmarks exec:exec -Dbench.args=all
  * </pre>
  * The first word is the mode: {@code load} (throughput, latency, streaming, churn),
- * {@code alloc} (JMH allocation per RPC), {@code scale} (1k, 5k, 10k idle connections, (a)
- * and (b)), {@code detect} (dead-peer detection time), or {@code all}. Then, optionally,
- * {@code rounds=N} (load: 5, alloc: 3) and {@code variants=a,b,...} (load and alloc: all
- * five), as in {@code -Dbench.args="load rounds=3 variants=a,b"}; for a quick check of the load
- * harness, {@code seconds=N} measures N s per workload (default 10) after N/2 s of warm-up.
+ * {@code alloc} (JMH allocation per RPC), {@code scale} (1k, 10k and 100k idle connections,
+ * (a) and (b)), {@code detect} (dead-peer detection time), or {@code all}. Then, optionally,
+ * {@code rounds=N} (load: 5, alloc: 3), {@code variants=a,b,...} (load and alloc: all
+ * five) and {@code sizes=N,...} (scale), as in {@code -Dbench.args="load rounds=3 variants=a,b"}
+ * or {@code -Dbench.args="scale sizes=100000"}; for a quick check of the load harness,
+ * {@code seconds=N} measures N s per workload (default 10) after N/2 s of warm-up.
  */
 public final class BenchmarkMain {
 
@@ -43,6 +44,7 @@ public final class BenchmarkMain {
 		Duration warmup = Duration.ofSeconds(5);
 		Duration measure = Duration.ofSeconds(10);
 		List<Variant> variants = List.of(Variant.values());
+		List<Integer> sizes = List.of(1_000, 10_000, 100_000);
 		for (String option : words.subList(Math.min(1, words.size()), words.size())) {
 			if (option.startsWith("rounds=")) {
 				rounds = Integer.valueOf(option.substring("rounds=".length()));
@@ -51,6 +53,9 @@ public final class BenchmarkMain {
 				// load only, for a quick check of the harness: measured seconds, warm-up half of it
 				measure = Duration.ofSeconds(Long.parseLong(option.substring("seconds=".length())));
 				warmup = measure.dividedBy(2);
+			}
+			else if (option.startsWith("sizes=")) {
+				sizes = Arrays.stream(option.substring("sizes=".length()).split(",")).map(Integer::valueOf).toList();
 			}
 			else if (option.startsWith("variants=")) {
 				variants = Arrays.stream(option.substring("variants=".length()).split(",")).map(Variant::of).toList();
@@ -74,7 +79,7 @@ public final class BenchmarkMain {
 			report.append(AllocationBenchmark.runAndReport(variants, (rounds != null) ? rounds : 3));
 		}
 		if (mode.equals("scale") || mode.equals("all")) {
-			report.append(ScaleBenchmark.runAndReport(List.of(1_000, 5_000, 10_000)));
+			report.append(ScaleBenchmark.runAndReport(sizes));
 		}
 		if (mode.equals("detect") || mode.equals("all")) {
 			report.append(DetectionBenchmark.runAndReport());
