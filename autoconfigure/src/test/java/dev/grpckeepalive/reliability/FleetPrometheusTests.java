@@ -293,7 +293,7 @@ class FleetPrometheusTests {
 			}
 		}
 		assertThat(targets).as("targets in the dashboard").isEqualTo(
-				dashboard.read("$..targets[*].expr", List.class).size()).isGreaterThanOrEqualTo(17);
+				dashboard.read("$..targets[*].expr", List.class).size()).isGreaterThanOrEqualTo(15);
 		for (Map<String, Object> variable : variables) {
 			@SuppressWarnings("unchecked")
 			String query = String.valueOf(((Map<String, Object>) variable.get("query")).get("query"));
