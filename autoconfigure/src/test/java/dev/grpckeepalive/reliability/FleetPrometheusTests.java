@@ -136,7 +136,7 @@ class FleetPrometheusTests {
 							.withDeadlineAfter(10, TimeUnit.SECONDS)
 							.echo(EchoRequest.newBuilder().setText("hello").build());
 					}
-					// the channel to the mute peer connects now: a keepalive timeout time + timeout later
+					// the channel to the mute peer connects now; its keepalive PING times out 10s + 1s later
 					channels.get(SILENT).getState(true);
 					await().atMost(Duration.ofSeconds(20))
 						.until(() -> load.channels.stream()
