@@ -12,9 +12,6 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import io.micrometer.core.instrument.Meter;
-import io.micrometer.core.instrument.config.MeterFilter;
-import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.Test;
@@ -74,13 +71,14 @@ class PrometheusNamesTests {
 			Set<String> expected = new LinkedHashSet<>();
 			for (Row row : documented.values()) {
 				for (Map.Entry<String, String> series : row.series().entrySet()) {
-					boolean bucketsOnly = series.getValue().contains("only with buckets");
+					boolean bucketsOnly = series.getValue().contains("with buckets");
 					if (!bucketsOnly || buckets) {
 						expected.add(series.getKey());
 					}
 				}
 				String base = row.series().keySet().iterator().next().replaceAll("_(total|count)$", "");
-				String type = (buckets && row.type().equals("summary")) ? "histogram" : row.type();
+				// the timers are histograms with the default buckets, summaries without any
+				String type = (!buckets && row.type().equals("histogram")) ? "summary" : row.type();
 				String typeName = (format.startsWith("application/openmetrics") || !type.equals("counter")) ? base
 						: base + "_total";
 				assertThat(scrape).as(format + ": " + row.meter()).contains("# TYPE " + typeName + " " + type + "\n");
@@ -89,30 +87,12 @@ class PrometheusNamesTests {
 		}
 	}
 
-	/** A Prometheus registry with the meters of one server, with or without the documented timer buckets. */
+	/** A Prometheus registry with the meters of one server, with or without the default timer buckets. */
 	private static PrometheusMeterRegistry registry(boolean buckets) {
 		PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 		if (buckets) {
-			// what management.metrics.distribution.slo.<name>=... does in Spring Boot
-			registry.config().meterFilter(new MeterFilter() {
-
-				@Override
-				public DistributionStatisticConfig configure(Meter.Id id, DistributionStatisticConfig config) {
-					if (!id.getName().startsWith("grpc.keepalive.")) {
-						return config;
-					}
-					List<Duration> boundaries = id.getName().equals("grpc.keepalive.connection.lifetime")
-							? List.of(Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMinutes(1),
-									Duration.ofMinutes(5), Duration.ofMinutes(15), Duration.ofMinutes(30), Duration.ofHours(1),
-									Duration.ofHours(2), Duration.ofHours(6), Duration.ofDays(1))
-							: List.of(Duration.ofMillis(1), Duration.ofSeconds(1));
-					return DistributionStatisticConfig.builder()
-						.serviceLevelObjectives(boundaries.stream().mapToDouble((d) -> d.toNanos()).toArray())
-						.build()
-						.merge(config);
-				}
-
-			});
+			// what the metrics auto-configuration adds to Spring Boot's registries
+			registry.config().meterFilter(new DefaultTimerBuckets());
 		}
 		ConnectionTracker tracker = ConnectionTracker.create(Side.SERVER, "server", null, null);
 		new GrpcKeepAliveMeterBinder(StubServer.of(tracker.view()), List.of(),

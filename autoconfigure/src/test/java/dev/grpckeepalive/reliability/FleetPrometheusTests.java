@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 
+import com.jayway.jsonpath.DocumentContext;
 import com.jayway.jsonpath.JsonPath;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
@@ -53,8 +55,15 @@ import static org.awaitility.Awaitility.await;
  * the alert fires too, then the connections spread and it resolves. Two channels of the
  * clients' application ping every 10s against the default {@code permit-time} of 5m:
  * {@code GrpcKeepaliveTooManyPingsClient} and {@code GrpcKeepaliveTooManyPingsServer} fire.
- * Finally every query of the shipped Grafana dashboard (ops/grafana/grpc-keepalive.json)
- * runs against this Prometheus and must return at least one series.
+ * Finally every query of every panel of the shipped Grafana dashboard
+ * (ops/grafana/grpc-keepalive.json) runs against this Prometheus, over the test's time range as
+ * the panel would, and must return a value other than zero.
+ *
+ * <p>The applications run with the metrics settings the project ships, none added: prices-a
+ * and the clients' application with the sample service's, prices-b with the Kubernetes
+ * manifests' ({@link ShippedMetricsSettings}), so the histogram panels rest on the starter's
+ * default buckets. A channel of the clients' application to a {@link MutePeer} has a keepalive
+ * timeout, so that the keepalive timeouts panel has something to show.
  */
 @Tag("reliability")
 // A timing-sensitive scenario with eight applications in one JVM: not next to the load scenarios.
@@ -73,13 +82,18 @@ class FleetPrometheusTests {
 
 	private static final String SKEW = "GrpcKeepaliveConnectionSkew";
 
+	/** The clients' channel to the {@link MutePeer}. */
+	private static final String SILENT = "silent";
+
 	private static final String HEALTH_CHECK = "check inter 500ms";
 
 	private static final Duration PROXY_TIMEOUT = Duration.ofSeconds(60);
 
-	/** The bucket boundaries docs/fleet.md recommends for the connection age panel. */
-	private static final String LIFETIME_BUCKETS = "management.metrics.distribution.slo.grpc.keepalive.connection.lifetime="
-			+ "1s,10s,1m,5m,15m,30m,1h,2h,6h,1d";
+	/** Grafana's {@code $__rate_interval} with Prometheus' default scrape interval, 15s: four of them. */
+	private static final String RATE_INTERVAL = "1m";
+
+	/** The step of the dashboard's range queries: this Prometheus' scrape interval. */
+	private static final Duration STEP = Duration.ofSeconds(1);
 
 	private static final Path RULES = PrometheusBinaries.OPS.resolve("prometheus/grpc-keepalive-alerts.yml");
 
@@ -92,20 +106,26 @@ class FleetPrometheusTests {
 		long start = System.nanoTime();
 		int[] grpcPorts = FreePorts.take(6);
 		int[] lateHttpPorts = FreePorts.take(2);
-		Service a = new Service("prices-a", grpcPorts[0], grpcPorts[1], grpcPorts[2], lateHttpPorts[0]);
-		Service b = new Service("prices-b", grpcPorts[3], grpcPorts[4], grpcPorts[5], lateHttpPorts[1],
-				"grpc.keepalive.server.max-connection-age=" + MAX_AGE_SECONDS + "s",
-				"grpc.keepalive.server.max-connection-age-grace=5s");
-		try (a; b; HaProxy proxyA = a.proxy(); HaProxy proxyB = b.proxy()) {
+		ShippedMetricsSettings sample = ShippedMetricsSettings.sample();
+		ShippedMetricsSettings kubernetes = ShippedMetricsSettings.kubernetes();
+		Service a = new Service("prices-a", grpcPorts[0], grpcPorts[1], grpcPorts[2], lateHttpPorts[0],
+				sample.properties());
+		List<String> bProperties = new ArrayList<>(kubernetes.properties());
+		bProperties.addAll(List.of("grpc.keepalive.server.max-connection-age=" + MAX_AGE_SECONDS + "s",
+				"grpc.keepalive.server.max-connection-age-grace=5s"));
+		Service b = new Service("prices-b", grpcPorts[3], grpcPorts[4], grpcPorts[5], lateHttpPorts[1], bProperties);
+		try (a; b; HaProxy proxyA = a.proxy(); HaProxy proxyB = b.proxy(); MutePeer mute = new MutePeer()) {
 			a.startFirstTwo();
 			b.startFirstTwo();
-			try (ConfigurableApplicationContext clients = clients(proxyA.target(), proxyB.target());
+			try (ConfigurableApplicationContext clients = clients(proxyA.target(), proxyB.target(), mute.target(),
+					sample.properties());
 					PrometheusServer prometheus = PrometheusServer.config()
 						.ruleFile("grpc-keepalive-alerts.yml", shortenFor(Files.readString(RULES, StandardCharsets.UTF_8)))
 						.actuatorJob(a.name, a.httpPorts())
 						.actuatorJob(b.name, b.httpPorts())
 						.actuatorJob("clients", TestApps.httpPort(clients))
 						.start()) {
+				Instant scraping = Instant.now();
 				Load load = new Load(clients);
 				try {
 					load.start();
@@ -116,6 +136,8 @@ class FleetPrometheusTests {
 							.withDeadlineAfter(10, TimeUnit.SECONDS)
 							.echo(EchoRequest.newBuilder().setText("hello").build());
 					}
+					// the channel to the mute peer connects now; its keepalive PING times out 10s + 1s later
+					channels.get(SILENT).getState(true);
 					await().atMost(Duration.ofSeconds(20))
 						.until(() -> load.channels.stream()
 							.allMatch((channel) -> channel.getState(false) == ConnectivityState.READY));
@@ -176,8 +198,13 @@ class FleetPrometheusTests {
 					assertThat(clientAlert.annotations().get("description"))
 						.contains("docs/troubleshooting.md#calls-fail-with-resource_exhausted-too_many_pings");
 
+					// the mute peer's keepalive timeout, long over by now: what the keepalive timeouts panel shows
+					await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(250))
+						.until(() -> !prometheus.query("grpc_keepalive_ping_timeouts_total{job=\"clients\", channel=\""
+								+ SILENT + "\"} > 0").isEmpty());
+
 					// every panel of the dashboard shows something
-					Map<String, Integer> panels = dashboardQueries(prometheus);
+					Map<String, Integer> panels = dashboardQueries(prometheus, scraping);
 					assertThat(panels).allSatisfy((query, count) -> assertThat(count).as(query).isPositive());
 
 					Map<String, Double> closed = new LinkedHashMap<>();
@@ -190,9 +217,10 @@ class FleetPrometheusTests {
 					System.out.printf("%s: set-up %.1fs; skew alert after the scale-out: pending %s, firing %s (for: %s); "
 							+ "prices-b (max-connection-age %ds) resolved at %.1fs, connections %s; prices-a connections %s; "
 							+ "too_many_pings alerts (client and server) firing %.1fs after the start; %d dashboard queries, "
-							+ "series %s; connections closed %s; RPCs sent %d, failed %d; total %.1fs%n", SCENARIO, setUp, pending,
-							firing, FOR, MAX_AGE_SECONDS, resolved, spreadB, spreadA, tooManyPings, panels.size(),
-							panels.values(), closed, load.sent.sum(), load.failed.sum(), seconds(start));
+							+ "series with data %s; connections closed %s; RPCs sent %d, failed %d; total %.1fs; "
+							+ "metrics settings: %s, %s%n", SCENARIO, setUp, pending, firing, FOR, MAX_AGE_SECONDS, resolved,
+							spreadB, spreadA, tooManyPings, panels.size(), panels.values(), closed, load.sent.sum(),
+							load.failed.sum(), seconds(start), sample, kubernetes);
 				}
 				finally {
 					load.stop();
@@ -232,25 +260,59 @@ class FleetPrometheusTests {
 	}
 
 	/**
-	 * Runs every query of the dashboard, with Grafana's variables as "All" and a rate interval
-	 * of one minute, and the template variables' selectors: query to number of series.
+	 * Runs every query of every panel of the dashboard as Grafana would, with its variables as
+	 * "All" (their {@code allValue}) and {@code $__rate_interval} as {@value #RATE_INTERVAL}, as
+	 * a range query from the first scrape to now, and the template variables' selectors as
+	 * instant queries: query to the number of series with data, a finite value other than zero
+	 * at some step for the panels' queries, any series for the selectors.
 	 */
-	private static Map<String, Integer> dashboardQueries(PrometheusServer prometheus) throws Exception {
-		String dashboard = Files.readString(DASHBOARD, StandardCharsets.UTF_8);
-		List<String> queries = new ArrayList<>(JsonPath.parse(dashboard).read("$..targets[*].expr"));
-		List<String> variables = JsonPath.parse(dashboard).read("$.templating.list[?(@.type == 'query')].query.query");
-		for (String variable : variables) {
-			// label_values(<selector>, <label>): the selector must find series
-			queries.add(variable.replaceAll("^label_values\\((.*), *\\w+\\)$", "$1"));
+	private static Map<String, Integer> dashboardQueries(PrometheusServer prometheus, Instant from) throws Exception {
+		DocumentContext dashboard = JsonPath.parse(Files.readString(DASHBOARD, StandardCharsets.UTF_8));
+		List<Map<String, Object>> variables = dashboard.read("$.templating.list[?(@.type == 'query')]");
+		Map<String, String> all = new LinkedHashMap<>();
+		for (Map<String, Object> variable : variables) {
+			all.put(String.valueOf(variable.get("name")), String.valueOf(variable.get("allValue")));
 		}
 		Map<String, Integer> results = new LinkedHashMap<>();
-		for (String query : queries) {
-			String promql = query.replace("$__rate_interval", "1m").replace("$job", ".*").replace("$instance", ".*");
-			assertThat(promql).as(query).doesNotContain("$");
-			results.put(query, prometheus.query(promql).size());
+		// rows that are collapsed keep their panels inside them
+		List<Map<String, Object>> panels = dashboard.read("$..panels[?(@.type != 'row')]");
+		Instant to = Instant.now();
+		int targets = 0;
+		for (Map<String, Object> panel : panels) {
+			@SuppressWarnings("unchecked")
+			List<Map<String, Object>> queries = (List<Map<String, Object>>) panel.get("targets");
+			assertThat(queries).as("targets of " + panel.get("title")).isNotEmpty();
+			for (Map<String, Object> target : queries) {
+				targets++;
+				String promql = expand(String.valueOf(target.get("expr")), all);
+				long withData = prometheus.queryRange(promql, from, to, STEP)
+					.stream()
+					.filter((series) -> series.values().stream().anyMatch((v) -> Double.isFinite(v) && v != 0))
+					.count();
+				results.put(panel.get("title") + " [" + target.get("refId") + "]: " + promql, (int) withData);
+			}
 		}
-		assertThat(results).hasSizeGreaterThanOrEqualTo(14);
+		assertThat(targets).as("targets in the dashboard").isEqualTo(
+				dashboard.read("$..targets[*].expr", List.class).size()).isGreaterThanOrEqualTo(15);
+		for (Map<String, Object> variable : variables) {
+			@SuppressWarnings("unchecked")
+			String query = String.valueOf(((Map<String, Object>) variable.get("query")).get("query"));
+			// label_values(<selector>, <label>): the selector must find series
+			String selector = expand(query.replaceAll("^label_values\\((.*), *\\w+\\)$", "$1"), all);
+			results.put("variable " + variable.get("name") + ": " + selector, prometheus.query(selector).size());
+		}
 		return results;
+	}
+
+	/** A query with Grafana's variables replaced as with "All" selected. */
+	private static String expand(String query, Map<String, String> all) {
+		String promql = query.replace("$__rate_interval", RATE_INTERVAL);
+		for (Map.Entry<String, String> variable : all.entrySet()) {
+			promql = promql.replace("${" + variable.getKey() + "}", variable.getValue())
+				.replace("$" + variable.getKey(), variable.getValue());
+		}
+		assertThat(promql).as(query).doesNotContain("$");
+		return promql;
 	}
 
 	private static double seconds(long since) {
@@ -259,11 +321,18 @@ class FleetPrometheusTests {
 
 	/**
 	 * The clients' application: channels {@code a1..} to service a's proxy, {@code b1..} to b's,
-	 * and two channels {@code greedy1}, {@code greedy2} to a's that ping every 10s.
+	 * two channels {@code greedy1}, {@code greedy2} to a's that ping every 10s, and
+	 * {@value #SILENT} to a peer that never answers its keepalive PING.
 	 */
-	private static ConfigurableApplicationContext clients(String targetA, String targetB) {
+	private static ConfigurableApplicationContext clients(String targetA, String targetB, String mute,
+			List<String> metrics) {
 		List<String> properties = new ArrayList<>(List.of("grpc.keepalive.server.enabled=false",
-				"server.address=127.0.0.1", LIFETIME_BUCKETS));
+				"server.address=127.0.0.1"));
+		properties.addAll(metrics);
+		properties.add("grpc.keepalive.client.channels." + SILENT + ".target=" + mute);
+		properties.add("grpc.keepalive.client.channels." + SILENT + ".time=10s");
+		properties.add("grpc.keepalive.client.channels." + SILENT + ".timeout=1s");
+		properties.add("grpc.keepalive.client.channels." + SILENT + ".without-calls=true");
 		for (int i = 1; i <= CHANNELS; i++) {
 			properties.add("grpc.keepalive.client.channels.a" + i + ".target=" + targetA);
 			properties.add("grpc.keepalive.client.channels.b" + i + ".target=" + targetB);
@@ -285,15 +354,15 @@ class FleetPrometheusTests {
 
 		private final int lateHttpPort;
 
-		private final String[] properties;
+		private final List<String> properties;
 
 		private final List<ConfigurableApplicationContext> replicas = new ArrayList<>();
 
-		Service(String name, int grpc1, int grpc2, int grpc3, int lateHttpPort, String... properties) {
+		Service(String name, int grpc1, int grpc2, int grpc3, int lateHttpPort, List<String> properties) {
 			this.name = name;
 			this.grpcPorts = new int[] { grpc1, grpc2, grpc3 };
 			this.lateHttpPort = lateHttpPort;
-			this.properties = properties;
+			this.properties = List.copyOf(properties);
 		}
 
 		HaProxy proxy() throws Exception {
@@ -315,9 +384,8 @@ class FleetPrometheusTests {
 
 		private void start(int replica, int httpPort) {
 			List<String> all = new ArrayList<>(List.of("server.address=127.0.0.1", "server.port=" + httpPort,
-					"grpc.keepalive.server.address=127.0.0.1", "grpc.keepalive.server.port=" + this.grpcPorts[replica],
-					LIFETIME_BUCKETS));
-			all.addAll(List.of(this.properties));
+					"grpc.keepalive.server.address=127.0.0.1", "grpc.keepalive.server.port=" + this.grpcPorts[replica]));
+			all.addAll(this.properties);
 			this.replicas.add(TestApps.observed(all.toArray(String[]::new)));
 		}
 

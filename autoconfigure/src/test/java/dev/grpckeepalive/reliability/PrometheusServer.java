@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -73,6 +74,43 @@ final class PrometheusServer implements AutoCloseable {
 			series.add(new Series(new LinkedHashMap<>(labels), Double.parseDouble(String.valueOf(value.get(1)))));
 		}
 		return series;
+	}
+
+	/**
+	 * The result of a range query, as a dashboard panel asks for it: one entry per series, its
+	 * labels and its values at every {@code step} from {@code start} to {@code end}.
+	 */
+	List<RangeSeries> queryRange(String promql, Instant start, Instant end, Duration step)
+			throws IOException, InterruptedException {
+		DocumentContext response = api("/api/v1/query_range?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)
+				+ "&start=" + seconds(start) + "&end=" + seconds(end) + "&step=" + step.toMillis() / 1000.0);
+		List<Map<String, Object>> result = response.read("$.data.result");
+		List<RangeSeries> series = new ArrayList<>();
+		for (Map<String, Object> entry : result) {
+			@SuppressWarnings("unchecked")
+			Map<String, String> labels = (Map<String, String>) entry.get("metric");
+			@SuppressWarnings("unchecked")
+			List<List<Object>> samples = (List<List<Object>>) entry.get("values");
+			List<Double> values = new ArrayList<>();
+			for (List<Object> sample : samples) {
+				values.add(value(String.valueOf(sample.get(1))));
+			}
+			series.add(new RangeSeries(new LinkedHashMap<>(labels), values));
+		}
+		return series;
+	}
+
+	/** A sample value as Prometheus' API writes it: a number, {@code NaN}, {@code +Inf} or {@code -Inf}. */
+	private static double value(String text) {
+		return switch (text) {
+			case "+Inf" -> Double.POSITIVE_INFINITY;
+			case "-Inf" -> Double.NEGATIVE_INFINITY;
+			default -> Double.parseDouble(text);
+		};
+	}
+
+	private static String seconds(Instant instant) {
+		return String.valueOf(instant.toEpochMilli() / 1000.0);
 	}
 
 	/** Prometheus' own view of its alerts ({@code /api/v1/alerts}): pending and firing ones. */
@@ -167,6 +205,11 @@ final class PrometheusServer implements AutoCloseable {
 
 	/** One series of a query result. */
 	record Series(Map<String, String> labels, double value) {
+
+	}
+
+	/** One series of a range query result; {@code NaN} where the expression had no defined value. */
+	record RangeSeries(Map<String, String> labels, List<Double> values) {
 
 	}
 
