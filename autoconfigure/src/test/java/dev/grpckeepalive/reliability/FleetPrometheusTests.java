@@ -164,9 +164,12 @@ class FleetPrometheusTests {
 						}
 						return firing.keySet().containsAll(List.of(a.name, b.name));
 					});
-					// without max-connection-age: the replicas that were there hold everything, the new one nothing
+					// without max-connection-age: the replicas that were there hold everything, the new one nothing. Which
+					// of them is over 1.3 x the mean depends on how HAProxy split the connections (7/7 fires on both, 6/8 on
+					// one), so the alert names one or both of them, never the new one
 					assertThat(skewAlerts(prometheus, a.name)).extracting((alert) -> alert.labels().get("instance"))
-						.containsExactlyInAnyOrder(a.instance(1), a.instance(2));
+						.isNotEmpty()
+						.isSubsetOf(a.instance(1), a.instance(2));
 					assertThat(serverConnections(prometheus, a.name).get(a.instance(3))).isZero();
 
 					// with max-connection-age: every connection is recycled within 1.1 x the age, the spread evens out
