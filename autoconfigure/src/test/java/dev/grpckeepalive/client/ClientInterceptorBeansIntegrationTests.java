@@ -80,7 +80,7 @@ class ClientInterceptorBeansIntegrationTests {
 
 	private static void echo(ManagedChannel channel) {
 		TestServiceGrpc.newBlockingStub(channel)
-			.withDeadlineAfter(10, TimeUnit.SECONDS)
+			.withDeadlineAfter(30, TimeUnit.SECONDS)
 			.echo(EchoRequest.newBuilder().setText("x").build());
 	}
 

@@ -52,7 +52,7 @@ class LocalGrpcPortIntegrationTests {
 	void aChannelTargetNamingTheLocalPortReachesTheServerOnPortZero() {
 		assertThat(this.port).isPositive().isEqualTo(this.server.getPort());
 		String text = TestServiceGrpc.newBlockingStub(this.self)
-			.withDeadlineAfter(10, TimeUnit.SECONDS)
+			.withDeadlineAfter(30, TimeUnit.SECONDS)
 			.echo(EchoRequest.newBuilder().setText("self").build())
 			.getText();
 		assertThat(text).isEqualTo("self");

@@ -38,7 +38,7 @@ class CallObservationIntegrationTests {
 		observed().run((context) -> {
 			echo(context.getBean(KeepAliveGrpcServer.class).getPort());
 			MeterRegistry meters = context.getBean(MeterRegistry.class);
-			await().atMost(java.time.Duration.ofSeconds(10))
+			await().atMost(java.time.Duration.ofSeconds(30))
 				.untilAsserted(() -> assertThat(meters.find("grpc.server")
 					.tag("rpc.method", "Echo")
 					.tag("grpc.status_code", "OK")
@@ -57,10 +57,10 @@ class CallObservationIntegrationTests {
 					"grpc.keepalive.client.channels.upstream.target=127.0.0.1:" + upstream.getPort())
 				.run((context) -> {
 					TestServiceGrpc.newBlockingStub(context.getBean(GrpcChannels.class).get("upstream"))
-						.withDeadlineAfter(10, TimeUnit.SECONDS)
+						.withDeadlineAfter(30, TimeUnit.SECONDS)
 						.echo(EchoRequest.newBuilder().setText("x").build());
 					MeterRegistry meters = context.getBean(MeterRegistry.class);
-					await().atMost(java.time.Duration.ofSeconds(10))
+					await().atMost(java.time.Duration.ofSeconds(30))
 						.untilAsserted(() -> assertThat(meters.find("grpc.client")
 							.tag("rpc.method", "Echo")
 							.tag("grpc.status_code", "OK")
@@ -128,7 +128,7 @@ class CallObservationIntegrationTests {
 		ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
 		try {
 			TestServiceGrpc.newBlockingStub(channel)
-				.withDeadlineAfter(10, TimeUnit.SECONDS)
+				.withDeadlineAfter(30, TimeUnit.SECONDS)
 				.echo(EchoRequest.newBuilder().setText("x").build());
 		}
 		finally {

@@ -46,7 +46,7 @@ class ExceptionHandlerIntegrationTests {
 				assertThat(statusOf(server.getPort(), "state").getCode()).isEqualTo(Status.Code.UNKNOWN);
 				assertThat(statusOf(server.getPort(), "fine").getCode()).isEqualTo(Status.Code.OK);
 				// the starter's call counting saw each call end (grpc-java reports the end after the client has it)
-				await().atMost(Duration.ofSeconds(10)).until(() -> server.getConnections().activeCalls() == 0);
+				await().atMost(Duration.ofSeconds(30)).until(() -> server.getConnections().activeCalls() == 0);
 			});
 	}
 
@@ -61,7 +61,7 @@ class ExceptionHandlerIntegrationTests {
 		ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
 		try {
 			TestServiceGrpc.newBlockingStub(channel)
-				.withDeadlineAfter(10, TimeUnit.SECONDS)
+				.withDeadlineAfter(30, TimeUnit.SECONDS)
 				.echo(EchoRequest.newBuilder().setText(text).build());
 			return Status.OK;
 		}

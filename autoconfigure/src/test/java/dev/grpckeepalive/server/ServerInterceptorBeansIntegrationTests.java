@@ -73,7 +73,7 @@ class ServerInterceptorBeansIntegrationTests {
 		ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
 		try {
 			TestServiceGrpc.newBlockingStub(channel)
-				.withDeadlineAfter(10, TimeUnit.SECONDS)
+				.withDeadlineAfter(30, TimeUnit.SECONDS)
 				.echo(EchoRequest.newBuilder().setText("x").setStatus(status).build());
 		}
 		finally {

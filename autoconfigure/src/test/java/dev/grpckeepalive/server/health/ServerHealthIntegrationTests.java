@@ -151,7 +151,7 @@ class ServerHealthIntegrationTests {
 			ManagedChannel channel = channel(port);
 			WatchRecorder watch = new WatchRecorder();
 			HealthGrpc.newStub(channel).watch(HealthCheckRequest.newBuilder().setService("").build(), watch);
-			await().atMost(Duration.ofSeconds(10)).until(() -> watch.statuses.contains(ServingStatus.SERVING));
+			await().atMost(Duration.ofSeconds(30)).until(() -> watch.statuses.contains(ServingStatus.SERVING));
 
 			TestService service = context.getBean(TestService.class);
 			int started = service.callsStarted.get();
@@ -162,7 +162,7 @@ class ServerHealthIntegrationTests {
 			RecordingObserver<StreamReply> stream = new RecordingObserver<>();
 			TestServiceGrpc.newStub(channel)
 				.stream(StreamRequest.newBuilder().setCount(3).setIntervalMillis(500).build(), stream);
-			await().atMost(Duration.ofSeconds(10)).until(() -> service.callsStarted.get() == started + 2);
+			await().atMost(Duration.ofSeconds(30)).until(() -> service.callsStarted.get() == started + 2);
 
 			long closeStarted = System.nanoTime();
 			CompletableFuture<Void> closed = CompletableFuture.runAsync(context::close);
@@ -186,7 +186,7 @@ class ServerHealthIntegrationTests {
 	}
 
 	private HealthGrpc.HealthBlockingStub health(int port) {
-		return HealthGrpc.newBlockingStub(channel(port)).withDeadlineAfter(10, TimeUnit.SECONDS);
+		return HealthGrpc.newBlockingStub(channel(port)).withDeadlineAfter(30, TimeUnit.SECONDS);
 	}
 
 	private static ServingStatus check(HealthGrpc.HealthBlockingStub health, String service) {
