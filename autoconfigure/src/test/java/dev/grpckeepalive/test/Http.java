@@ -14,14 +14,18 @@ import org.springframework.context.ConfigurableApplicationContext;
 /** Plain HTTP GETs against an application started by {@link TestApps#observed}. */
 public final class Http {
 
-	private static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+	/**
+	 * Bounds for an answer, not for its speed: Actuator's first request in a JVM on a loaded 2-core machine, with
+	 * tests running beside it, has taken over 10 s.
+	 */
+	private static final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(15)).build();
 
 	private Http() {
 	}
 
 	public static HttpResponse<String> get(ConfigurableApplicationContext context, String path) throws Exception {
 		HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + TestApps.httpPort(context) + path))
-			.timeout(Duration.ofSeconds(10))
+			.timeout(Duration.ofSeconds(30))
 			.GET()
 			.build();
 		return client.send(request, HttpResponse.BodyHandlers.ofString());
