@@ -112,6 +112,27 @@ final class ConnectionRegistry {
 		return Optional.empty();
 	}
 
+	/** The open connection with this id, such as {@code s-42}, if any; a scan of the open connections. */
+	@Nullable ConnectionRecord openRecord(String id) {
+		if (!id.startsWith(this.idPrefix) || id.length() == this.idPrefix.length()
+				|| !Character.isDigit(id.charAt(this.idPrefix.length()))) {
+			return null;
+		}
+		long number;
+		try {
+			number = Long.parseLong(id.substring(this.idPrefix.length()));
+		}
+		catch (NumberFormatException ex) {
+			return null;
+		}
+		for (ConnectionRecord record : this.open.values()) {
+			if (record.id() == number && !record.isClosed()) {
+				return record;
+			}
+		}
+		return null;
+	}
+
 	int activeConnections() {
 		return this.open.size();
 	}
