@@ -149,6 +149,8 @@ public final class ConnectionRecord {
 		if (this.draining || ((int) EVIDENCE.getAndBitwiseOr(this, drained) & drained) != 0) {
 			return DrainResult.ALREADY_DRAINING;
 		}
+		// draining from now on, not from the GOAWAY on the event loop: the next rebalance leaves it out
+		this.draining = true;
 		close.start(grace);
 		return DrainResult.DRAINING;
 	}
