@@ -22,6 +22,9 @@ import dev.grpckeepalive.operate.RebalanceProgress;
  */
 final class OperationViews {
 
+	/** How many ids a rebalance's answer lists at most, so that the answer stays bounded: the first, in order. */
+	static final int MAX_IDS = 1000;
+
 	private OperationViews() {
 	}
 
@@ -67,7 +70,7 @@ final class OperationViews {
 	static RebalanceDescriptor rebalance(RebalancePlan plan, Duration grace) {
 		return new RebalanceDescriptor(plan.request(), plan.open(), plan.count(), plan.keeping(),
 				DurationFormat.format(plan.over()), DurationFormat.format(plan.interval()), DurationFormat.format(grace),
-				plan.startedAt().toString(), plan.ids());
+				plan.startedAt().toString(), plan.ids().subList(0, Math.min(MAX_IDS, plan.count())));
 	}
 
 	static ProgressDescriptor progress(RebalanceProgress progress) {

@@ -20,6 +20,7 @@ import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
+import dev.grpckeepalive.server.ObservedGrpcServer;
 import dev.grpckeepalive.test.Http;
 import dev.grpckeepalive.test.TestApps;
 import dev.grpckeepalive.test.proto.EchoReply;
@@ -175,6 +176,25 @@ class OperatorActionsIntegrationTests {
 			assertThat(JsonPath.parse(cancelled.body()).read("$.cancelled", Boolean.class)).isTrue();
 			assertThat(send(app, "DELETE", "/actuator/grpckeepalive/rebalance", null).statusCode()).isEqualTo(404);
 			assertThat(server.activeConnections()).isEqualTo(2);
+		}
+	}
+
+	@Test
+	void springBootsOwnServerIsDrainedTheSameWayInCompanionMode() throws Exception {
+		try (ConfigurableApplicationContext app = TestApps
+			.withBootGrpc("management.endpoint.grpckeepalive.access=unrestricted");
+				ConfigurableApplicationContext client = TestApps
+					.client("127.0.0.1:" + app.getBean(ObservedGrpcServer.class).getPort())) {
+			TestApps.blockingStub(client).echo(HELLO);
+			ConnectionTrackerView server = app.getBean(ObservedGrpcServer.class).getConnections();
+			await().atMost(Duration.ofSeconds(10)).until(() -> server.openConnections().size() == 1);
+			String id = server.openConnections().get(0).id();
+
+			HttpResponse<String> answer = send(app, "DELETE", "/actuator/grpckeepalive/connections/" + id, null);
+			assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+			await().atMost(Duration.ofSeconds(20))
+				.until(() -> server.find(id).map(ConnectionSnapshot::closeReason).orElse(null) == CloseReason.DRAINED);
+			TestApps.blockingStub(client).echo(HELLO);
 		}
 	}
 
