@@ -21,32 +21,50 @@ import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionQuery;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.DrainResult;
+import dev.grpckeepalive.operate.ConnectionOperations;
+import dev.grpckeepalive.operate.InvalidRebalanceRequestException;
+import dev.grpckeepalive.operate.RebalancePlan;
+import dev.grpckeepalive.operate.RebalanceProgress;
+import dev.grpckeepalive.operate.RebalanceRequest;
+import dev.grpckeepalive.operate.RebalanceRunningException;
 import dev.grpckeepalive.server.ObservedGrpcServer;
 
+import org.springframework.boot.actuate.endpoint.Access;
 import org.springframework.boot.actuate.endpoint.SecurityContext;
 import org.springframework.boot.actuate.endpoint.Show;
+import org.springframework.boot.actuate.endpoint.annotation.DeleteOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
 import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 
 /**
  * The {@code grpckeepalive} endpoint: requested and effective settings, connections, PINGs
- * and GOAWAYs of the server and of every channel, and each open server connection.
- * Read-only. Remote addresses are masked unless {@code grpc.keepalive.actuator.show-peers}
- * allows them.
+ * and GOAWAYs of the server and of every channel, and each open server connection. Remote
+ * addresses are masked unless {@code grpc.keepalive.actuator.show-peers} allows them.
+ *
+ * <p>Read-only by default ({@link Access#READ_ONLY}): its write operations, an operator's
+ * drain of one server connection and rebalance ({@link ConnectionOperations}), exist only
+ * where the application grants {@code management.endpoint.grpckeepalive.access=unrestricted}.
  *
  * <p>The operations answer descriptor records (here, in {@link ConnectionViews} and
  * {@link AdviceViews}) that Jackson writes as docs/actuator.md documents the JSON: the order of a
  * record's components is the order of its keys. They are package-private: their contract is
  * the JSON, not a Java API.
  */
-@Endpoint(id = "grpckeepalive")
+@Endpoint(id = "grpckeepalive", defaultAccess = Access.READ_ONLY)
 public class GrpcKeepAliveEndpoint {
 
 	private static final String CONNECTIONS = "connections";
 
 	private static final String ADVICE = "advice";
+
+	private static final String REBALANCE = "rebalance";
+
+	/** HTTP's status for a request that conflicts with the state: a rebalance runs, or drains are impossible. */
+	private static final int STATUS_CONFLICT = 409;
 
 	private final @Nullable ObservedGrpcServer server;
 
@@ -55,6 +73,8 @@ public class GrpcKeepAliveEndpoint {
 	private final Show showPeers;
 
 	private final @Nullable KeepAliveAdvisor advisor;
+
+	private final @Nullable ConnectionOperations operations;
 
 	public GrpcKeepAliveEndpoint(@Nullable ObservedGrpcServer server, List<TrackedChannels> channels,
 			PeerVisibility showPeers) {
@@ -70,10 +90,25 @@ public class GrpcKeepAliveEndpoint {
 	 */
 	public GrpcKeepAliveEndpoint(@Nullable ObservedGrpcServer server, List<TrackedChannels> channels,
 			PeerVisibility showPeers, @Nullable KeepAliveAdvisor advisor) {
+		this(server, channels, showPeers, advisor, null);
+	}
+
+	/**
+	 * The endpoint, with write operations.
+	 * @param server the server, if any
+	 * @param channels the channels
+	 * @param showPeers when remote addresses are shown
+	 * @param advisor the keepalive advisor, or {@code null} when it is off
+	 * @param operations the operator's actions on the server's connections, or {@code null}
+	 * without a server
+	 */
+	public GrpcKeepAliveEndpoint(@Nullable ObservedGrpcServer server, List<TrackedChannels> channels,
+			PeerVisibility showPeers, @Nullable KeepAliveAdvisor advisor, @Nullable ConnectionOperations operations) {
 		this.server = server;
 		this.channels = List.copyOf(channels);
 		this.showPeers = Show.valueOf(showPeers.name());
 		this.advisor = advisor;
+		this.operations = operations;
 	}
 
 	/**
@@ -166,6 +201,80 @@ public class GrpcKeepAliveEndpoint {
 			}
 		}
 		return null;
+	}
+
+	/**
+	 * {@code DELETE /actuator/grpckeepalive/connections/{id}}: drains one open server
+	 * connection (GOAWAY {@code drained}, the close after its calls or the grace); 404 for
+	 * an id that is not an open server connection.
+	 */
+	@DeleteOperation
+	public WebEndpointResponse<Object> drain(@Selector String section, @Selector String id) {
+		ConnectionOperations operations = this.operations;
+		if (!CONNECTIONS.equals(section) || operations == null || this.server == null) {
+			return new WebEndpointResponse<>(OperationViews.error("No gRPC server connections here to drain"),
+					WebEndpointResponse.STATUS_NOT_FOUND);
+		}
+		ConnectionSnapshot before = this.server.getConnections().find(id).orElse(null);
+		DrainResult result = operations.drain(id);
+		return switch (result) {
+			case DRAINING -> new WebEndpointResponse<>(OperationViews.draining(id, before, operations.grace()));
+			case ALREADY_DRAINING ->
+				new WebEndpointResponse<>(OperationViews.alreadyDraining(id, before, operations.grace()));
+			case NOT_DRAINABLE -> new WebEndpointResponse<>(OperationViews.error("Connection " + id
+					+ " cannot be drained without the frame observer: set grpc.keepalive.frames.enabled=true"),
+					STATUS_CONFLICT);
+			case NOT_OPEN -> new WebEndpointResponse<>(OperationViews.error("No open server connection " + id
+					+ ((id.startsWith("c-")) ? ": a channel's connections are not drained, the server's are" : "")),
+					WebEndpointResponse.STATUS_NOT_FOUND);
+		};
+	}
+
+	/**
+	 * {@code POST /actuator/grpckeepalive/rebalance} with {@code {"keep": N}} or
+	 * {@code {"shed": 0.25}}, optionally {@code "over": "30s"}: drains server connections,
+	 * oldest first, spread over the period; answers what it will drain. 400 for a bad body
+	 * (naming the field and the fix), 409 while another rebalance runs.
+	 */
+	@WriteOperation
+	public WebEndpointResponse<Object> rebalance(@Selector String section, @Nullable String keep,
+			@Nullable String shed, @Nullable String over) {
+		ConnectionOperations operations = this.operations;
+		if (!REBALANCE.equals(section) || operations == null) {
+			return new WebEndpointResponse<>(OperationViews.error("No gRPC server here to rebalance"),
+					WebEndpointResponse.STATUS_NOT_FOUND);
+		}
+		try {
+			RebalancePlan plan = operations.rebalance(RebalanceRequest.parse(keep, shed, over));
+			return new WebEndpointResponse<>(OperationViews.rebalance(plan, operations.grace()));
+		}
+		catch (InvalidRebalanceRequestException ex) {
+			return new WebEndpointResponse<>(OperationViews.invalid(ex), WebEndpointResponse.STATUS_BAD_REQUEST);
+		}
+		catch (RebalanceRunningException ex) {
+			return new WebEndpointResponse<>(OperationViews.running(ex.getMessage()
+					+ "; wait for it, or cancel it with DELETE /actuator/grpckeepalive/rebalance", ex.getRunning()),
+					STATUS_CONFLICT);
+		}
+		catch (IllegalStateException ex) {
+			return new WebEndpointResponse<>(OperationViews.error(String.valueOf(ex.getMessage())), STATUS_CONFLICT);
+		}
+	}
+
+	/**
+	 * {@code DELETE /actuator/grpckeepalive/rebalance}: cancels the rebalance that runs (what
+	 * it drained stays drained); 404 when none runs.
+	 */
+	@DeleteOperation
+	public WebEndpointResponse<Object> cancelRebalance(@Selector String section) {
+		ConnectionOperations operations = this.operations;
+		RebalanceProgress cancelled = (REBALANCE.equals(section) && operations != null)
+				? operations.cancel().orElse(null) : null;
+		if (cancelled == null) {
+			return new WebEndpointResponse<>(OperationViews.error("No rebalance runs"),
+					WebEndpointResponse.STATUS_NOT_FOUND);
+		}
+		return new WebEndpointResponse<>(OperationViews.progress(cancelled));
 	}
 
 	private List<ConnectionTrackerView> trackers() {

@@ -20,6 +20,7 @@ import dev.grpckeepalive.config.PropertyNames;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.DrainResult;
 import dev.grpckeepalive.connection.PingPolicy;
 import dev.grpckeepalive.connection.Side;
 import dev.grpckeepalive.transport.ConnectionInstrumentation;
@@ -260,6 +261,11 @@ final class CompanionGrpcServer implements ServerBuilderCustomizer<NettyServerBu
 	@Override
 	public ConnectionTrackerView getConnections() {
 		return this.connections.view();
+	}
+
+	@Override
+	public DrainResult drain(String connectionId, Duration grace) {
+		return this.connections.drain(connectionId, grace);
 	}
 
 	/** Closes from now on are the application's doing: Spring Boot's server stops next. */

@@ -40,7 +40,14 @@ public enum CloseReason {
 	 * ACKs, SETTINGS, empty DATA or WINDOW_UPDATE frames, or a CONTINUATION flood. The
 	 * connection names the limit.
 	 */
-	ABUSE;
+	ABUSE,
+
+	/**
+	 * An operator drained it: {@code DELETE /actuator/grpckeepalive/connections/{id}} or a
+	 * rebalance. The server sent GOAWAY {@code drained} and closed it once its calls were done,
+	 * or after the grace. A client sees the same reason in the GOAWAY's debug data.
+	 */
+	DRAINED;
 
 	/** The lower snake case name, such as {@code too_many_pings}. */
 	public String tag() {

@@ -22,6 +22,10 @@ import org.jspecify.annotations.Nullable;
  * <li>{@code too_many_pings}: a GOAWAY {@code too_many_pings}, sent or received.</li>
  * <li>{@code max_age}, then {@code max_idle}: a GOAWAY with that debug data, sent or
  * received: the connection was retired on purpose.</li>
+ * <li>{@code drained}: an operator drained it (a GOAWAY {@code drained}, sent or received).
+ * After the retirements that grpc-java starts by itself: an operator's drain of a connection
+ * already retiring for its age changes nothing on the wire (grpc-java keeps the first
+ * graceful close), so the first reason stays.</li>
  * <li>{@code app_requested}: this side sent GOAWAY {@code NO_ERROR} while the application was
  * shutting down.</li>
  * <li>{@code error}: a GOAWAY this side sent with an error code, bytes that are not HTTP/2, a
@@ -34,8 +38,11 @@ final class CloseReasons {
 
 	/** Which evidence wins when several reasons have some: the first in this list. */
 	static final List<CloseReason> PRECEDENCE = List.of(CloseReason.ABUSE, CloseReason.KEEPALIVE_TIMEOUT, CloseReason.TOO_MANY_PINGS,
-			CloseReason.MAX_AGE, CloseReason.MAX_IDLE, CloseReason.APP_REQUESTED, CloseReason.ERROR,
+			CloseReason.MAX_AGE, CloseReason.MAX_IDLE, CloseReason.DRAINED, CloseReason.APP_REQUESTED, CloseReason.ERROR,
 			CloseReason.PEER_GOAWAY);
+
+	/** The debug data of the GOAWAY NO_ERROR with which an operator's drain closes a server connection. */
+	static final String DRAINED_DEBUG_DATA = GracefulClose.GOAWAY_DEBUG_DATA;
 
 	/** HTTP/2's error code for "the peer may be generating excessive load". */
 	static final long ENHANCE_YOUR_CALM = 0xb;
@@ -102,7 +109,8 @@ final class CloseReasons {
 
 	/**
 	 * What a GOAWAY this side sent means: the reason grpc-java's debug data names
-	 * ({@code max_idle}, {@code max_age}, {@code too_many_pings}); else {@code abuse} for
+	 * ({@code max_idle}, {@code max_age}, {@code too_many_pings}), or the starter's
+	 * ({@code drained}); else {@code abuse} for
 	 * {@code ENHANCE_YOUR_CALM} (grpc-java's reset limit, Netty's CONTINUATION limit, the
 	 * starter's flood limits); else {@code error} for another error code; else {@code keepalive_timeout} when one of this side's keepalive PINGs was
 	 * overdue (grpc-java's keepalive GOAWAY carries no debug data); else {@code app_requested}
@@ -146,12 +154,16 @@ final class CloseReasons {
 		return (meaning == CloseReason.ERROR) ? CloseReason.PEER_GOAWAY : meaning;
 	}
 
-	/** The reason a GOAWAY's debug data names, if it is one of grpc-java's. */
+	/**
+	 * The reason a GOAWAY's debug data names, if it is one of grpc-java's or the starter's
+	 * {@value #DRAINED_DEBUG_DATA}.
+	 */
 	private static @Nullable CloseReason fromDebugData(String debugData) {
 		return switch (debugData) {
 			case "max_idle" -> CloseReason.MAX_IDLE;
 			case "max_age" -> CloseReason.MAX_AGE;
 			case "too_many_pings" -> CloseReason.TOO_MANY_PINGS;
+			case DRAINED_DEBUG_DATA -> CloseReason.DRAINED;
 			default -> null;
 		};
 	}

@@ -91,6 +91,9 @@ public final class ConnectionRecord {
 
 	private volatile boolean grpcCore;
 
+	/** How to close it gracefully for an operator's drain: the frame observer; {@code null} without one. */
+	private volatile @Nullable GracefulClose gracefulClose;
+
 	/** Set once, when the connection closes: everything about the close in one publication. */
 	private volatile @Nullable Closed closed;
 
@@ -121,6 +124,35 @@ public final class ConnectionRecord {
 	/** Marks the record as fed by a frame observer, so that PING figures are meaningful. */
 	public void observed() {
 		this.observed = true;
+	}
+
+	/** The frame observer can close this (server) connection gracefully when an operator drains it. */
+	public void closableBy(GracefulClose close) {
+		this.gracefulClose = close;
+	}
+
+	/**
+	 * An operator drains this connection: its close reason becomes {@code drained} (unless a
+	 * reason of higher precedence has evidence) and the transport's graceful close starts.
+	 * @param grace how long its calls in flight get
+	 */
+	DrainResult drain(Duration grace) {
+		GracefulClose close = this.gracefulClose;
+		if (this.closed != null) {
+			return DrainResult.NOT_OPEN;
+		}
+		if (close == null) {
+			return DrainResult.NOT_DRAINABLE;
+		}
+		int drained = CloseReasons.evidence(CloseReason.DRAINED);
+		// the evidence first, so that a close racing the GOAWAY has its reason; and once only
+		if (this.draining || ((int) EVIDENCE.getAndBitwiseOr(this, drained) & drained) != 0) {
+			return DrainResult.ALREADY_DRAINING;
+		}
+		// draining from now on, not from the GOAWAY on the event loop: the next rebalance leaves it out
+		this.draining = true;
+		close.start(grace);
+		return DrainResult.DRAINING;
 	}
 
 	/** The frame observer gave up on this connection (bytes that are not HTTP/2). */

@@ -149,12 +149,9 @@ final class ConnectionRegistry {
 
 	/** An open connection by its id, found by its number; else a recently closed one. */
 	Optional<ConnectionSnapshot> find(String id) {
-		long number = numberInId(id);
-		if (number > 0) {
-			Object record = this.byNumber.ceiling(new Cursor(number));
-			if (record instanceof ConnectionRecord open && open.id() == number && !open.isClosed()) {
-				return Optional.of(open.snapshot());
-			}
+		ConnectionRecord open = openRecord(id);
+		if (open != null) {
+			return Optional.of(open.snapshot());
 		}
 		for (ConnectionSnapshot closed : recentlyClosed()) {
 			if (closed.id().equals(id)) {
@@ -179,6 +176,18 @@ final class ConnectionRegistry {
 			number = number * 10 + (digit - '0');
 		}
 		return number;
+	}
+
+	/** The open connection with this id, such as {@code s-42}, if any, found by its number. */
+	@Nullable ConnectionRecord openRecord(String id) {
+		long number = numberInId(id);
+		if (number > 0) {
+			Object record = this.byNumber.ceiling(new Cursor(number));
+			if (record instanceof ConnectionRecord open && open.id() == number && !open.isClosed()) {
+				return open;
+			}
+		}
+		return null;
 	}
 
 	int activeConnections() {

@@ -137,6 +137,19 @@ public final class ConnectionTracker {
 				currentTimeMillis(), nanoTime()));
 	}
 
+	/**
+	 * Drains one open connection, an operator's action: GOAWAY {@code drained}, then the close
+	 * once its calls are done or after {@code grace}; its close reason is {@code drained}.
+	 * Logs nothing: the operator's action logs once for all the connections it drains.
+	 * @param id the connection's id, such as {@code s-42}
+	 * @param grace how long its calls in flight get
+	 * @return what was done
+	 */
+	public DrainResult drain(String id, Duration grace) {
+		ConnectionRecord record = this.registry.openRecord(id);
+		return (record != null) ? record.drain(grace) : DrainResult.NOT_OPEN;
+	}
+
 	/** The server refused a connection at accept, over its cap on open connections. */
 	public void connectionRefused() {
 		this.statistics.refused();

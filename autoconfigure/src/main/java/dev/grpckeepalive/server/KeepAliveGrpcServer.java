@@ -18,6 +18,7 @@ import org.jspecify.annotations.Nullable;
 import dev.grpckeepalive.config.ServerKeepAliveSettings;
 import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
+import dev.grpckeepalive.connection.DrainResult;
 
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.context.SmartLifecycle;
@@ -274,6 +275,11 @@ public class KeepAliveGrpcServer implements SmartLifecycle, DisposableBean, Obse
 	@Override
 	public ConnectionTrackerView getConnections() {
 		return this.connections.view();
+	}
+
+	@Override
+	public DrainResult drain(String connectionId, Duration grace) {
+		return this.connections.drain(connectionId, grace);
 	}
 
 	/** The underlying grpc-java server. */

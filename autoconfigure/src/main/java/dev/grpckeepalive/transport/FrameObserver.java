@@ -16,6 +16,7 @@ import org.jspecify.annotations.Nullable;
 
 import dev.grpckeepalive.connection.ConnectionRecord;
 import dev.grpckeepalive.connection.ConnectionTracker;
+import dev.grpckeepalive.connection.GracefulClose;
 import dev.grpckeepalive.connection.PingKind;
 import dev.grpckeepalive.connection.UserAgentCapture;
 
@@ -53,7 +54,7 @@ import dev.grpckeepalive.connection.UserAgentCapture;
  * A PING counts as sent at the flush that sends it, so a round trip is measured between two
  * ticker reads in that order and is never negative (and is clamped at 0 regardless).
  */
-final class FrameObserver extends ChannelDuplexHandler implements Http2FrameDecoder.Listener {
+final class FrameObserver extends ChannelDuplexHandler implements Http2FrameDecoder.Listener, GracefulClose {
 
 	static final String NAME = "grpcKeepaliveFrameObserver";
 
@@ -168,6 +169,19 @@ final class FrameObserver extends ChannelDuplexHandler implements Http2FrameDeco
 		opened.observed();
 		// the evidence itself, not a lambda around it: one object less per connection
 		opened.silenceProbe(this.evidence);
+		if (this.settings.serverSide()) {
+			// this observer, not a lambda: nothing more per connection
+			opened.closableBy(this);
+		}
+	}
+
+	/** An operator drains the connection: grpc-java's graceful close, see {@link GracefulDrain}. */
+	@Override
+	public void start(Duration grace) {
+		ChannelHandlerContext ctx = this.context;
+		if (ctx != null) {
+			GracefulDrain.start(ctx.channel(), grace);
+		}
 	}
 
 	@Override

@@ -86,7 +86,7 @@ class MetricsDocumentationTests {
 		}
 		assertThat(registry.getMeters()).allSatisfy((meter) -> assertThat(meter.getId().getName())
 			.isIn(Arrays.stream(KeepAliveMeter.values()).map(KeepAliveMeter::getName).toList()));
-		assertThat(registry.getMeters()).as("54 meters for the server, as docs/metrics.md counts").hasSize(54);
+		assertThat(registry.getMeters()).as("58 meters for the server, as docs/metrics.md counts").hasSize(58);
 	}
 
 }

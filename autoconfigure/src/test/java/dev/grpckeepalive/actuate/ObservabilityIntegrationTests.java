@@ -63,7 +63,7 @@ class ObservabilityIntegrationTests {
 			assertThat(summary.read("$.server.connections.active", Integer.class)).isEqualTo(1);
 			assertThat(summary.read("$.server.connections.opened", Integer.class)).isEqualTo(1);
 			assertThat(summary.read("$.server.connections.closed", Map.class)).containsOnlyKeys("max_idle", "max_age",
-					"too_many_pings", "keepalive_timeout", "app_requested", "peer_goaway", "peer_closed", "error", "abuse");
+					"too_many_pings", "keepalive_timeout", "app_requested", "peer_goaway", "peer_closed", "error", "abuse", "drained");
 			assertThat(summary.read("$.server.pings", Map.class)).containsKeys("sent", "acked", "received", "timeouts",
 					"rttMillis", "sentByKind");
 			assertThat(summary.read("$.server.goaways", Map.class)).containsKeys("sent", "received");

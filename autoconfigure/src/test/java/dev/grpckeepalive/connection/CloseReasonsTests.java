@@ -79,6 +79,57 @@ class CloseReasonsTests {
 	}
 
 	@Test
+	void anOperatorsDrainIsDrainedOnBothEndsAndBeatsTheShutdownAndTheErrorsOfTheGrace() {
+		assertThat(CloseReasons.ofGoAwaySent(0, "drained", false, false)).isEqualTo(CloseReason.DRAINED);
+		assertThat(CloseReasons.ofGoAwaySent(0, "drained", false, true)).isEqualTo(CloseReason.DRAINED);
+		assertThat(CloseReasons.ofGoAwayReceived(0, "drained")).isEqualTo(CloseReason.DRAINED);
+		assertThat(closeAfter((record) -> record.goAwaySent(0, "drained", false), (record) -> record.errorSeen()))
+			.isEqualTo(CloseReason.DRAINED);
+		assertThat(closeAfter((record) -> record.goAwayReceived(0, "drained"))).isEqualTo(CloseReason.DRAINED);
+		// a connection already retiring for its age stays max_age: grpc-java keeps its first graceful close
+		assertThat(closeAfter((record) -> record.goAwaySent(0, "max_age", false),
+				(record) -> record.goAwaySent(0, "drained", false)))
+			.isEqualTo(CloseReason.MAX_AGE);
+		this.tracker.shutdown().start();
+		assertThat(closeAfter((record) -> record.goAwaySent(0, "drained", false))).isEqualTo(CloseReason.DRAINED);
+	}
+
+	@Test
+	void aDrainStartsTheTransportsGracefulCloseOnceAndIsItsOwnEvidence() {
+		ConnectionRecord record = this.tracker.connectionOpened(new InetSocketAddress("127.0.0.1", this.port++),
+				new InetSocketAddress("127.0.0.1", 9090));
+		List<Duration> graces = new java.util.ArrayList<>();
+		assertThat(this.tracker.drain(record.displayId(), Duration.ofSeconds(5))).isEqualTo(DrainResult.NOT_DRAINABLE);
+		record.closableBy(graces::add);
+		assertThat(this.tracker.drain("s-999", Duration.ofSeconds(5))).isEqualTo(DrainResult.NOT_OPEN);
+		assertThat(this.tracker.drain("c-x-" + record.id(), Duration.ofSeconds(5))).isEqualTo(DrainResult.NOT_OPEN);
+		assertThat(this.tracker.drain("s-+" + record.id(), Duration.ofSeconds(5))).isEqualTo(DrainResult.NOT_OPEN);
+		assertThat(this.tracker.drain(record.displayId(), Duration.ofSeconds(5))).isEqualTo(DrainResult.DRAINING);
+		assertThat(this.tracker.drain(record.displayId(), Duration.ofSeconds(5)))
+			.isEqualTo(DrainResult.ALREADY_DRAINING);
+		assertThat(graces).containsExactly(Duration.ofSeconds(5));
+		// closed before its GOAWAY was seen: still drained
+		record.close();
+		assertThat(record.snapshot().closeReason()).isEqualTo(CloseReason.DRAINED);
+		assertThat(this.tracker.view().closedConnections(CloseReason.DRAINED)).isEqualTo(1);
+		assertThat(this.tracker.drain(record.displayId(), Duration.ofSeconds(5))).isEqualTo(DrainResult.NOT_OPEN);
+	}
+
+	@Test
+	void aConnectionClosingAlreadyIsNotDrainedAgain() {
+		ConnectionRecord record = this.tracker.connectionOpened(new InetSocketAddress("127.0.0.1", this.port++),
+				new InetSocketAddress("127.0.0.1", 9090));
+		List<Duration> graces = new java.util.ArrayList<>();
+		record.closableBy(graces::add);
+		record.goAwaySent(0, "max_age", false);
+		assertThat(this.tracker.drain(record.displayId(), Duration.ofSeconds(5)))
+			.isEqualTo(DrainResult.ALREADY_DRAINING);
+		assertThat(graces).isEmpty();
+		record.close();
+		assertThat(record.snapshot().closeReason()).isEqualTo(CloseReason.MAX_AGE);
+	}
+
+	@Test
 	void withoutEvidenceTheSettingsDecide() {
 		assertThat(CloseReasons.inferred(false, 0, 9_000, 20_000, 10_000, -1)).isEqualTo(CloseReason.MAX_IDLE);
 		assertThat(CloseReasons.inferred(false, 1, 9_000, 20_000, 10_000, -1)).isEqualTo(CloseReason.PEER_CLOSED);
