@@ -1,5 +1,6 @@
 package dev.grpckeepalive.reliability;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import com.jayway.jsonpath.JsonPath;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
@@ -29,6 +31,7 @@ import dev.grpckeepalive.reliability.PrometheusServer.Alert;
 import dev.grpckeepalive.reliability.PrometheusServer.Series;
 import dev.grpckeepalive.test.FreePorts;
 import dev.grpckeepalive.test.PrometheusBinaries;
+import dev.grpckeepalive.test.SniffingTcpProxy;
 import dev.grpckeepalive.test.TestApps;
 import dev.grpckeepalive.test.proto.EchoReply;
 import dev.grpckeepalive.test.proto.EchoRequest;
@@ -48,11 +51,16 @@ import static org.awaitility.Awaitility.await;
  * {@code promtool}'s job (AlertRulesTests).
  *
  * <p>Each service runs scenario 3's scale-out: HAProxy in TCP mode, round-robin over three
- * replicas of which the third starts late, and 12 {@code pick_first} channels of the clients'
- * application. Service {@code prices-a} has no {@code max-connection-age}: its third replica
- * stays empty and {@code GrpcKeepaliveConnectionSkew} goes pending, then firing, and stays
- * so. Service {@code prices-b} has {@code max-connection-age} {@value #MAX_AGE_SECONDS}s:
- * the alert fires too, then the connections spread and it resolves. Two channels of the
+ * replicas of which the third joins late, and 12 {@code pick_first} channels of the clients'
+ * application. The third replica runs and is scraped from the start, but its load balancer
+ * reaches it only through a gate that opens at the scale-out: until then it holds no
+ * connection, {@code GrpcKeepaliveConnectionSkew} goes pending, then firing, for both
+ * services, and stays so however late a loaded machine makes it fire (had the replica started
+ * at the scale-out, {@code prices-b}'s connections could reach their maximum age, and spread,
+ * before its alert had fired). Service {@code prices-a} has no {@code max-connection-age}:
+ * once the gate opens its third replica stays empty and the alert keeps firing. Service
+ * {@code prices-b} has {@code max-connection-age} {@value #MAX_AGE_SECONDS}s: its
+ * connections spread and the alert resolves. Two channels of the
  * clients' application ping every 10s against the default {@code permit-time} of 5m:
  * {@code GrpcKeepaliveTooManyPingsClient} and {@code GrpcKeepaliveTooManyPingsServer} fire.
  * Finally every query of every panel of the shipped Grafana dashboard
@@ -105,18 +113,18 @@ class FleetPrometheusTests {
 		HaProxy.require(SCENARIO);
 		long start = System.nanoTime();
 		int[] grpcPorts = FreePorts.take(6);
-		int[] lateHttpPorts = FreePorts.take(2);
+		int[] gatePorts = FreePorts.take(2);
 		ShippedMetricsSettings sample = ShippedMetricsSettings.sample();
 		ShippedMetricsSettings kubernetes = ShippedMetricsSettings.kubernetes();
-		Service a = new Service("prices-a", grpcPorts[0], grpcPorts[1], grpcPorts[2], lateHttpPorts[0],
+		Service a = new Service("prices-a", grpcPorts[0], grpcPorts[1], grpcPorts[2], gatePorts[0],
 				sample.properties());
 		List<String> bProperties = new ArrayList<>(kubernetes.properties());
 		bProperties.addAll(List.of("grpc.keepalive.server.max-connection-age=" + MAX_AGE_SECONDS + "s",
 				"grpc.keepalive.server.max-connection-age-grace=5s"));
-		Service b = new Service("prices-b", grpcPorts[3], grpcPorts[4], grpcPorts[5], lateHttpPorts[1], bProperties);
+		Service b = new Service("prices-b", grpcPorts[3], grpcPorts[4], grpcPorts[5], gatePorts[1], bProperties);
 		try (a; b; HaProxy proxyA = a.proxy(); HaProxy proxyB = b.proxy(); MutePeer mute = new MutePeer()) {
-			a.startFirstTwo();
-			b.startFirstTwo();
+			a.startReplicas();
+			b.startReplicas();
 			try (ConfigurableApplicationContext clients = clients(proxyA.target(), proxyB.target(), mute.target(),
 					sample.properties());
 					PrometheusServer prometheus = PrometheusServer.config()
@@ -142,23 +150,20 @@ class FleetPrometheusTests {
 						.until(() -> load.channels.stream()
 							.allMatch((channel) -> channel.getState(false) == ConnectivityState.READY));
 					double setUp = seconds(start);
+					long loaded = System.nanoTime();
 
-					// scale out both services
-					long scaledOut = System.nanoTime();
-					a.startThird();
-					b.startThird();
-					await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
-						.until(() -> proxyA.servers().get("r3").isUp() && proxyB.servers().get("r3").isUp());
-
+					// the third replicas are scraped, and unreachable: everything on the first two, the alert fires for
+					// both services, and stays so until the scale-out (a connection recycled meanwhile goes to the first
+					// two again); the bound is for a loaded Prometheus and test JVM, not for the connections
 					Map<String, Double> pending = new LinkedHashMap<>();
 					Map<String, Double> firing = new LinkedHashMap<>();
-					await().atMost(Duration.ofSeconds(25)).pollInterval(Duration.ofMillis(250)).until(() -> {
+					await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
 						for (Alert alert : prometheus.alerts()) {
 							if (SKEW.equals(alert.name())) {
 								String job = alert.labels().get("job");
-								pending.putIfAbsent(job, seconds(scaledOut));
+								pending.putIfAbsent(job, seconds(loaded));
 								if ("firing".equals(alert.state())) {
-									firing.putIfAbsent(job, seconds(scaledOut));
+									firing.putIfAbsent(job, seconds(loaded));
 								}
 							}
 						}
@@ -172,6 +177,13 @@ class FleetPrometheusTests {
 						.isSubsetOf(a.instance(1), a.instance(2));
 					assertThat(serverConnections(prometheus, a.name).get(a.instance(3))).isZero();
 
+					// scale out both services: their load balancers reach the third replicas from now on
+					long scaledOut = System.nanoTime();
+					a.openGate();
+					b.openGate();
+					await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+						.until(() -> proxyA.servers().get("r3").isUp() && proxyB.servers().get("r3").isUp());
+
 					// with max-connection-age: every connection is recycled within 1.1 x the age, the spread evens out
 					await().atMost(Duration.ofSeconds(MAX_AGE_SECONDS + 15)).pollInterval(Duration.ofMillis(250))
 						.until(() -> skewAlerts(prometheus, b.name).isEmpty()
@@ -179,7 +191,7 @@ class FleetPrometheusTests {
 					double resolved = seconds(scaledOut);
 					Map<String, Double> spreadB = serverConnections(prometheus, b.name);
 
-					// prices-a never recovers by itself
+					// prices-a never recovers by itself, although its third replica is reachable by now
 					assertThat(skewAlerts(prometheus, a.name)).isNotEmpty()
 						.allSatisfy((alert) -> assertThat(alert.state()).isEqualTo("firing"));
 					Map<String, Double> spreadA = serverConnections(prometheus, a.name);
@@ -217,8 +229,9 @@ class FleetPrometheusTests {
 								+ series.labels().get("reason"), series.value());
 					}
 					load.stop();
-					System.out.printf("%s: set-up %.1fs; skew alert after the scale-out: pending %s, firing %s (for: %s); "
-							+ "prices-b (max-connection-age %ds) resolved at %.1fs, connections %s; prices-a connections %s; "
+					System.out.printf("%s: set-up %.1fs; skew alert after the load started: pending %s, firing %s (for: %s); "
+							+ "prices-b (max-connection-age %ds) resolved %.1fs after the scale-out, connections %s; "
+							+ "prices-a connections %s; "
 							+ "too_many_pings alerts (client and server) firing %.1fs after the start; %d dashboard queries, "
 							+ "series with data %s; connections closed %s; RPCs sent %d, failed %d; total %.1fs; "
 							+ "metrics settings: %s, %s%n", SCENARIO, setUp, pending, firing, FOR, MAX_AGE_SECONDS, resolved,
@@ -348,23 +361,29 @@ class FleetPrometheusTests {
 		return TestApps.observed(properties.toArray(String[]::new));
 	}
 
-	/** Three replicas of one service behind one HAProxy; the third starts late. */
+	/**
+	 * Three replicas of one service behind one HAProxy; the third's server address there is a
+	 * gate, a TCP proxy to the replica that {@link #openGate} opens: until then HAProxy's health
+	 * check finds the third down and sends it nothing.
+	 */
 	private static final class Service implements AutoCloseable {
 
 		private final String name;
 
 		private final int[] grpcPorts;
 
-		private final int lateHttpPort;
+		private final int gatePort;
 
 		private final List<String> properties;
 
 		private final List<ConfigurableApplicationContext> replicas = new ArrayList<>();
 
-		Service(String name, int grpc1, int grpc2, int grpc3, int lateHttpPort, List<String> properties) {
+		private @Nullable SniffingTcpProxy gate;
+
+		Service(String name, int grpc1, int grpc2, int grpc3, int gatePort, List<String> properties) {
 			this.name = name;
 			this.grpcPorts = new int[] { grpc1, grpc2, grpc3 };
-			this.lateHttpPort = lateHttpPort;
+			this.gatePort = gatePort;
 			this.properties = List.copyOf(properties);
 		}
 
@@ -372,30 +391,27 @@ class FleetPrometheusTests {
 			return HaProxy.tcp(PROXY_TIMEOUT, PROXY_TIMEOUT)
 				.server("r1", this.grpcPorts[0], HEALTH_CHECK)
 				.server("r2", this.grpcPorts[1], HEALTH_CHECK)
-				.server("r3", this.grpcPorts[2], HEALTH_CHECK)
+				.server("r3", this.gatePort, HEALTH_CHECK)
 				.start();
 		}
 
-		void startFirstTwo() {
-			start(0, 0);
-			start(1, 0);
+		void startReplicas() {
+			for (int replica = 0; replica < 3; replica++) {
+				List<String> all = new ArrayList<>(List.of("server.address=127.0.0.1", "server.port=0",
+						"grpc.keepalive.server.address=127.0.0.1", "grpc.keepalive.server.port=" + this.grpcPorts[replica]));
+				all.addAll(this.properties);
+				this.replicas.add(TestApps.observed(all.toArray(String[]::new)));
+			}
 		}
 
-		void startThird() {
-			start(2, this.lateHttpPort);
+		/** The scale-out: HAProxy's next health checks find the third replica, and it gets its share of new connections. */
+		void openGate() throws IOException {
+			this.gate = new SniffingTcpProxy(this.gatePort, this.grpcPorts[2]);
 		}
 
-		private void start(int replica, int httpPort) {
-			List<String> all = new ArrayList<>(List.of("server.address=127.0.0.1", "server.port=" + httpPort,
-					"grpc.keepalive.server.address=127.0.0.1", "grpc.keepalive.server.port=" + this.grpcPorts[replica]));
-			all.addAll(this.properties);
-			this.replicas.add(TestApps.observed(all.toArray(String[]::new)));
-		}
-
-		/** The actuator ports of the three replicas, the third's known before it starts. */
+		/** The actuator ports of the three replicas. */
 		int[] httpPorts() {
-			return new int[] { TestApps.httpPort(this.replicas.get(0)), TestApps.httpPort(this.replicas.get(1)),
-					this.lateHttpPort };
+			return this.replicas.stream().mapToInt(TestApps::httpPort).toArray();
 		}
 
 		/** The Prometheus {@code instance} of replica 1, 2 or 3. */
@@ -404,8 +420,11 @@ class FleetPrometheusTests {
 		}
 
 		@Override
-		public void close() {
+		public void close() throws IOException {
 			this.replicas.forEach(ConfigurableApplicationContext::close);
+			if (this.gate != null) {
+				this.gate.close();
+			}
 		}
 
 	}

@@ -43,8 +43,18 @@ public final class SniffingTcpProxy implements AutoCloseable {
 	private volatile int connections;
 
 	public SniffingTcpProxy(int upstreamPort) throws IOException {
+		this(0, upstreamPort);
+	}
+
+	/**
+	 * A proxy on a given loopback port, for a path that must be known before it opens (a load
+	 * balancer's server address).
+	 * @param port the proxy's port, {@code 0} for any free one
+	 * @param upstreamPort the server's port on loopback
+	 */
+	public SniffingTcpProxy(int port, int upstreamPort) throws IOException {
 		this.upstreamPort = upstreamPort;
-		this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+		this.listener = new ServerSocket(port, 50, InetAddress.getLoopbackAddress());
 		Thread acceptor = new Thread(this::acceptLoop, "proxy-accept-" + this.listener.getLocalPort());
 		acceptor.setDaemon(true);
 		acceptor.start();
