@@ -5,17 +5,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
-import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
@@ -23,13 +15,9 @@ import org.junit.jupiter.api.parallel.ResourceLock;
 import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.client.GrpcChannels;
 import dev.grpckeepalive.connection.CloseReason;
-import dev.grpckeepalive.connection.ConnectionTracker;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
 import dev.grpckeepalive.test.FreePorts;
 import dev.grpckeepalive.test.TestApps;
-import dev.grpckeepalive.test.proto.EchoReply;
-import dev.grpckeepalive.test.proto.EchoRequest;
-import dev.grpckeepalive.test.proto.TestServiceGrpc;
 
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -106,12 +94,12 @@ class LoadBalancerScaleOutTests {
 				await().atMost(Duration.ofSeconds(20))
 					.pollInterval(Duration.ofMillis(200))
 					.until(() -> states(proxy).equals(Map.of("r1", true, "r2", true, "r3", false)));
-				Load load = new Load(client);
+				SteadyUnaryLoad load = load(client);
 				try {
 					load.start();
 					// every channel connected, and the load steady for a while, before scaling out
 					await().atMost(Duration.ofSeconds(20))
-						.until(() -> load.channels.stream()
+						.until(() -> load.channels().stream()
 							.allMatch((channel) -> channel.getState(false) == ConnectivityState.READY));
 					Thread.sleep(3_000);
 
@@ -132,7 +120,7 @@ class LoadBalancerScaleOutTests {
 					System.out.printf("%s, %s: RPCs sent %d, OK %d, failed %s, ticks not sent (in-flight bound) %d; "
 							+ "shares %% by age after r3 came up %s, ages 2-3 %s, ages 1-3 %s; HAProxy sessions per "
 							+ "replica %s; replica connections %s%n",
-							SCENARIO, variant, load.sent.sum(), load.ok.sum(), load.failed(), load.skipped.sum(),
+							SCENARIO, variant, load.sent(), load.ok(), load.failed(), load.skipped(),
 							shares.byAge(),
 							shares.afterFirstAge(), shares.all(), sessions(proxy), replicas.connections());
 					return shares;
@@ -220,91 +208,6 @@ class LoadBalancerScaleOutTests {
 
 	}
 
-	/** A steady unary load, one RPC per channel every {@value #RPC_PERIOD_MILLIS}ms, staggered over the period. */
-	private static final class Load {
-
-		private final List<ManagedChannel> channels = new ArrayList<>();
-
-		private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor((task) -> {
-			Thread thread = new Thread(task, "scale-out-load");
-			thread.setDaemon(true);
-			return thread;
-		});
-
-		/** A bound on RPCs in flight; never reached unless something stalls. */
-		private final Semaphore inFlight = new Semaphore(10 * CHANNELS);
-
-		private final LongAdder sent = new LongAdder();
-
-		private final LongAdder ok = new LongAdder();
-
-		private final LongAdder skipped = new LongAdder();
-
-		private final Map<String, LongAdder> failed = new ConcurrentHashMap<>();
-
-		Load(ConfigurableApplicationContext client) {
-			GrpcChannels channels = client.getBean(GrpcChannels.class);
-			for (int i = 1; i <= CHANNELS; i++) {
-				this.channels.add(channels.get("lb" + i));
-			}
-		}
-
-		void start() {
-			for (int i = 0; i < CHANNELS; i++) {
-				TestServiceGrpc.TestServiceStub stub = TestServiceGrpc.newStub(this.channels.get(i));
-				this.scheduler.scheduleAtFixedRate(() -> send(stub), i * RPC_PERIOD_MILLIS / CHANNELS,
-						RPC_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
-			}
-		}
-
-		private void send(TestServiceGrpc.TestServiceStub stub) {
-			if (!this.inFlight.tryAcquire()) {
-				this.skipped.increment();
-				return;
-			}
-			this.sent.increment();
-			stub.withDeadlineAfter(5, TimeUnit.SECONDS)
-				.echo(EchoRequest.newBuilder().setText("load").build(), new StreamObserver<EchoReply>() {
-
-					@Override
-					public void onNext(EchoReply reply) {
-					}
-
-					@Override
-					public void onError(Throwable error) {
-						Status status = Status.fromThrowable(error);
-						Load.this.failed.computeIfAbsent(status.getCode() + ": " + status.getDescription(),
-								(key) -> new LongAdder()).increment();
-						Load.this.inFlight.release();
-					}
-
-					@Override
-					public void onCompleted() {
-						Load.this.ok.increment();
-						Load.this.inFlight.release();
-					}
-
-				});
-		}
-
-		/** Stops sending and waits for the RPCs in flight. */
-		void stop() throws InterruptedException {
-			if (this.scheduler.isShutdown()) {
-				return;
-			}
-			this.scheduler.shutdown();
-			this.scheduler.awaitTermination(5, TimeUnit.SECONDS);
-			this.inFlight.tryAcquire(10 * CHANNELS, 10, TimeUnit.SECONDS);
-		}
-
-		Map<String, Long> failed() {
-			Map<String, Long> failed = new LinkedHashMap<>();
-			this.failed.forEach((key, count) -> failed.put(key, count.sum()));
-			return failed;
-		}
-
-	}
-
 	/**
 	 * Calls per replica at the moment the third came up and after each of three ages, as
 	 * shares in percent of the calls between two snapshots.
@@ -340,6 +243,16 @@ class LoadBalancerScaleOutTests {
 			return shares;
 		}
 
+	}
+
+	/** {@value #CHANNELS} channels {@code lb1..}, one call each every {@value #RPC_PERIOD_MILLIS}ms. */
+	private static SteadyUnaryLoad load(ConfigurableApplicationContext client) {
+		GrpcChannels channels = client.getBean(GrpcChannels.class);
+		List<ManagedChannel> lb = new ArrayList<>();
+		for (int i = 1; i <= CHANNELS; i++) {
+			lb.add(channels.get("lb" + i));
+		}
+		return new SteadyUnaryLoad("scale-out-load", lb, Duration.ofMillis(RPC_PERIOD_MILLIS), Duration.ofSeconds(5));
 	}
 
 }

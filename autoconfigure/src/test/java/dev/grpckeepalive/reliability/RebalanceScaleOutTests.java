@@ -9,17 +9,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
-import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
@@ -32,9 +25,6 @@ import dev.grpckeepalive.connection.ConnectionTrackerView;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
 import dev.grpckeepalive.test.FreePorts;
 import dev.grpckeepalive.test.TestApps;
-import dev.grpckeepalive.test.proto.EchoReply;
-import dev.grpckeepalive.test.proto.EchoRequest;
-import dev.grpckeepalive.test.proto.TestServiceGrpc;
 
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -101,11 +91,11 @@ class RebalanceScaleOutTests {
 				await().atMost(Duration.ofSeconds(20))
 					.pollInterval(Duration.ofMillis(200))
 					.until(() -> up(proxy).equals(Map.of("r1", true, "r2", true, "r3", false)));
-				Load load = new Load(client);
+				SteadyUnaryLoad load = load(client);
 				try {
 					load.start();
 					await().atMost(Duration.ofSeconds(20))
-						.until(() -> load.channels.stream()
+						.until(() -> load.channels().stream()
 							.allMatch((channel) -> channel.getState(false) == ConnectivityState.READY)
 								&& total(connections(replicas)) == CHANNELS);
 					Map<String, Integer> before = connections(replicas);
@@ -145,7 +135,7 @@ class RebalanceScaleOutTests {
 							+ "(period %s), after the measured calls %s; call shares %% %s; calls sent %d, OK %d, failed %s, "
 							+ "not sent (in-flight bound) %d; closed drained %d; answers %s%n", SCENARIO, before,
 							balancedMillis, after, OVER, settled, shares,
-							load.sent.sum(), load.ok.sum(), load.failed(), load.skipped.sum(), drained(replicas), answers);
+							load.sent(), load.ok(), load.failed(), load.skipped(), drained(replicas), answers);
 					assertThat(load.failed()).as("failed calls").isEmpty();
 					assertThat(shares).allSatisfy((replica, callShare) -> assertThat(callShare).as(replica + ", %")
 						.isBetween(100.0 / 3 - 10, 100.0 / 3 + 10));
@@ -243,90 +233,14 @@ class RebalanceScaleOutTests {
 		return TestApps.client(target, properties.toArray(String[]::new));
 	}
 
-	/** A steady unary load: one call per channel every {@value #CALL_PERIOD_MILLIS}ms, staggered over the period. */
-	private static final class Load {
-
-		private final List<ManagedChannel> channels = new ArrayList<>();
-
-		private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor((task) -> {
-			Thread thread = new Thread(task, "rebalance-load");
-			thread.setDaemon(true);
-			return thread;
-		});
-
-		/** A bound on calls in flight; never reached unless something stalls. */
-		private final Semaphore inFlight = new Semaphore(10 * CHANNELS);
-
-		private final LongAdder sent = new LongAdder();
-
-		private final LongAdder ok = new LongAdder();
-
-		private final LongAdder skipped = new LongAdder();
-
-		private final Map<String, LongAdder> failed = new ConcurrentHashMap<>();
-
-		Load(ConfigurableApplicationContext client) {
-			GrpcChannels channels = client.getBean(GrpcChannels.class);
-			for (int i = 1; i <= CHANNELS; i++) {
-				this.channels.add(channels.get("lb" + i));
-			}
+	/** {@value #CHANNELS} channels {@code lb1..}, one call each every {@value #CALL_PERIOD_MILLIS}ms. */
+	private static SteadyUnaryLoad load(ConfigurableApplicationContext client) {
+		GrpcChannels channels = client.getBean(GrpcChannels.class);
+		List<ManagedChannel> lb = new ArrayList<>();
+		for (int i = 1; i <= CHANNELS; i++) {
+			lb.add(channels.get("lb" + i));
 		}
-
-		void start() {
-			for (int i = 0; i < CHANNELS; i++) {
-				TestServiceGrpc.TestServiceStub stub = TestServiceGrpc.newStub(this.channels.get(i));
-				this.scheduler.scheduleAtFixedRate(() -> send(stub), i * CALL_PERIOD_MILLIS / CHANNELS,
-						CALL_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
-			}
-		}
-
-		private void send(TestServiceGrpc.TestServiceStub stub) {
-			if (!this.inFlight.tryAcquire()) {
-				this.skipped.increment();
-				return;
-			}
-			this.sent.increment();
-			stub.withDeadlineAfter(10, TimeUnit.SECONDS)
-				.echo(EchoRequest.newBuilder().setText("load").build(), new StreamObserver<EchoReply>() {
-
-					@Override
-					public void onNext(EchoReply reply) {
-					}
-
-					@Override
-					public void onError(Throwable error) {
-						Status status = Status.fromThrowable(error);
-						Load.this.failed
-							.computeIfAbsent(status.getCode() + ": " + status.getDescription(), (key) -> new LongAdder())
-							.increment();
-						Load.this.inFlight.release();
-					}
-
-					@Override
-					public void onCompleted() {
-						Load.this.ok.increment();
-						Load.this.inFlight.release();
-					}
-
-				});
-		}
-
-		/** Stops sending and waits for the calls in flight. */
-		void stop() throws InterruptedException {
-			if (this.scheduler.isShutdown()) {
-				return;
-			}
-			this.scheduler.shutdown();
-			this.scheduler.awaitTermination(5, TimeUnit.SECONDS);
-			this.inFlight.tryAcquire(10 * CHANNELS, 15, TimeUnit.SECONDS);
-		}
-
-		Map<String, Long> failed() {
-			Map<String, Long> failed = new LinkedHashMap<>();
-			this.failed.forEach((key, count) -> failed.put(key, count.sum()));
-			return failed;
-		}
-
+		return new SteadyUnaryLoad("rebalance-load", lb, Duration.ofMillis(CALL_PERIOD_MILLIS), Duration.ofSeconds(10));
 	}
 
 }
