@@ -2,11 +2,9 @@ package dev.grpckeepalive.reliability;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+
+import dev.grpckeepalive.test.LoopbackListener;
 
 /**
  * A peer on loopback that opens HTTP/2 as a server does, with an empty SETTINGS frame, and then
@@ -21,34 +19,14 @@ final class MutePeer implements AutoCloseable {
 	/** An empty SETTINGS frame: length 0, type 0x4, no flags, stream 0. */
 	private static final byte[] SETTINGS = { 0, 0, 0, 0x4, 0, 0, 0, 0, 0 };
 
-	private final ServerSocket listener;
-
-	private final List<Socket> sockets = new CopyOnWriteArrayList<>();
+	private final LoopbackListener listener;
 
 	MutePeer() throws IOException {
-		this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-		Thread acceptor = new Thread(this::acceptLoop, "mute-peer");
-		acceptor.setDaemon(true);
-		acceptor.start();
+		this.listener = new LoopbackListener("mute-peer", this::swallow);
 	}
 
 	String target() {
-		return "127.0.0.1:" + this.listener.getLocalPort();
-	}
-
-	private void acceptLoop() {
-		try {
-			while (!this.listener.isClosed()) {
-				Socket socket = this.listener.accept();
-				this.sockets.add(socket);
-				Thread connection = new Thread(() -> swallow(socket), "mute-peer-connection");
-				connection.setDaemon(true);
-				connection.start();
-			}
-		}
-		catch (IOException ex) {
-			// closed
-		}
+		return this.listener.target();
 	}
 
 	/** Sends SETTINGS once, then reads until the peer closes, so that its writes never block. */
@@ -69,9 +47,6 @@ final class MutePeer implements AutoCloseable {
 	@Override
 	public void close() throws IOException {
 		this.listener.close();
-		for (Socket socket : this.sockets) {
-			socket.close();
-		}
 	}
 
 }

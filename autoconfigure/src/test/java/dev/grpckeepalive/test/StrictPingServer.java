@@ -3,14 +3,10 @@ package dev.grpckeepalive.test;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A bare HTTP/2 server on loopback that only speaks connection-level frames and enforces a
@@ -23,37 +19,17 @@ public final class StrictPingServer implements AutoCloseable {
 
 	private static final int PREFACE_LENGTH = 24;
 
-	private final ServerSocket listener;
+	private final LoopbackListener listener;
 
 	private final long permitNanos;
 
-	private final List<Socket> sockets = new CopyOnWriteArrayList<>();
-
 	public StrictPingServer(Duration permitTime) throws IOException {
 		this.permitNanos = permitTime.toNanos();
-		this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-		Thread acceptor = new Thread(this::acceptLoop, "strict-ping-server");
-		acceptor.setDaemon(true);
-		acceptor.start();
+		this.listener = new LoopbackListener("strict-ping-server", this::serve);
 	}
 
 	public String target() {
-		return "127.0.0.1:" + this.listener.getLocalPort();
-	}
-
-	private void acceptLoop() {
-		try {
-			while (!this.listener.isClosed()) {
-				Socket socket = this.listener.accept();
-				this.sockets.add(socket);
-				Thread connection = new Thread(() -> serve(socket), "strict-ping-connection");
-				connection.setDaemon(true);
-				connection.start();
-			}
-		}
-		catch (IOException ex) {
-			// closed
-		}
+		return this.listener.target();
 	}
 
 	private void serve(Socket socket) {
@@ -102,9 +78,6 @@ public final class StrictPingServer implements AutoCloseable {
 	@Override
 	public void close() throws IOException {
 		this.listener.close();
-		for (Socket socket : this.sockets) {
-			socket.close();
-		}
 	}
 
 }
