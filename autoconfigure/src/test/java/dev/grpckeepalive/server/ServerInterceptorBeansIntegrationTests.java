@@ -62,10 +62,20 @@ class ServerInterceptorBeansIntegrationTests {
 		};
 		this.runner.withBean(ServerInterceptor.class, () -> refuse).run((context) -> {
 			KeepAliveGrpcServer server = context.getBean(KeepAliveGrpcServer.class);
-			assertThatExceptionOfType(StatusRuntimeException.class).isThrownBy(() -> echo(server.getPort(), ""))
-				.satisfies((ex) -> assertThat(ex.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
-			assertThat(server.getConnections().openConnections()).extracting(ConnectionSnapshot::totalCalls)
-				.containsExactly(1L);
+			// the channel stays open while the connection is read: closed, it would leave the open connections
+			ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.getPort()).usePlaintext().build();
+			try {
+				assertThatExceptionOfType(StatusRuntimeException.class)
+					.isThrownBy(() -> TestServiceGrpc.newBlockingStub(channel)
+						.withDeadlineAfter(30, TimeUnit.SECONDS)
+						.echo(EchoRequest.newBuilder().setText("x").build()))
+					.satisfies((ex) -> assertThat(ex.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+				assertThat(server.getConnections().openConnections()).extracting(ConnectionSnapshot::totalCalls)
+					.containsExactly(1L);
+			}
+			finally {
+				channel.shutdownNow();
+			}
 		});
 	}
 
