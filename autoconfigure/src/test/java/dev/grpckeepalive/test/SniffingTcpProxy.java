@@ -95,7 +95,10 @@ public final class SniffingTcpProxy implements AutoCloseable {
 		return List.copyOf(this.upstreamClosedAt);
 	}
 
-	/** {@link System#nanoTime()} when bytes were last forwarded to the server. */
+	/**
+	 * {@link System#nanoTime()} when bytes were last forwarded to the server, taken just before
+	 * they were written: no later than when the server read them.
+	 */
 	public long lastForwardedToServer() {
 		return this.lastForwardedToServer.get();
 	}
@@ -135,11 +138,13 @@ public final class SniffingTcpProxy implements AutoCloseable {
 						if (this.blackholed) {
 							continue;
 						}
-						out.write(buffer, 0, read);
-						out.flush();
 						if (!fromServer) {
+							// taken before the write: the server cannot read the bytes earlier, however late this thread
+							// runs after the write, so that what the server times from its last read comes after it
 							this.lastForwardedToServer.set(System.nanoTime());
 						}
+						out.write(buffer, 0, read);
+						out.flush();
 					}
 					finally {
 						this.forwarding.readLock().unlock();
