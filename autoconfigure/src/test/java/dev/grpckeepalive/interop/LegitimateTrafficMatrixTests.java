@@ -337,7 +337,7 @@ class LegitimateTrafficMatrixTests {
 					+ abuse.stream().map(ConnectionSnapshot::id).limit(5).toList());
 		}
 		CellResult result = outcome.result();
-		if (!result.failed().isEmpty() && !refusedByTheProxyAlone(cell, outcome)) {
+		if (!result.failed().isEmpty() && !failedAtTheProxyAlone(cell, outcome)) {
 			problems.add("calls failed (not the pattern's own statuses): " + result.failed() + "; first failures: "
 					+ result.failures());
 		}
@@ -374,18 +374,24 @@ class LegitimateTrafficMatrixTests {
 	}
 
 	/**
-	 * Whether every failed call of a cell behind a proxy was refused by the proxy itself: the
-	 * client got RST_STREAM {@code REFUSED_STREAM} (a stream not processed, which HTTP/2 lets a
-	 * client retry), while the server refused none of the cell's streams and closed none of its
-	 * connections itself. HAProxy 2.6 refuses a stream now and then when it closes or opens a
-	 * backend connection under load, and has no {@code retry-on refused-stream} before 2.8.
+	 * Whether every failed call of a cell behind a proxy failed at the proxy itself, while the server refused
+	 * none of the cell's streams and closed none of its connections itself: the client got RST_STREAM
+	 * {@code REFUSED_STREAM} from the proxy (a stream not processed, which HTTP/2 lets a client retry), an HTTP
+	 * error status the proxy answered in the server's place (a gRPC server never answers one), or its connection
+	 * to the proxy broke. HAProxy 2.6 does each now and then when it closes or opens a backend connection under
+	 * load, and has no {@code retry-on refused-stream} before 2.8. Any failure with the server involved (a
+	 * refused stream, a connection the server closed, a status the server sent) still fails the cell.
 	 */
-	private boolean refusedByTheProxyAlone(Cell cell, Outcome outcome) {
+	/** How a client reports a call that failed at the proxy: see {@link #failedAtTheProxyAlone}. */
+	private static final List<String> PROXY_FAILURES = List.of("RST_STREAM with error code 7",
+			"Received http2 header with status", "Broken pipe", "Connection reset");
+
+	private boolean failedAtTheProxyAlone(Cell cell, Outcome outcome) {
 		CellResult result = outcome.result();
 		boolean onlyRefusals = result.failed().keySet().equals(java.util.Set.of("UNAVAILABLE"))
 				&& result.failures().stream()
 					.filter((failure) -> !failure.startsWith("proxy log: "))
-					.allMatch((failure) -> failure.contains("RST_STREAM with error code 7"));
+					.allMatch((failure) -> PROXY_FAILURES.stream().anyMatch(failure::contains));
 		boolean serverRefusedNone = outcome.maxPerWindow().getOrDefault(Metric.REFUSED_OUT, 0L) == 0;
 		boolean serverClosedNone = closed(cell).stream()
 			.allMatch((c) -> c.closeReason() == CloseReason.PEER_CLOSED || c.closeReason() == CloseReason.PEER_GOAWAY);
@@ -424,7 +430,7 @@ class LegitimateTrafficMatrixTests {
 				.append(String.format(java.util.Locale.ROOT, "%d (%.1f)", result.ok(), result.ok() / outcome.seconds()))
 				.append(" | ").append(result.messages()).append(" | ")
 				.append(counts(result.expected())).append(" | ").append(counts(result.failed()))
-				.append(!result.failed().isEmpty() && refusedByTheProxyAlone(cell, outcome) ? " (REFUSED_STREAM from the proxy alone)" : "")
+				.append(!result.failed().isEmpty() && failedAtTheProxyAlone(cell, outcome) ? " (failed at the proxy alone)" : "")
 				.append(" | ")
 				.append(counts(closeReasons)).append(" | ").append(abuse).append(" |");
 			for (Metric metric : Metric.values()) {
