@@ -70,8 +70,8 @@ final class PrometheusServer implements AutoCloseable {
 			@SuppressWarnings("unchecked")
 			Map<String, String> labels = (Map<String, String>) entry.get("metric");
 			@SuppressWarnings("unchecked")
-			List<Object> value = (List<Object>) entry.get("value");
-			series.add(new Series(new LinkedHashMap<>(labels), Double.parseDouble(String.valueOf(value.get(1)))));
+			List<Object> sample = (List<Object>) entry.get("value");
+			series.add(new Series(new LinkedHashMap<>(labels), value(String.valueOf(sample.get(1)))));
 		}
 		return series;
 	}
