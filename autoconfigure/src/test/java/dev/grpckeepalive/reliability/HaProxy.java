@@ -109,6 +109,13 @@ public final class HaProxy implements AutoCloseable {
 	}
 
 	/** What HAProxy wrote (it logs only warnings and alerts here), for failure messages. */
+	/** Whether each server is up, by name, as the proxy's health checks see it now. */
+	Map<String, Boolean> upStates() throws IOException, InterruptedException {
+		Map<String, Boolean> states = new LinkedHashMap<>();
+		servers().forEach((name, stats) -> states.put(name, stats.isUp()));
+		return states;
+	}
+
 	public String output() {
 		try {
 			return Files.readString(this.log);

@@ -7,13 +7,11 @@ import java.util.List;
 import java.util.Map;
 
 import io.grpc.ConnectivityState;
-import io.grpc.ManagedChannel;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
 
 import dev.grpckeepalive.connection.ConnectionTrackerView;
-import dev.grpckeepalive.client.GrpcChannels;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.server.KeepAliveGrpcServer;
 import dev.grpckeepalive.test.FreePorts;
@@ -90,11 +88,12 @@ class LoadBalancerScaleOutTests {
 				.server("r1", replicas.port("r1"), HEALTH_CHECK)
 				.server("r2", replicas.port("r2"), HEALTH_CHECK)
 				.server("r3", thirdPort, HEALTH_CHECK)
-				.start(); ConfigurableApplicationContext client = client(proxy.target())) {
+				.start(); ConfigurableApplicationContext client = BalancedClients.start(proxy.target(), CHANNELS)) {
 				await().atMost(Duration.ofSeconds(20))
 					.pollInterval(Duration.ofMillis(200))
-					.until(() -> states(proxy).equals(Map.of("r1", true, "r2", true, "r3", false)));
-				SteadyUnaryLoad load = load(client);
+					.until(() -> proxy.upStates().equals(Map.of("r1", true, "r2", true, "r3", false)));
+				SteadyUnaryLoad load = BalancedClients.load(client, CHANNELS, "scale-out-load",
+						Duration.ofMillis(RPC_PERIOD_MILLIS), Duration.ofSeconds(5));
 				try {
 					load.start();
 					// every channel connected, and the load steady for a while, before scaling out
@@ -106,7 +105,7 @@ class LoadBalancerScaleOutTests {
 					replicas.start("r3", thirdPort);
 					await().atMost(Duration.ofSeconds(10))
 						.pollInterval(Duration.ofMillis(100))
-						.until(() -> states(proxy).get("r3"));
+						.until(() -> proxy.upStates().get("r3"));
 					List<Map<String, Integer>> snapshots = new ArrayList<>();
 					snapshots.add(replicas.callsStarted());
 					for (int age = 1; age <= 3; age++) {
@@ -132,26 +131,10 @@ class LoadBalancerScaleOutTests {
 		}
 	}
 
-	private static Map<String, Boolean> states(HaProxy proxy) throws Exception {
-		Map<String, Boolean> states = new LinkedHashMap<>();
-		proxy.servers().forEach((name, stats) -> states.put(name, stats.isUp()));
-		return states;
-	}
-
 	private static Map<String, Long> sessions(HaProxy proxy) throws Exception {
 		Map<String, Long> sessions = new LinkedHashMap<>();
 		proxy.servers().forEach((name, stats) -> sessions.put(name, stats.totalSessions()));
 		return sessions;
-	}
-
-	/** One client application with {@value #CHANNELS} channels {@code lb1..}, all to the proxy (pick_first is the default). */
-	private static ConfigurableApplicationContext client(String target) {
-		List<String> properties = new ArrayList<>();
-		for (int i = 1; i <= CHANNELS; i++) {
-			properties.add("grpc.keepalive.client.channels.lb" + i + ".target=" + target);
-		}
-		// TestApps also configures channel "test"; it sends nothing and so never connects
-		return TestApps.client(target, properties.toArray(String[]::new));
 	}
 
 	/** The replicas started so far, closed together. */
@@ -243,16 +226,6 @@ class LoadBalancerScaleOutTests {
 			return shares;
 		}
 
-	}
-
-	/** {@value #CHANNELS} channels {@code lb1..}, one call each every {@value #RPC_PERIOD_MILLIS}ms. */
-	private static SteadyUnaryLoad load(ConfigurableApplicationContext client) {
-		GrpcChannels channels = client.getBean(GrpcChannels.class);
-		List<ManagedChannel> lb = new ArrayList<>();
-		for (int i = 1; i <= CHANNELS; i++) {
-			lb.add(channels.get("lb" + i));
-		}
-		return new SteadyUnaryLoad("scale-out-load", lb, Duration.ofMillis(RPC_PERIOD_MILLIS), Duration.ofSeconds(5));
 	}
 
 }

@@ -12,12 +12,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import io.grpc.ConnectivityState;
-import io.grpc.ManagedChannel;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.ResourceLock;
 
-import dev.grpckeepalive.client.GrpcChannels;
 import dev.grpckeepalive.connection.CloseReason;
 import dev.grpckeepalive.connection.ConnectionSnapshot;
 import dev.grpckeepalive.connection.ConnectionState;
@@ -87,11 +85,12 @@ class RebalanceScaleOutTests {
 				.server("r1", TestApps.port(replicas.get("r1")), HEALTH_CHECK)
 				.server("r2", TestApps.port(replicas.get("r2")), HEALTH_CHECK)
 				.server("r3", thirdPort, HEALTH_CHECK)
-				.start(); ConfigurableApplicationContext client = client(proxy.target())) {
+				.start(); ConfigurableApplicationContext client = BalancedClients.start(proxy.target(), CHANNELS)) {
 				await().atMost(Duration.ofSeconds(20))
 					.pollInterval(Duration.ofMillis(200))
-					.until(() -> up(proxy).equals(Map.of("r1", true, "r2", true, "r3", false)));
-				SteadyUnaryLoad load = load(client);
+					.until(() -> proxy.upStates().equals(Map.of("r1", true, "r2", true, "r3", false)));
+				SteadyUnaryLoad load = BalancedClients.load(client, CHANNELS, "rebalance-load",
+						Duration.ofMillis(CALL_PERIOD_MILLIS), Duration.ofSeconds(10));
 				try {
 					load.start();
 					await().atMost(Duration.ofSeconds(20))
@@ -102,7 +101,9 @@ class RebalanceScaleOutTests {
 
 					// the new replica needs no endpoint: a plain server starts faster
 					replicas.put("r3", TestApps.server("address=127.0.0.1", "port=" + thirdPort));
-					await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() -> up(proxy).get("r3"));
+					await().atMost(Duration.ofSeconds(10))
+						.pollInterval(Duration.ofMillis(100))
+						.until(() -> proxy.upStates().get("r3"));
 					assertThat(connections(replicas).get("r3")).as("connections of the new replica before the rebalance")
 						.isZero();
 
@@ -216,31 +217,6 @@ class RebalanceScaleOutTests {
 		to.forEach((name, calls) -> shares.put(name,
 				Math.round(1000.0 * (calls - from.get(name)) / Math.max(1, total)) / 10.0));
 		return shares;
-	}
-
-	private static Map<String, Boolean> up(HaProxy proxy) throws Exception {
-		Map<String, Boolean> states = new LinkedHashMap<>();
-		proxy.servers().forEach((name, stats) -> states.put(name, stats.isUp()));
-		return states;
-	}
-
-	/** One client application with {@value #CHANNELS} channels {@code lb1..}, all to the proxy. */
-	private static ConfigurableApplicationContext client(String target) {
-		List<String> properties = new ArrayList<>();
-		for (int i = 1; i <= CHANNELS; i++) {
-			properties.add("grpc.keepalive.client.channels.lb" + i + ".target=" + target);
-		}
-		return TestApps.client(target, properties.toArray(String[]::new));
-	}
-
-	/** {@value #CHANNELS} channels {@code lb1..}, one call each every {@value #CALL_PERIOD_MILLIS}ms. */
-	private static SteadyUnaryLoad load(ConfigurableApplicationContext client) {
-		GrpcChannels channels = client.getBean(GrpcChannels.class);
-		List<ManagedChannel> lb = new ArrayList<>();
-		for (int i = 1; i <= CHANNELS; i++) {
-			lb.add(channels.get("lb" + i));
-		}
-		return new SteadyUnaryLoad("rebalance-load", lb, Duration.ofMillis(CALL_PERIOD_MILLIS), Duration.ofSeconds(10));
 	}
 
 }
